@@ -40,7 +40,7 @@ void ManualClock::setNow(SysTime t) {
   notify();
 }
 
-void ManualClock::onAdvance(std::function<void()> listener) {
+void ManualClock::onAdvance(std::function<void()> listener) const {
   std::lock_guard lock(mu_);
   listeners_.push_back(std::move(listener));
 }

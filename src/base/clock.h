@@ -43,7 +43,10 @@ class ManualClock final : public Clock {
 
   void advance(Duration d);
   void setNow(SysTime t);  ///< Moves wall time only (as NTP would); monotonic time is unchanged.
-  void onAdvance(std::function<void()> listener);
+  /// Registers `listener`, called after every advance() or setNow(). Const because listening
+  /// does not change the time (an EventLoop holds its clock by const reference). Listeners
+  /// cannot be removed: capture a weak_ptr when the listener may outlive what it wakes.
+  void onAdvance(std::function<void()> listener) const;
 
  private:
   void notify();
@@ -51,7 +54,7 @@ class ManualClock final : public Clock {
   mutable std::mutex mu_;
   SysTime now_;
   MonoTime mono_{};
-  std::vector<std::function<void()>> listeners_;
+  mutable std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace bankcc::base

@@ -4,9 +4,19 @@
 // Reading bankcc.toml (toml++). Each module that reads configuration owns one section and
 // parses it with a ConfigSection: every value has a default, a wrong type or an out-of-range
 // value is an error naming file, line, column and key, and keys nobody asked for are errors
-// too. Errors are collected, so one run shows every mistake in the file.
+// too. Errors are collected, so one run shows every mistake in the file:
 //
-// Start-up only; not thread-safe.
+//   bankcc.toml:3:8: http.port: must be between 1 and 65535, got 70000
+//   bankcc.toml:7:1: store.url_: unknown key (known keys: busy_timeout, url)
+//   bankcc.toml:12:2: unknown section 'stroe' (known sections: http, log, store)
+//
+// Value forms: durations are strings with one unit, "250ms", "5s", "10m", "2h", with an
+// optional decimal fraction ("1.5s"; whole microseconds); a bare number is an error because
+// its unit would be a guess. Byte sizes are integers or strings with a binary (KiB, MiB,
+// GiB, TiB) or decimal (B, KB, MB, GB, TB) unit: "64MiB", "10MB".
+//
+// Start-up only; not thread-safe. A ConfigSection points into its ConfigFile: it must not
+// outlive it.
 
 #include <cstdint>
 #include <filesystem>
@@ -26,7 +36,8 @@ class ConfigSection;
 /// only when the caller says so; see load().
 class ConfigFile {
  public:
-  /// Parses `path`. Errors: Io (unreadable), BadRequest ("bankcc.toml:3:8: <toml error>").
+  /// Parses `path`. Errors: Io naming the path (missing, unreadable), BadRequest
+  /// ("bankcc.toml:3:8: <toml error>").
   static Result<ConfigFile> load(const std::filesystem::path& path);
   /// Parses `text`; `sourceName` appears in error messages in place of a path.
   static Result<ConfigFile> parse(std::string_view text, std::string sourceName);
@@ -76,11 +87,16 @@ class ConfigSection {
   std::int64_t getBytes(std::string_view key, std::int64_t def, std::int64_t min, std::int64_t max);
   std::vector<std::string> getStringList(std::string_view key, std::vector<std::string> def);
 
+  /// The nested table `key` (e.g. [sip.tls] inside "sip"), named "<section>.<key>", with its
+  /// own finish(); marks `key` as known here. Empty when absent; a `key` that is not a table
+  /// is reported by the nested section's finish().
+  ConfigSection section(std::string_view key);
+
   /// Records an error against `key` (for checks across values). Message without location.
   void addError(std::string_view key, std::string_view message);
 
   /// All recorded errors plus unknown keys, one per line, each "file:line:col: section.key: …".
-  /// BadRequest when any; ok otherwise.
+  /// BadRequest when any; ok otherwise. May be called again (it reports the same).
   Status finish();
 
  private:

@@ -26,7 +26,9 @@ TEST(UuidV7Test, OrdersByTimeAndIsUnique) {
     clock.advance(2ms);
     auto id = newUuidV7(clock);
     EXPECT_TRUE(seen.insert(id).second);
-    if (!prev.empty()) EXPECT_LT(prev.substr(0, 13), id.substr(0, 13));
+    if (!prev.empty()) {
+      EXPECT_LT(prev.substr(0, 13), id.substr(0, 13));
+    }
     prev = id;
   }
 }
