@@ -32,7 +32,7 @@ struct StoreConfig {
   std::chrono::milliseconds busyTimeout{5000};
 
   /// Reads [store]; errors name file, line and key.
-  static Result<StoreConfig> parse(base::ConfigSection& section);
+  static base::Result<StoreConfig> parse(base::ConfigSection& section);
 };
 
 /// A configured database. Cheap to keep; each connect() opens its own connection.
@@ -41,9 +41,10 @@ class Database {
  public:
   /// Resolves the URL against `dataDir` and checks that a first connection works.
   /// Errors: Unavailable (server unreachable, file cannot be opened), Io (read-only or
-  /// missing directory), BadRequest (unparseable URL).
-  static Result<std::unique_ptr<Database>> open(const StoreConfig& config,
-                                                const std::filesystem::path& dataDir);
+  /// missing directory), Corrupt (the file is not a SQLite database), BadRequest
+  /// (unparseable URL). Messages name the path or the URL with its password hidden.
+  static base::Result<std::unique_ptr<Database>> open(const StoreConfig& config,
+                                                      const std::filesystem::path& dataDir);
   virtual ~Database() = default;
 
   virtual Backend backend() const = 0;
@@ -54,7 +55,7 @@ class Database {
 
   /// A new connection, configured for this backend (SQLite: WAL, synchronous=NORMAL,
   /// foreign keys, busy timeout). Thread-safe.
-  virtual Result<std::unique_ptr<soci::session>> connect() const = 0;
+  virtual base::Result<std::unique_ptr<soci::session>> connect() const = 0;
 
   /// Reachability check used by /readyz: SELECT 1 on a fresh connection. Thread-safe.
   virtual base::Status ping() const = 0;

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "events/json.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace bankcc::events {
+namespace {
+
+std::string jsonQuoted(std::string_view s) {
+  std::string out;
+  appendJsonString(out, s);
+  return out;
+}
+
+TEST(EventTypeTest, NamesAreStableAndUnique) {
+  EXPECT_EQ(typeName(SystemStarted{}), "system.started");
+  EXPECT_EQ(typeName(SystemStopping{}), "system.stopping");
+  EXPECT_EQ(typeName(AgentStateChanged{}), "agent.state_changed");
+  std::set<std::string_view> names;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<Payload>>{});
+  EXPECT_EQ(names.size(), std::variant_size_v<Payload>);
+}
+
+TEST(AgentStateTest, NamesRoundTrip) {
+  for (auto s : {AgentState::LoggedOut, AgentState::NotReady, AgentState::Ready,
+                 AgentState::Reserved, AgentState::OnCall, AgentState::WrapUp}) {
+    EXPECT_EQ(parseAgentState(agentStateName(s)), s);
+  }
+  EXPECT_EQ(agentStateName(AgentState::WrapUp), "wrap_up");
+  EXPECT_EQ(parseAgentState("Ready"), std::nullopt);
+}
+
+TEST(JsonStringTest, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(jsonQuoted("plain"), R"("plain")");
+  EXPECT_EQ(jsonQuoted(R"(say "hi" \o/)"), R"("say \"hi\" \\o/")");
+  EXPECT_EQ(jsonQuoted("a\nb\tc\rd\be\ff"), R"("a\nb\tc\rd\be\ff")");
+  EXPECT_EQ(jsonQuoted(std::string_view("\x01\x1f\x00", 3)), R"("\u0001\u001f\u0000")");
+  EXPECT_EQ(jsonQuoted("\x7f"), "\"\x7f\"");  // DEL is valid in JSON strings
+  EXPECT_EQ(jsonQuoted(""), R"("")");
+}
+
+TEST(JsonStringTest, KeepsChineseTextAsUtf8) {
+  EXPECT_EQ(jsonQuoted("示忙(小休)"), "\"示忙(小休)\"");
+  EXPECT_EQ(jsonQuoted("话后整理 \"完成\""), "\"话后整理 \\\"完成\\\"\"");
+  EXPECT_EQ(jsonQuoted("😀 U+1F600"), "\"😀 U+1F600\"");
+}
+
+TEST(JsonStringTest, ReplacesInvalidUtf8) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(jsonQuoted("a\xff"
+                       "b"),
+            "\"a" + r + "b\"");
+  EXPECT_EQ(jsonQuoted("\xC0\xAF"), "\"" + r + r + "\"");                  // overlong '/'
+  EXPECT_EQ(jsonQuoted("\xED\xA0\x80"), "\"" + r + r + r + "\"");          // surrogate half
+  EXPECT_EQ(jsonQuoted("\xE4\xB8"), "\"" + r + r + "\"");                  // cut short
+  EXPECT_EQ(jsonQuoted("\xF4\x90\x80\x80"), "\"" + r + r + r + r + "\"");  // > U+10FFFF
+  // Whatever goes in, nlohmann accepts what comes out.
+  const std::string all = [] {
+    std::string s;
+    for (int c = 0; c < 256; ++c) s += static_cast<char>(c);
+    return s;
+  }();
+  EXPECT_TRUE(nlohmann::json::accept(jsonQuoted(all)));
+}
+
+TEST(CleanTextTest, DetectsAndRepairsBadText) {
+  EXPECT_TRUE(isCleanText("agent 1001 工号"));
+  EXPECT_FALSE(isCleanText(std::string_view("a\0b", 3)));
+  EXPECT_FALSE(isCleanText("a\xff"));
+  std::string out;
+  appendCleanText(out, std::string_view("a\0b\xff中", 7));
+  EXPECT_EQ(out, "ab\xEF\xBF\xBD中");
+  EXPECT_TRUE(isCleanText(out));
+}
+
+TEST(PayloadJsonTest, WritesSnakeCaseFields) {
+  EXPECT_EQ(payloadToJson(SystemStarted{"0.1.0", "node-1", 4242}),
+            R"({"version":"0.1.0","node":"node-1","pid":4242})");
+  EXPECT_EQ(payloadToJson(SystemStopping{"signal SIGTERM"}), R"({"reason":"signal SIGTERM"})");
+  EXPECT_EQ(
+      payloadToJson(AgentStateChanged{"1001", AgentState::Ready, AgentState::NotReady, "break"}),
+      R"({"agent_no":"1001","from":"ready","to":"not_ready","reason":"break"})");
+}
+
+TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
+  const std::vector<Payload> payloads = {
+      SystemStarted{"0.1.0", "节点-1 \"主\"", -1},
+      SystemStopping{"管理员请求\n\tline 2 \\ end"},
+      AgentStateChanged{"工号1001", AgentState::WrapUp, AgentState::NotReady, "小休"},
+  };
+  for (const auto& p : payloads) {
+    const std::string json = payloadToJson(p);
+    auto back = parsePayload(typeName(p), json);
+    ASSERT_TRUE(back.ok()) << back.error().describe();
+    EXPECT_EQ(*back, p) << json;
+  }
+}
+
+TEST(PayloadJsonTest, ParseKeepsDefaultsForMissingFieldsAndIgnoresUnknownOnes) {
+  auto p = parsePayload("system.started", R"({"node":"n","future_field":[1,2]})");
+  ASSERT_TRUE(p.ok()) << p.error().describe();
+  EXPECT_EQ(std::get<SystemStarted>(*p), (SystemStarted{"", "n", 0}));
+}
+
+TEST(PayloadJsonTest, ParseErrorsNameTheProblem) {
+  auto unknown = parsePayload("call.teleported", "{}");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, base::Errc::BadRequest);
+  EXPECT_NE(unknown.error().message.find("call.teleported"), std::string::npos);
+
+  auto badJson = parsePayload("system.stopping", R"({"reason": )");
+  ASSERT_FALSE(badJson.ok());
+  EXPECT_NE(badJson.error().message.find("not valid JSON"), std::string::npos);
+
+  auto notObject = parsePayload("system.stopping", "[]");
+  ASSERT_FALSE(notObject.ok());
+  EXPECT_NE(notObject.error().message.find("not a JSON object"), std::string::npos);
+
+  auto badState =
+      parsePayload("agent.state_changed", R"({"agent_no":"1","from":"flying","to":"ready"})");
+  ASSERT_FALSE(badState.ok());
+  EXPECT_NE(badState.error().message.find("field 'from'"), std::string::npos);
+  EXPECT_NE(badState.error().message.find("flying"), std::string::npos);
+
+  auto badType = parsePayload("system.started", R"({"pid":"12"})");
+  ASSERT_FALSE(badType.ok());
+  EXPECT_NE(badType.error().message.find("field 'pid' must be an integer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bankcc::events

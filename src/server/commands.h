@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The `bankcc` subcommands. Each returns the process exit code: 0 success, 1 runtime failure
+// (database unreachable, disk full, ...), 2 bad usage or configuration.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "server/settings.h"
+
+namespace bankcc::server {
+
+struct ServeOptions {
+  Overrides overrides;
+  std::optional<std::filesystem::path> masterKeyFile;  ///< --master-key
+  std::optional<std::filesystem::path> seedFile;       ///< demo: loaded when the org is empty
+};
+
+/// `bankcc serve` / `bankcc demo`: runs until SIGTERM or SIGINT.
+int runServe(const ServeOptions& options);
+
+int runInitKeys(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile);
+int runMigrate(const Overrides& overrides);
+int runBackup(const Overrides& overrides, const std::filesystem::path& out);
+int runSeed(const Overrides& overrides, const std::filesystem::path& seedFile);
+
+/// Exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+}  // namespace bankcc::server

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// bankcc: the composition root. Parses the command line and runs a subcommand.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "server/commands.h"
+#include "server/version.h"
+
+int main(int argc, char** argv) {
+  using namespace bankcc::server;
+  CLI::App app{"bankcc: contact-center platform for banks"};
+  app.set_version_flag("--version", std::string("bankcc ") + kVersion);
+  app.require_subcommand(1);
+
+  std::string configFile, dataDir, http, masterKey, seedFile, outFile;
+  auto addCommon = [&](CLI::App* cmd) {
+    cmd->add_option("--config", configFile, "configuration file (bankcc.toml)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--data-dir", dataDir, "data directory (overrides [server] data_dir)");
+  };
+
+  auto* serve = app.add_subcommand("serve", "run the server");
+  auto* demo = app.add_subcommand(
+      "demo", "run the server and load the demo organisation from --seed on first start");
+  for (auto* cmd : {serve, demo}) {
+    addCommon(cmd);
+    cmd->add_option("--http", http, "HTTP listen address ADDR:PORT (port 0 picks one)");
+    cmd->add_option("--master-key", masterKey,
+                    "master key file (overrides [keys] master_key_file)");
+  }
+  demo->add_option("--seed", seedFile, "organisation seed file")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  auto* admin = app.add_subcommand("admin", "administration commands");
+  admin->require_subcommand(1);
+  auto* initKeys = admin->add_subcommand("init-keys", "create the master key file");
+  addCommon(initKeys);
+  initKeys->add_option("--master-key", masterKey, "where to create it");
+  auto* migrate = admin->add_subcommand("migrate", "apply pending database migrations");
+  addCommon(migrate);
+  auto* backup = admin->add_subcommand("backup", "copy the database to a file (SQLite)");
+  addCommon(backup);
+  backup->add_option("--out", outFile, "backup file to create")->required();
+  auto* seed =
+      admin->add_subcommand("seed", "load an organisation seed file into an empty database");
+  addCommon(seed);
+  seed->add_option("--file", seedFile, "seed file (e.g. config/seed.toml)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+
+  Overrides overrides;
+  if (!configFile.empty()) overrides.configFile = configFile;
+  if (!dataDir.empty()) overrides.dataDir = dataDir;
+  if (!http.empty()) overrides.http = http;
+  std::optional<std::filesystem::path> keyFile;
+  if (!masterKey.empty()) keyFile = masterKey;
+
+  if (serve->parsed() || demo->parsed()) {
+    ServeOptions options{overrides, keyFile, std::nullopt};
+    if (demo->parsed()) options.seedFile = seedFile;
+    return runServe(options);
+  }
+  if (initKeys->parsed()) return runInitKeys(overrides, keyFile);
+  if (migrate->parsed()) return runMigrate(overrides);
+  if (backup->parsed()) return runBackup(overrides, outFile);
+  if (seed->parsed()) return runSeed(overrides, seedFile);
+  std::cerr << app.help();
+  return kExitUsage;
+}

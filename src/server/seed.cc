@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/seed.h"
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <spdlog/spdlog.h>
+
+#include <toml++/toml.h>
+#include <set>
+
+#include "store/org_agents.h"
+#include "store/org_codes.h"
+#include "store/org_common.h"
+#include "store/org_queues.h"
+#include "store/org_skills.h"
+#include "store/org_teams.h"
+#include "store/org_users.h"
+#include "store/transaction.h"
+
+namespace bankcc::server {
+namespace {
+
+using base::Errc;
+
+std::string where(const std::string& file, const toml::source_region& src) {
+  return fmt::format("{}:{}:{}", file, src.begin.line, src.begin.column);
+}
+
+/// One [[list]] entry of the seed file: typed reads with line-numbered errors, and a check that
+/// no unknown key slipped in (a typo must not silently drop data).
+class Entry {
+ public:
+  Entry(const std::string& file, std::string label, const toml::table& table)
+      : file_(file), label_(std::move(label)), table_(table) {}
+
+  std::string string(std::string_view key, bool required = true) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (!node) {
+      if (required) fail(table_.source(), fmt::format("{} is required", key));
+      return {};
+    }
+    if (auto v = node->value<std::string>()) return *v;
+    fail(node->source(), fmt::format("{} must be a string", key));
+    return {};
+  }
+
+  std::int64_t integer(std::string_view key, std::int64_t def) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (!node) return def;
+    if (auto v = node->value<std::int64_t>()) return *v;
+    fail(node->source(), fmt::format("{} must be an integer", key));
+    return def;
+  }
+
+  std::vector<std::string> strings(std::string_view key) {
+    known_.insert(std::string(key));
+    std::vector<std::string> out;
+    const toml::node* node = table_.get(key);
+    if (!node) return out;
+    const toml::array* arr = node->as_array();
+    if (!arr) {
+      fail(node->source(), fmt::format("{} must be an array of strings", key));
+      return out;
+    }
+    for (const auto& item : *arr) {
+      if (auto v = item.value<std::string>()) {
+        out.push_back(*v);
+      } else {
+        fail(item.source(), fmt::format("{} must be an array of strings", key));
+      }
+    }
+    return out;
+  }
+
+  /// `key = { code = proficiency, ... }`
+  std::vector<store::AgentSkill> skills(std::string_view key) {
+    known_.insert(std::string(key));
+    std::vector<store::AgentSkill> out;
+    const toml::node* node = table_.get(key);
+    if (!node) return out;
+    const toml::table* t = node->as_table();
+    if (!t) {
+      fail(node->source(), fmt::format("{} must be a table such as {{ retail = 4 }}", key));
+      return out;
+    }
+    for (const auto& [code, value] : *t) {
+      if (auto v = value.value<std::int64_t>()) {
+        out.push_back({std::string(code.str()), static_cast<int>(*v)});
+      } else {
+        fail(value.source(),
+             fmt::format("{}.{} must be an integer proficiency 1..5", key, code.str()));
+      }
+    }
+    return out;
+  }
+
+  /// Call after reading: reports keys that were not read, then the first error.
+  base::Status finish() {
+    for (const auto& [k, v] : table_) {
+      if (!known_.count(std::string(k.str()))) {
+        fail(v.source(), fmt::format("unknown key '{}'", k.str()));
+      }
+    }
+    if (error_.empty()) return {};
+    return base::err(Errc::ValidationFailed, error_);
+  }
+
+  /// Wraps a repository error with this entry's location.
+  base::Error located(const base::Error& e) const {
+    return base::Error{e.code,
+                       fmt::format("{}: {}: {}", where(file_, table_.source()), label_, e.message)};
+  }
+
+ private:
+  void fail(const toml::source_region& src, const std::string& message) {
+    if (!error_.empty()) return;  // the first error is enough to fix the entry
+    error_ = fmt::format("{}: {}: {}", where(file_, src), label_, message);
+  }
+
+  const std::string& file_;
+  std::string label_;
+  const toml::table& table_;
+  std::set<std::string> known_;
+  std::string error_;
+};
+
+/// Calls `fn(Entry&)` for each table of the array `key`. Errors for a non-array or a
+/// non-table entry, and whatever fn returns.
+template <typename Fn>
+base::Status forEach(const toml::table& doc, const std::string& file, std::string_view key,
+                     std::string_view labelKey, Fn&& fn) {
+  const toml::node* node = doc.get(key);
+  if (!node) return {};
+  const toml::array* arr = node->as_array();
+  if (!arr) {
+    return base::err(Errc::ValidationFailed, fmt::format("{}: {} must be a list of [[{}]] tables",
+                                                         where(file, node->source()), key, key));
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table* t = (*arr)[i].as_table();
+    if (!t) {
+      return base::err(
+          Errc::ValidationFailed,
+          fmt::format("{}: {}[{}] must be a table", where(file, (*arr)[i].source()), key, i));
+    }
+    std::string label = fmt::format("{}[{}]", key, i);
+    if (auto id = (*t)[labelKey].value<std::string>()) label += fmt::format(" ({})", *id);
+    Entry entry(file, label, *t);
+    BANKCC_TRY(fn(entry));
+  }
+  return {};
+}
+
+template <typename T>
+base::Status created(const Entry& entry, base::Result<T> r) {
+  if (!r.ok()) return entry.located(r.error());
+  return {};
+}
+
+base::Status load(soci::session& session, const toml::table& doc, const std::string& file,
+                  const base::Clock& clock) {
+  static const std::set<std::string> kLists = {"users",  "skills",       "teams",       "queues",
+                                               "agents", "reason_codes", "wrapup_codes"};
+  for (const auto& [k, v] : doc) {
+    if (!kLists.count(std::string(k.str()))) {
+      return base::err(Errc::ValidationFailed,
+                       fmt::format("{}: unknown list '{}' (known: agents, queues, reason_codes, "
+                                   "skills, teams, users, wrapup_codes)",
+                                   where(file, v.source()), k.str()));
+    }
+  }
+
+  std::set<std::string> usernames;
+  BANKCC_TRY(forEach(doc, file, "users", "username", [&](Entry& e) -> base::Status {
+    store::User u;
+    u.username = e.string("username");
+    u.displayName = e.string("display_name");
+    u.roles = e.strings("roles");
+    BANKCC_TRY(e.finish());
+    usernames.insert(u.username);
+    return created(e, store::createUser(session, clock, u));
+  }));
+  BANKCC_TRY(forEach(doc, file, "skills", "code", [&](Entry& e) -> base::Status {
+    store::Skill s;
+    s.code = e.string("code");
+    s.nameZh = e.string("name_zh");
+    s.nameEn = e.string("name_en");
+    BANKCC_TRY(e.finish());
+    return created(e, store::createSkill(session, clock, s));
+  }));
+  // Agents' own user accounts (role "agent") unless [[users]] lists them.
+  BANKCC_TRY(forEach(doc, file, "agents", "agent_no", [&](Entry& e) -> base::Status {
+    const auto username = e.string("username");
+    const auto name = e.string("name");
+    if (username.empty() || usernames.count(username)) return {};
+    store::User u;
+    u.username = username;
+    u.displayName = name;
+    u.roles = {"agent"};
+    usernames.insert(username);
+    return created(e, store::createUser(session, clock, u));
+  }));
+  BANKCC_TRY(forEach(doc, file, "teams", "code", [&](Entry& e) -> base::Status {
+    store::Team t;
+    t.code = e.string("code");
+    t.name = e.string("name");
+    t.supervisors = e.strings("supervisors");
+    BANKCC_TRY(e.finish());
+    return created(e, store::createTeam(session, clock, t));
+  }));
+  BANKCC_TRY(forEach(doc, file, "queues", "code", [&](Entry& e) -> base::Status {
+    store::Queue q;
+    q.code = e.string("code");
+    q.nameZh = e.string("name_zh");
+    q.nameEn = e.string("name_en");
+    q.skills = e.strings("skills");
+    q.serviceLevelTarget = static_cast<int>(e.integer("service_level_target", 80));
+    q.serviceLevelThreshold =
+        std::chrono::seconds(e.integer("service_level_threshold_seconds", 20));
+    q.shortAbandon = std::chrono::seconds(e.integer("short_abandon_seconds", 5));
+    BANKCC_TRY(e.finish());
+    return created(e, store::createQueue(session, clock, q));
+  }));
+  BANKCC_TRY(forEach(doc, file, "agents", "agent_no", [&](Entry& e) -> base::Status {
+    store::Agent a;
+    a.agentNo = e.string("agent_no");
+    a.name = e.string("name");
+    a.username = e.string("username");
+    a.teamCode = e.string("team", false);
+    a.languages = e.strings("languages");
+    a.skills = e.skills("skills");
+    BANKCC_TRY(e.finish());
+    return created(e, store::createAgent(session, clock, a));
+  }));
+  for (auto [list, kind] : {std::pair{"reason_codes", store::CodeKind::Reason},
+                            std::pair{"wrapup_codes", store::CodeKind::Wrapup}}) {
+    BANKCC_TRY(forEach(doc, file, list, "code", [&, kind = kind](Entry& e) -> base::Status {
+      store::LabelledCode c;
+      c.code = e.string("code");
+      c.labelZh = e.string("label_zh");
+      c.labelEn = e.string("label_en");
+      BANKCC_TRY(e.finish());
+      return created(e, store::createCode(session, clock, kind, c));
+    }));
+  }
+  return {};
+}
+
+}  // namespace
+
+base::Result<bool> seedIfEmpty(soci::session& session, const std::filesystem::path& seedFile,
+                               const base::Clock& clock) {
+  const std::string file = seedFile.filename().string();
+  toml::table doc;
+  try {
+    doc = toml::parse_file(seedFile.string());
+  } catch (const toml::parse_error& e) {
+    return base::err(Errc::BadRequest,
+                     fmt::format("{}: {}", where(file, e.source()), e.description()));
+  }
+  auto tx = store::Transaction::begin(session);
+  if (!tx.ok()) return std::move(tx).error();
+  auto counts = store::countOrganisation(session);
+  if (!counts.ok()) return std::move(counts).error();
+  if (!counts->empty()) {
+    spdlog::info("organisation not empty; seed {} not loaded", seedFile);
+    return false;
+  }
+  BANKCC_TRY(load(session, doc, file, clock));
+  BANKCC_TRY(tx->commit());
+  spdlog::info("loaded organisation seed {}", seedFile);
+  return true;
+}
+
+}  // namespace bankcc::server

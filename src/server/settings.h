@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Everything `bankcc` reads from bankcc.toml and its command line, gathered once at start.
+// Each module parses its own section; this file owns [server], [http], [center] and [keys]
+// and applies command-line overrides (flags win over the file).
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/log.h"
+#include "base/result.h"
+#include "store/database.h"
+#include "store/event_log.h"
+
+namespace bankcc::server {
+
+/// Values given on the command line; each one, when set, overrides the file.
+struct Overrides {
+  std::optional<std::filesystem::path> configFile;
+  std::optional<std::filesystem::path> dataDir;
+  std::optional<std::string> http;  ///< ADDR:PORT
+};
+
+struct Settings {
+  std::filesystem::path configFile;  ///< empty when running on defaults
+  // [server]
+  std::filesystem::path dataDir;
+  std::string node;  ///< this node's name in logs and boots; default: the host name
+  // [http]
+  std::string httpAddress = "127.0.0.1";
+  unsigned short httpPort = 8080;
+  int httpThreads = 2;
+  // [center]
+  std::string timeZone = "Asia/Shanghai";
+  // [keys]
+  std::filesystem::path masterKeyFile;
+  bool requireExistingKey = false;  ///< production: refuse to start without a key
+  // Modules' own sections.
+  base::LogConfig log;
+  store::StoreConfig store;
+  store::EventLogConfig eventLog;
+};
+
+/// /var/lib/bankcc as root, else ${XDG_DATA_HOME:-~/.local/share}/bankcc.
+std::filesystem::path defaultDataDir();
+
+/// Reads the configuration file (when given) and applies the overrides. Every problem in the
+/// file is reported at once, one per line, each naming file, line and key (BadRequest).
+base::Result<Settings> loadSettings(const Overrides& overrides);
+
+}  // namespace bankcc::server

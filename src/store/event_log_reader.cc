@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <soci/soci.h>
+
+#include "store/event_log.h"
+#include "store/sql_error.h"
+
+namespace bankcc::store {
+
+base::Result<std::vector<StoredEvent>> readEvents(soci::session& session, std::uint64_t afterSeq,
+                                                  std::size_t limit) {
+  return detail::guarded(
+      session, "reading the event log", [&]() -> base::Result<std::vector<StoredEvent>> {
+        std::vector<StoredEvent> out;
+        if (limit == 0) return out;
+        out.reserve(std::min<std::size_t>(limit, 4096));
+        long long seq = 0, epoch = 0, ts = 0;
+        std::string type, callId, agentId, queueId, payload;
+        soci::indicator callInd{}, agentInd{}, queueInd{};
+        const auto after = static_cast<long long>(afterSeq);
+        const auto lim = static_cast<long long>(limit);
+        soci::statement st =
+            (session.prepare << "SELECT seq, epoch, ts, type, call_id, "
+                                "agent_id, queue_id, payload FROM events "
+                                "WHERE seq > :after ORDER BY seq LIMIT :lim",
+             soci::into(seq), soci::into(epoch), soci::into(ts), soci::into(type),
+             soci::into(callId, callInd), soci::into(agentId, agentInd),
+             soci::into(queueId, queueInd), soci::into(payload), soci::use(after), soci::use(lim));
+        st.execute();
+        while (st.fetch()) {
+          StoredEvent e;
+          e.seq = static_cast<std::uint64_t>(seq);
+          e.epoch = static_cast<std::uint64_t>(epoch);
+          e.ts = base::SysTime{base::Duration{ts}};
+          e.type = type;
+          if (callInd == soci::i_ok) e.callId = callId;
+          if (agentInd == soci::i_ok) e.agentId = agentId;
+          if (queueInd == soci::i_ok) e.queueId = queueId;
+          e.payload = payload;
+          out.push_back(std::move(e));
+        }
+        return out;
+      });
+}
+
+}  // namespace bankcc::store

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bankcc admin …` as a process: keys, migrations, backup, seeding.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace bankcc {
+namespace {
+
+using testing::bankccBinary;
+using testing::runCommand;
+
+std::string seedPath() {
+  return std::string(BANKCC_SOURCE_DIR) + "/config/seed.toml";
+}
+
+bool sqliteExec(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* conn = nullptr;
+  bool ok = sqlite3_open(db.c_str(), &conn) == SQLITE_OK &&
+            sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(conn);
+  return ok;
+}
+
+int sqliteCount(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* conn = nullptr;
+  int count = -1;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      count = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(conn);
+  return count;
+}
+
+TEST(AdminTest, InitKeysCreatesOnceAndRefusesToOverwrite) {
+  testing::TempDir dir{"keys"};
+  const auto key = (dir.path() / "k" / "master.key").string();
+  auto [code, out] =
+      runCommand({bankccBinary().string(), "admin", "init-keys", "--master-key", key});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(key));
+  auto [again, out2] =
+      runCommand({bankccBinary().string(), "admin", "init-keys", "--master-key", key});
+  EXPECT_EQ(again, 1) << out2;
+  EXPECT_NE(out2.find("already exists"), std::string::npos) << out2;
+}
+
+TEST(AdminTest, MigrateThenRefuseADatabaseFromANewerVersion) {
+  testing::TempDir dir{"migrate"};
+  const auto data = dir.path().string();
+  auto [code, out] = runCommand({bankccBinary().string(), "admin", "migrate", "--data-dir", data});
+  ASSERT_EQ(code, 0) << out;
+  auto [again, out2] =
+      runCommand({bankccBinary().string(), "admin", "migrate", "--data-dir", data});
+  ASSERT_EQ(again, 0) << out2;
+  ASSERT_TRUE(sqliteExec(dir.path() / "bankcc.db",
+                         "INSERT INTO schema_migrations (version, name, applied_at) "
+                         "VALUES (9999, 'from_the_future', 0)"));
+  auto [newer, out3] =
+      runCommand({bankccBinary().string(), "admin", "migrate", "--data-dir", data});
+  EXPECT_EQ(newer, 1) << out3;
+  EXPECT_NE(out3.find("newer"), std::string::npos) << out3;
+}
+
+TEST(AdminTest, BackupWritesAWholeCopyAndNeverOverwrites) {
+  testing::TempDir dir{"backup"};
+  const auto data = (dir.path() / "data").string();
+  auto [seeded, seedOut] = runCommand(
+      {bankccBinary().string(), "admin", "seed", "--data-dir", data, "--file", seedPath()});
+  ASSERT_EQ(seeded, 0) << seedOut;
+  const auto out = dir.path() / "backup.db";
+  auto [code, text] = runCommand(
+      {bankccBinary().string(), "admin", "backup", "--data-dir", data, "--out", out.string()});
+  ASSERT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("100%"), std::string::npos) << text;
+  EXPECT_EQ(sqliteCount(out, "SELECT COUNT(*) FROM agents"), 20);
+  auto [again, text2] = runCommand(
+      {bankccBinary().string(), "admin", "backup", "--data-dir", data, "--out", out.string()});
+  EXPECT_EQ(again, 1) << text2;
+  EXPECT_NE(text2.find("already exists"), std::string::npos) << text2;
+}
+
+TEST(AdminTest, SeedLoadsOnceIntoAnEmptyOrganisation) {
+  testing::TempDir dir{"seed"};
+  const auto data = dir.path().string();
+  auto [code, out] = runCommand(
+      {bankccBinary().string(), "admin", "seed", "--data-dir", data, "--file", seedPath()});
+  ASSERT_EQ(code, 0) << out;
+  const auto db = dir.path() / "bankcc.db";
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM agents"), 20);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM skills"), 5);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM reason_codes"), 6);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM wrapup_codes"), 10);
+  auto [again, out2] = runCommand(
+      {bankccBinary().string(), "admin", "seed", "--data-dir", data, "--file", seedPath()});
+  EXPECT_EQ(again, 0) << out2;
+  EXPECT_NE(out2.find("not empty"), std::string::npos) << out2;
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM agents"), 20);
+}
+
+TEST(AdminTest, ABadSeedFileNamesTheEntryAndLoadsNothing) {
+  testing::TempDir dir{"badseed"};
+  const auto seed = dir.path() / "seed.toml";
+  std::ofstream(seed)
+      << "[[skills]]\ncode = \"retail\"\nname_zh = \"个人\"\nname_en = \"Retail\"\n\n"
+         "[[agents]]\nagent_no = \"1001\"\nname = \"张伟\"\nusername = \"a1001\"\n"
+         "team = \"no_such_team\"\nlanguages = [\"zh\"]\nskills = { retail = 5 }\n";
+  auto [code, out] = runCommand({bankccBinary().string(), "admin", "seed", "--data-dir",
+                                 dir.path().string(), "--file", seed.string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("seed.toml:6:"), std::string::npos) << out;
+  EXPECT_NE(out.find("no_such_team"), std::string::npos) << out;
+  EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM skills"), 0)
+      << "all or nothing";
+}
+
+TEST(AdminTest, TheExampleConfigurationIsValidAndComplete) {
+  testing::TempDir dir{"example"};
+  const std::string example = std::string(BANKCC_SOURCE_DIR) + "/config/bankcc.example.toml";
+  auto [code, out] = runCommand({bankccBinary().string(), "admin", "migrate", "--config", example,
+                                 "--data-dir", dir.path().string()});
+  EXPECT_EQ(code, 0) << out;
+}
+
+}  // namespace
+}  // namespace bankcc

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bankcc serve` as a process: endpoints, the listening line, signals, bad configuration.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/process.h"
+#include "support/test_env.h"
+
+namespace bankcc {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::bankccBinary;
+using testing::Process;
+
+/// A running `bankcc serve` on an ephemeral port with its own data directory and key.
+struct RunningServer {
+  testing::TempDir dir{"serve"};
+  std::unique_ptr<Process> process;
+  std::string http;
+
+  explicit RunningServer(std::vector<std::string> extra = {}, std::string subcommand = "serve") {
+    std::vector<std::string> argv = {bankccBinary().string(),
+                                     subcommand,
+                                     "--data-dir",
+                                     (dir.path() / "data").string(),
+                                     "--http",
+                                     "127.0.0.1:0",
+                                     "--master-key",
+                                     (dir.path() / "master.key").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<Process>(argv, dir.path() / "stderr.log");
+    auto line = process->readLine(30s);
+    if (!line) return;
+    auto j = nlohmann::json::parse(*line, nullptr, false);
+    if (j.is_object() && j.value("event", "") == "listening") http = j.value("http", "");
+  }
+  std::string log() const { return process->stderrText(); }
+};
+
+std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+int sqliteCount(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* conn = nullptr;
+  int count = -1;
+  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      count = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(conn);
+  return count;
+}
+
+TEST(ServeTest, PrintsListeningLineServesProbesAndStopsCleanlyOnSigterm) {
+  RunningServer server;
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  EXPECT_NE(server.http, "127.0.0.1:0");
+
+  auto health = testing::httpGet(server.http, "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(health.body)["status"], "ok");
+  auto ready = testing::httpGet(server.http, "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  auto metrics = testing::httpGet(server.http, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("bankcc_build_info"), std::string::npos);
+  EXPECT_NE(metrics.body.find("bankcc_event_log_backlog"), std::string::npos);
+  EXPECT_EQ(testing::httpGet(server.http, "/nope").status, 404);
+
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(30s), 0) << server.log();
+  const auto db = server.dir.path() / "data" / "bankcc.db";
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM events WHERE type = 'system.started'"), 1);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM events WHERE type = 'system.stopping'"), 1);
+  // Logs are JSON lines on stderr.
+  std::istringstream lines(server.log());
+  std::string line;
+  int jsonLines = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    ++jsonLines;
+  }
+  EXPECT_GT(jsonLines, 2);
+}
+
+TEST(ServeTest, CreatesTheMasterKeyAtFirstStartWithAWarning) {
+  RunningServer server;
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  EXPECT_TRUE(std::filesystem::exists(server.dir.path() / "master.key"));
+  EXPECT_NE(server.log().find("created a new master key"), std::string::npos);
+}
+
+TEST(ServeTest, SighupReloadsTheLogLevelAndSaysSo) {
+  testing::TempDir cfgDir{"cfg"};
+  auto cfg = writeFile(cfgDir.path() / "bankcc.toml", "[log]\nlevel = \"info\"\n");
+  RunningServer server({"--config", cfg.string()});
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  writeFile(cfg, "[log]\nlevel = \"debug\"\n");
+  server.process->signal(SIGHUP);
+  // The reload is logged; poll the log file instead of sleeping a fixed time.
+  bool seen = false;
+  for (int i = 0; i < 500 && !seen; ++i) {
+    seen = server.log().find("applied log.level=debug") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(seen) << server.log();
+  server.process->signal(SIGINT);
+  EXPECT_EQ(server.process->wait(30s), 0);
+}
+
+TEST(ServeTest, BadConfigurationExitsWithFileLineAndKey) {
+  testing::TempDir dir{"badcfg"};
+  auto cfg = writeFile(dir.path() / "bankcc.toml",
+                       "[http]\nlisten = 8080\n\n[stroe]\nurl = \"x\"\n[log]\nlevel = \"loud\"\n");
+  auto [code, out] = testing::runCommand({bankccBinary().string(), "serve", "--config",
+                                          cfg.string(), "--data-dir", (dir.path() / "d").string()});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("bankcc.toml:2:"), std::string::npos) << out;
+  EXPECT_NE(out.find("http.listen"), std::string::npos) << out;
+  EXPECT_NE(out.find("stroe"), std::string::npos) << out;
+  EXPECT_NE(out.find("log.level"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "d")) << "nothing is created on bad config";
+}
+
+TEST(ServeTest, MalformedTomlNamesTheLine) {
+  testing::TempDir dir{"badtoml"};
+  auto cfg = writeFile(dir.path() / "bankcc.toml", "[http]\nlisten = \"127.0.0.1:0\n");
+  auto [code, out] =
+      testing::runCommand({bankccBinary().string(), "serve", "--config", cfg.string()});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("bankcc.toml:2:"), std::string::npos) << out;
+}
+
+TEST(ServeTest, UnreachablePostgresIsAClearErrorNotACrash) {
+  testing::TempDir dir{"nopg"};
+  auto cfg = writeFile(dir.path() / "bankcc.toml",
+                       "[store]\nurl = \"postgresql:host=" + (dir.path() / "nosocket").string() +
+                           " port=1 dbname=x connect_timeout=2\"\n");
+  auto [code, out] = testing::runCommand({bankccBinary().string(), "serve", "--config",
+                                          cfg.string(), "--data-dir", (dir.path() / "d").string(),
+                                          "--master-key", (dir.path() / "k").string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("bankcc: "), std::string::npos) << out;
+}
+
+TEST(ServeTest, RequireExistingKeyRefusesToStartWithoutOne) {
+  testing::TempDir dir{"nokey"};
+  auto cfg = writeFile(dir.path() / "bankcc.toml", "[keys]\nrequire_existing = true\n");
+  auto [code, out] = testing::runCommand({bankccBinary().string(), "serve", "--config",
+                                          cfg.string(), "--data-dir", (dir.path() / "d").string(),
+                                          "--master-key", (dir.path() / "k").string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("bankcc admin init-keys"), std::string::npos) << out;
+}
+
+TEST(ServeTest, RunsOnPostgres) {
+  auto url = testing::freshPostgresDatabase("serve");
+  if (!url) {
+    if (testing::requirePostgres()) FAIL() << "PostgreSQL required";
+    GTEST_SKIP() << "no PostgreSQL";
+  }
+  testing::TempDir cfgDir{"pgcfg"};
+  auto cfg = writeFile(cfgDir.path() / "bankcc.toml", "[store]\nurl = \"" + *url + "\"\n");
+  RunningServer server({"--config", cfg.string()});
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  EXPECT_EQ(testing::httpGet(server.http, "/readyz").status, 200);
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(30s), 0) << server.log();
+}
+
+TEST(ServeTest, DemoSeedsTheOrganisationOnceOnFirstStart) {
+  const std::string seed = std::string(BANKCC_SOURCE_DIR) + "/config/seed.toml";
+  RunningServer server({"--seed", seed}, "demo");
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  server.process->signal(SIGTERM);
+  ASSERT_EQ(server.process->wait(30s), 0) << server.log();
+  const auto db = server.dir.path() / "data" / "bankcc.db";
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM agents"), 20);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM teams"), 4);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queues"), 5);
+}
+
+TEST(CliTest, VersionAndHelp) {
+  auto [code, out] = testing::runCommand({bankccBinary().string(), "--version"});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("bankcc 0."), std::string::npos) << out;
+  auto [hcode, help] = testing::runCommand({bankccBinary().string(), "--help"});
+  EXPECT_EQ(hcode, 0);
+  for (auto word : {"serve", "demo", "admin"}) {
+    EXPECT_NE(help.find(word), std::string::npos) << help;
+  }
+  auto [acode, adminHelp] = testing::runCommand({bankccBinary().string(), "admin", "--help"});
+  for (auto word : {"init-keys", "migrate", "backup", "seed"}) {
+    EXPECT_NE(adminHelp.find(word), std::string::npos) << adminHelp;
+  }
+  auto [ucode, unknown] = testing::runCommand({bankccBinary().string(), "frobnicate"});
+  EXPECT_EQ(ucode, 2) << unknown;
+}
+
+}  // namespace
+}  // namespace bankcc
