@@ -4,10 +4,11 @@
 set(BANKCC_TEST_TMP ${PROJECT_BINARY_DIR}/tmp)
 file(MAKE_DIRECTORY ${BANKCC_TEST_TMP})
 if(BANKCC_BUILD_TESTS)
-  add_library(bankcc_testing STATIC ${CMAKE_CURRENT_LIST_DIR}/support/test_env.cc)
+  add_library(bankcc_testing STATIC ${CMAKE_CURRENT_LIST_DIR}/support/test_env.cc
+                                    ${CMAKE_CURRENT_LIST_DIR}/support/sqlite_util.cc)
   target_include_directories(bankcc_testing PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_compile_definitions(bankcc_testing PRIVATE BANKCC_TEST_TMP="${BANKCC_TEST_TMP}")
-  target_link_libraries(bankcc_testing PUBLIC PostgreSQL::PostgreSQL)
+  target_link_libraries(bankcc_testing PUBLIC PostgreSQL::PostgreSQL SQLite::SQLite3)
 
   add_test(NAME postgres_start
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/pg/pg_fixture start ${BANKCC_TEST_TMP}/pg)

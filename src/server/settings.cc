@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/config.h"
+#include "base/host.h"
 #include "base/time_zone.h"
 #include "server/http_server.h"
 #include "server/master_key.h"
@@ -20,16 +21,6 @@ std::filesystem::path defaultDataDir() {
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home && *home ? home : "/tmp") / ".local" / "share" / "bankcc";
 }
-
-namespace {
-
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "bankcc";
-  return buf;
-}
-
-}  // namespace
 
 base::Result<Settings> loadSettings(const Overrides& overrides) {
   auto file = overrides.configFile ? base::ConfigFile::load(*overrides.configFile)
@@ -60,7 +51,7 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     // Absolute, so that logs, messages and derived paths (spill file) do not depend on the
     // working directory.
     s.dataDir = std::filesystem::absolute(s.dataDir).lexically_normal();
-    s.node = sec.getString("node", hostName());
+    s.node = sec.getString("node", base::hostName());
     collect(sec.finish());
   }
   {

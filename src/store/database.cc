@@ -19,6 +19,18 @@ namespace {
 namespace fs = std::filesystem;
 using base::Errc;
 
+/// Database::ping() of both backends: a new connection answers SELECT 1.
+base::Status pingNewConnection(const Database& db) {
+  auto session = db.connect();
+  if (!session.ok()) return std::move(session).error();
+  return detail::guarded(**session, fmt::format("pinging {}", db.describe()),
+                         [&]() -> base::Status {
+                           int one = 0;
+                           **session << "SELECT 1", soci::into(one);
+                           return {};
+                         });
+}
+
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(detail::StoreTarget target, std::chrono::milliseconds busyTimeout)
@@ -65,15 +77,7 @@ class SqliteDatabase final : public Database {
     }
   }
 
-  base::Status ping() const override {
-    auto session = connect();
-    if (!session.ok()) return std::move(session).error();
-    return detail::guarded(**session, fmt::format("pinging {}", describe()), [&]() -> base::Status {
-      int one = 0;
-      **session << "SELECT 1", soci::into(one);
-      return {};
-    });
-  }
+  base::Status ping() const override { return pingNewConnection(*this); }
 
   /// open()'s extra check: a write transaction can start (WAL needs to create the -wal and
   /// -shm files beside the database, so a read-only directory fails here).
@@ -147,15 +151,7 @@ class PostgresDatabase final : public Database {
     }
   }
 
-  base::Status ping() const override {
-    auto session = connect();
-    if (!session.ok()) return std::move(session).error();
-    return detail::guarded(**session, fmt::format("pinging {}", describe()), [&]() -> base::Status {
-      int one = 0;
-      **session << "SELECT 1", soci::into(one);
-      return {};
-    });
-  }
+  base::Status ping() const override { return pingNewConnection(*this); }
 
  private:
   detail::StoreTarget target_;

@@ -18,8 +18,10 @@
 #include <mutex>
 #include <thread>
 
+#include "base/host.h"
 #include "base/log.h"
 #include "events/json.h"
+#include "store/event_log_boot.h"
 #include "store/event_log_queue.h"
 #include "store/event_log_sink.h"
 #include "store/spill_file.h"
@@ -636,68 +638,6 @@ class EventLogImpl final : public EventLog {
   std::thread thread_;  // last: starts after everything above exists
 };
 
-std::string hostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "unknown";
-  return buf;
-}
-
-/// Replays every record of `spill` (start-up, before the epoch exists).
-base::Result<std::uint64_t> replayAll(SpillFile& spill, detail::EventSink& sink,
-                                      std::size_t maxBatch, const Database& db) {
-  std::uint64_t replayed = 0, inserted = 0;
-  std::vector<EventRowView> views;
-  while (!spill.empty()) {
-    auto records = spill.peek(maxBatch);
-    if (!records.ok()) return std::move(records).error();
-    if (records->empty()) break;  // the rest was set aside as corrupt
-    const auto rows = RowBatch::views(*records, views);
-    auto n = sink.insertIdempotent(rows);
-    if (!n.ok()) {
-      return base::err(n.error().code,
-                       fmt::format("replaying spill file {} into {}: {}", spill.path().string(),
-                                   db.describe(), n.error().message));
-    }
-    BANKCC_TRY(spill.consume(records->size()));
-    replayed += records->size();
-    inserted += *n;
-  }
-  if (replayed != 0) {
-    spdlog::info("event log: replayed {} events from spill file {} ({} were stored already)",
-                 replayed, spill.path().string(), replayed - inserted);
-  }
-  return replayed;
-}
-
-base::Result<std::uint64_t> lastStoredSeq(soci::session& session) {
-  return detail::guarded(session, "reading the last event seq",
-                         [&]() -> base::Result<std::uint64_t> {
-                           long long seq = 0;
-                           session << "SELECT COALESCE(MAX(seq), 0) FROM events", soci::into(seq);
-                           return static_cast<std::uint64_t>(seq);
-                         });
-}
-
-/// Inserts the boots row of a new epoch: the highest so far + 1. Two nodes starting at once
-/// may pick the same number; the loser tries again.
-base::Result<std::uint64_t> newEpoch(soci::session& session, const EventLogConfig& config,
-                                     const base::Clock& clock) {
-  base::Error last = base::err(Errc::Internal, "no attempt");
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    auto r = detail::guarded(session, "starting a new epoch", [&]() -> base::Result<std::uint64_t> {
-      long long epoch = 0;
-      session << "SELECT COALESCE(MAX(epoch), 0) + 1 FROM boots", soci::into(epoch);
-      const long long startedAt = clock.now().time_since_epoch().count();
-      session << "INSERT INTO boots (epoch, started_at, version, node) VALUES (:e, :s, :v, :n)",
-          soci::use(epoch), soci::use(startedAt), soci::use(config.version), soci::use(config.node);
-      return static_cast<std::uint64_t>(epoch);
-    });
-    if (r.ok() || r.error().code != Errc::Conflict) return r;
-    last = std::move(r).error();
-  }
-  return last;
-}
-
 }  // namespace
 
 base::Result<std::unique_ptr<EventLog>> EventLog::start(const Database& db,
@@ -705,7 +645,7 @@ base::Result<std::unique_ptr<EventLog>> EventLog::start(const Database& db,
                                                         const base::Clock& clock,
                                                         prometheus::Registry& registry) {
   EventLogConfig cfg = config;
-  if (cfg.node.empty()) cfg.node = hostName();
+  if (cfg.node.empty()) cfg.node = base::hostName();
   if (cfg.queueCapacity == 0 || cfg.maxBatch == 0 || cfg.spillPath.empty() ||
       cfg.retryMin.count() <= 0 || cfg.retryMax < cfg.retryMin) {
     return base::err(Errc::ValidationFailed,
@@ -718,11 +658,11 @@ base::Result<std::unique_ptr<EventLog>> EventLog::start(const Database& db,
   if (!sink.ok()) return fail(sink.error());
   auto spill = SpillFile::open(cfg.spillPath, clock);
   if (!spill.ok()) return fail(spill.error());
-  auto replayed = replayAll(**spill, **sink, cfg.maxBatch, db);
+  auto replayed = detail::replayAll(**spill, **sink, cfg.maxBatch, db);
   if (!replayed.ok()) return fail(replayed.error());
-  auto lastSeq = lastStoredSeq((*sink)->session());
+  auto lastSeq = detail::lastStoredSeq((*sink)->session());
   if (!lastSeq.ok()) return fail(lastSeq.error());
-  auto epoch = newEpoch((*sink)->session(), cfg, clock);
+  auto epoch = detail::newEpoch((*sink)->session(), cfg, clock);
   if (!epoch.ok()) return fail(epoch.error());
 
   spdlog::info("event log: epoch {} on {}; next seq {}; spill file {}", *epoch, db.describe(),

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "store/event_log_sink.h"
+#include "store/sql_error.h"
 
 namespace bankcc::store::detail {
 namespace {
@@ -28,27 +29,6 @@ std::string insertSql(bool ignore, int rows) {
   sql += " INTO events (seq, epoch, ts, type, call_id, agent_id, queue_id, payload) VALUES ";
   for (int i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
   return sql;
-}
-
-Errc classify(int rc) {
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Errc::Unavailable;
-    case SQLITE_READONLY:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-      return Errc::Io;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return Errc::Corrupt;
-    case SQLITE_CONSTRAINT:
-      return Errc::Conflict;
-    default:
-      return Errc::Internal;
-  }
 }
 
 class SqliteEventSink final : public EventSink {
@@ -105,7 +85,8 @@ class SqliteEventSink final : public EventSink {
   base::Error error(int rc, std::string_view doing) const {
     const std::string_view message = sqlite_api::sqlite3_errmsg(db_);
     const std::string_view generic = sqlite_api::sqlite3_errstr(rc);
-    return base::err(classify(rc),
+    // A seq stored already is a UNIQUE violation: Conflict, which insert() promises.
+    return base::err(classifySqlite(rc, message),
                      message == generic
                          ? fmt::format("{} failed (SQLite): {}", doing, message)
                          : fmt::format("{} failed (SQLite): {} ({})", doing, message, generic));

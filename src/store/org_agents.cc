@@ -10,7 +10,6 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
@@ -159,22 +158,10 @@ std::map<long long, std::vector<AgentSkill>> skillsOf(soci::session& session,
   return out;
 }
 
-std::optional<Agent> find(soci::session& session, std::string_view agentNo) {
-  AgentRow row;
-  const std::string key(agentNo);
-  soci::details::prepare_temp_type p =
-      (session.prepare << std::string(kSelect) + " WHERE a.agent_no = :no", soci::use(key, "no"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return std::nullopt;
-  Agent agent = row.toAgent();
-  agent.skills = std::move(skillsOf(session, key, key)[agent.id]);
-  return agent;
-}
-
 base::Result<Agent> findOrNotFound(soci::session& session, std::string_view agentNo) {
-  auto agent = find(session, agentNo);
+  auto agent = detail::findRow(session, kSelect, "a.agent_no", agentNo, &AgentRow::toAgent);
   if (!agent) return detail::notFound(OrgTable::Agents, agentNo);
+  agent->skills = std::move(skillsOf(session, agent->agentNo, agent->agentNo)[agent->id]);
   return *agent;
 }
 
@@ -236,13 +223,8 @@ base::Result<Agent> createAgent(soci::session& session, const base::Clock& clock
                                 const Agent& agent) {
   BANKCC_TRY(validate(agent));
   const std::string doing = fmt::format("creating agent {}", detail::quoted(agent.agentNo));
-  return detail::guarded(session, doing, [&]() -> base::Result<Agent> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, OrgTable::Agents, agent.agentNo)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("agent {} already exists", detail::quoted(agent.agentNo)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Agent> {
+    BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Agents, agent.agentNo));
     auto refs = resolve(session, agent);
     if (!refs.ok()) return std::move(refs).error();
     const long long now = detail::toMicros(clock.now());
@@ -257,9 +239,7 @@ base::Result<Agent> createAgent(soci::session& session, const base::Clock& clock
         soci::use(refs->userId, "user"), soci::use(active, "active"), soci::use(now, "created"),
         soci::use(now, "updated"), soci::into(id);
     writeSkills(session, id, *refs);
-    auto created = findOrNotFound(session, agent.agentNo);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, agent.agentNo);
   });
 }
 
@@ -269,40 +249,19 @@ base::Result<Agent> getAgent(soci::session& session, std::string_view agentNo) {
 }
 
 base::Result<Page<Agent>> listAgents(soci::session& session, const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing agents", [&]() -> base::Result<Page<Agent>> {
-    AgentRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << std::string(kSelect) + " WHERE a.agent_no > :after" +
-                                detail::activeFilter(request, "a.") +
-                                " ORDER BY a.agent_no LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<Agent> rows;
-    while (st.fetch()) rows.push_back(row.toAgent());
-    if (!rows.empty()) {
-      auto skills = skillsOf(session, rows.front().agentNo, rows.back().agentNo);
-      for (Agent& agent : rows) agent.skills = std::move(skills[agent.id]);
-    }
-    return detail::makePage(std::move(rows), *limit, [](const Agent& a) { return a.agentNo; });
-  });
+  return detail::listPage(session, request, "listing agents", kSelect, "a.agent_no",
+                          &AgentRow::toAgent, &Agent::agentNo, [&](std::vector<Agent>& page) {
+                            auto skills =
+                                skillsOf(session, page.front().agentNo, page.back().agentNo);
+                            for (Agent& agent : page) agent.skills = std::move(skills[agent.id]);
+                          });
 }
 
 base::Result<Agent> updateAgent(soci::session& session, const base::Clock& clock,
                                 const Agent& agent) {
   BANKCC_TRY(validate(agent));
   const std::string doing = fmt::format("updating agent {}", detail::quoted(agent.agentNo));
-  return detail::guarded(session, doing, [&]() -> base::Result<Agent> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Agent> {
     const auto id = detail::idOf(session, OrgTable::Agents, agent.agentNo);
     if (!id) return detail::notFound(OrgTable::Agents, agent.agentNo);
     auto refs = resolve(session, agent);
@@ -325,26 +284,16 @@ base::Result<Agent> updateAgent(soci::session& session, const base::Clock& clock
       return detail::missingOrStale(session, OrgTable::Agents, agent.agentNo, agent.version);
     }
     writeSkills(session, *id, *refs);
-    auto updated = findOrNotFound(session, agent.agentNo);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, agent.agentNo);
   });
 }
 
 base::Result<Agent> setAgentActive(soci::session& session, const base::Clock& clock,
                                    std::string_view agentNo, bool active,
                                    std::int64_t expectedVersion) {
-  const std::string doing =
-      fmt::format("{} agent {}", active ? "enabling" : "disabling", detail::quoted(agentNo));
-  return detail::guarded(session, doing, [&]() -> base::Result<Agent> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(
-        detail::setActiveRow(session, clock, OrgTable::Agents, agentNo, active, expectedVersion));
-    auto updated = findOrNotFound(session, agentNo);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, OrgTable::Agents, agentNo, active,
+                                    expectedVersion,
+                                    [&]() { return findOrNotFound(session, agentNo); });
 }
 
 }  // namespace bankcc::store

@@ -6,12 +6,10 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
 
-using base::Errc;
 using detail::OrgTable;
 
 OrgTable tableOf(CodeKind kind) {
@@ -61,14 +59,9 @@ base::Status validate(const LabelledCode& code) {
 
 base::Result<LabelledCode> findOrNotFound(soci::session& session, CodeKind kind,
                                           std::string_view code) {
-  CodeRow row;
-  const std::string key(code);
-  soci::details::prepare_temp_type p =
-      (session.prepare << selectFrom(kind) + " WHERE code = :code", soci::use(key, "code"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return detail::notFound(tableOf(kind), code);
-  return row.toCode();
+  auto found = detail::findRow(session, selectFrom(kind), "code", code, &CodeRow::toCode);
+  if (!found) return detail::notFound(tableOf(kind), code);
+  return *found;
 }
 
 }  // namespace
@@ -78,14 +71,8 @@ base::Result<LabelledCode> createCode(soci::session& session, const base::Clock&
   BANKCC_TRY(validate(code));
   const std::string doing =
       fmt::format("creating {} {}", detail::nounOf(tableOf(kind)), detail::quoted(code.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<LabelledCode> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, tableOf(kind), code.code)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("{} {} already exists", detail::nounOf(tableOf(kind)),
-                                   detail::quoted(code.code)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<LabelledCode> {
+    BANKCC_TRY(detail::checkKeyFree(session, tableOf(kind), code.code));
     const long long now = detail::toMicros(clock.now());
     const int active = code.active ? 1 : 0;
     session << fmt::format(
@@ -95,9 +82,7 @@ base::Result<LabelledCode> createCode(soci::session& session, const base::Clock&
         tableName(kind)),
         soci::use(code.code, "code"), soci::use(code.labelZh, "zh"), soci::use(code.labelEn, "en"),
         soci::use(active, "active"), soci::use(now, "created"), soci::use(now, "updated");
-    auto created = findOrNotFound(session, kind, code.code);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, kind, code.code);
   });
 }
 
@@ -108,26 +93,8 @@ base::Result<LabelledCode> getCode(soci::session& session, CodeKind kind, std::s
 
 base::Result<Page<LabelledCode>> listCodes(soci::session& session, CodeKind kind,
                                            const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing codes", [&]() -> base::Result<Page<LabelledCode>> {
-    CodeRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << selectFrom(kind) + " WHERE code > :after" +
-                                detail::activeFilter(request) + " ORDER BY code LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<LabelledCode> rows;
-    while (st.fetch()) rows.push_back(row.toCode());
-    return detail::makePage(std::move(rows), *limit, [](const LabelledCode& c) { return c.code; });
-  });
+  return detail::listPage(session, request, "listing codes", selectFrom(kind), "code",
+                          &CodeRow::toCode, &LabelledCode::code);
 }
 
 base::Result<LabelledCode> updateCode(soci::session& session, const base::Clock& clock,
@@ -135,9 +102,7 @@ base::Result<LabelledCode> updateCode(soci::session& session, const base::Clock&
   BANKCC_TRY(validate(code));
   const std::string doing =
       fmt::format("updating {} {}", detail::nounOf(tableOf(kind)), detail::quoted(code.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<LabelledCode> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<LabelledCode> {
     const long long now = detail::toMicros(clock.now());
     const int active = code.active ? 1 : 0;
     const long long version = code.version;
@@ -153,25 +118,15 @@ base::Result<LabelledCode> updateCode(soci::session& session, const base::Clock&
     if (st.get_affected_rows() == 0) {
       return detail::missingOrStale(session, tableOf(kind), code.code, code.version);
     }
-    auto updated = findOrNotFound(session, kind, code.code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, kind, code.code);
   });
 }
 
 base::Result<LabelledCode> setCodeActive(soci::session& session, const base::Clock& clock,
                                          CodeKind kind, std::string_view code, bool active,
                                          std::int64_t expectedVersion) {
-  const std::string doing = fmt::format("{} {} {}", active ? "enabling" : "disabling",
-                                        detail::nounOf(tableOf(kind)), detail::quoted(code));
-  return detail::guarded(session, doing, [&]() -> base::Result<LabelledCode> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(detail::setActiveRow(session, clock, tableOf(kind), code, active, expectedVersion));
-    auto updated = findOrNotFound(session, kind, code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, tableOf(kind), code, active, expectedVersion,
+                                    [&]() { return findOrNotFound(session, kind, code); });
 }
 
 }  // namespace bankcc::store

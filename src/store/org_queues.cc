@@ -10,12 +10,10 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
 
-using base::Errc;
 using detail::OrgTable;
 
 constexpr std::size_t kMaxSkills = 50;
@@ -104,22 +102,10 @@ std::map<long long, std::vector<std::string>> skillsOf(soci::session& session,
   return out;
 }
 
-std::optional<Queue> find(soci::session& session, std::string_view code) {
-  QueueRow row;
-  const std::string key(code);
-  soci::details::prepare_temp_type p =
-      (session.prepare << std::string(kSelect) + " WHERE code = :code", soci::use(key, "code"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return std::nullopt;
-  Queue queue = row.toQueue();
-  queue.skills = std::move(skillsOf(session, key, key)[queue.id]);
-  return queue;
-}
-
 base::Result<Queue> findOrNotFound(soci::session& session, std::string_view code) {
-  auto queue = find(session, code);
+  auto queue = detail::findRow(session, kSelect, "code", code, &QueueRow::toQueue);
   if (!queue) return detail::notFound(OrgTable::Queues, code);
+  queue->skills = std::move(skillsOf(session, queue->code, queue->code)[queue->id]);
   return *queue;
 }
 
@@ -147,13 +133,8 @@ base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock
                                 const Queue& queue) {
   BANKCC_TRY(validate(queue));
   const std::string doing = fmt::format("creating queue {}", detail::quoted(queue.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Queue> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, OrgTable::Queues, queue.code)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("queue {} already exists", detail::quoted(queue.code)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Queue> {
+    BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Queues, queue.code));
     const long long now = detail::toMicros(clock.now());
     const int active = queue.active ? 1 : 0;
     const int threshold = static_cast<int>(queue.serviceLevelThreshold.count());
@@ -168,9 +149,7 @@ base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock
         soci::use(shortAbandon, "short_abandon"), soci::use(active, "active"),
         soci::use(now, "created"), soci::use(now, "updated"), soci::into(id);
     BANKCC_TRY(writeSkills(session, id, queue.skills));
-    auto created = findOrNotFound(session, queue.code);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, queue.code);
   });
 }
 
@@ -180,39 +159,18 @@ base::Result<Queue> getQueue(soci::session& session, std::string_view code) {
 }
 
 base::Result<Page<Queue>> listQueues(soci::session& session, const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing queues", [&]() -> base::Result<Page<Queue>> {
-    QueueRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << std::string(kSelect) + " WHERE code > :after" +
-                                detail::activeFilter(request) + " ORDER BY code LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<Queue> rows;
-    while (st.fetch()) rows.push_back(row.toQueue());
-    if (!rows.empty()) {
-      auto skills = skillsOf(session, rows.front().code, rows.back().code);
-      for (Queue& queue : rows) queue.skills = std::move(skills[queue.id]);
-    }
-    return detail::makePage(std::move(rows), *limit, [](const Queue& q) { return q.code; });
-  });
+  return detail::listPage(session, request, "listing queues", kSelect, "code", &QueueRow::toQueue,
+                          &Queue::code, [&](std::vector<Queue>& page) {
+                            auto skills = skillsOf(session, page.front().code, page.back().code);
+                            for (Queue& queue : page) queue.skills = std::move(skills[queue.id]);
+                          });
 }
 
 base::Result<Queue> updateQueue(soci::session& session, const base::Clock& clock,
                                 const Queue& queue) {
   BANKCC_TRY(validate(queue));
   const std::string doing = fmt::format("updating queue {}", detail::quoted(queue.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Queue> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Queue> {
     const long long now = detail::toMicros(clock.now());
     const int active = queue.active ? 1 : 0;
     const int threshold = static_cast<int>(queue.serviceLevelThreshold.count());
@@ -235,26 +193,15 @@ base::Result<Queue> updateQueue(soci::session& session, const base::Clock& clock
     }
     const auto id = detail::idOf(session, OrgTable::Queues, queue.code);
     BANKCC_TRY(writeSkills(session, id.value_or(0), queue.skills));
-    auto updated = findOrNotFound(session, queue.code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, queue.code);
   });
 }
 
 base::Result<Queue> setQueueActive(soci::session& session, const base::Clock& clock,
                                    std::string_view code, bool active,
                                    std::int64_t expectedVersion) {
-  const std::string doing =
-      fmt::format("{} queue {}", active ? "enabling" : "disabling", detail::quoted(code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Queue> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(
-        detail::setActiveRow(session, clock, OrgTable::Queues, code, active, expectedVersion));
-    auto updated = findOrNotFound(session, code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, OrgTable::Queues, code, active, expectedVersion,
+                                    [&]() { return findOrNotFound(session, code); });
 }
 
 }  // namespace bankcc::store

@@ -6,12 +6,10 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
 
-using base::Errc;
 using detail::OrgTable;
 
 constexpr const char* kSelect =
@@ -47,19 +45,8 @@ base::Status validate(const Skill& skill) {
   return {};
 }
 
-std::optional<Skill> find(soci::session& session, std::string_view code) {
-  SkillRow row;
-  const std::string key(code);
-  soci::details::prepare_temp_type p =
-      (session.prepare << std::string(kSelect) + " WHERE code = :code", soci::use(key, "code"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return std::nullopt;
-  return row.toSkill();
-}
-
 base::Result<Skill> findOrNotFound(soci::session& session, std::string_view code) {
-  auto skill = find(session, code);
+  auto skill = detail::findRow(session, kSelect, "code", code, &SkillRow::toSkill);
   if (!skill) return detail::notFound(OrgTable::Skills, code);
   return *skill;
 }
@@ -70,22 +57,15 @@ base::Result<Skill> createSkill(soci::session& session, const base::Clock& clock
                                 const Skill& skill) {
   BANKCC_TRY(validate(skill));
   const std::string doing = fmt::format("creating skill {}", detail::quoted(skill.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Skill> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, OrgTable::Skills, skill.code)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("skill {} already exists", detail::quoted(skill.code)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Skill> {
+    BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Skills, skill.code));
     const long long now = detail::toMicros(clock.now());
     const int active = skill.active ? 1 : 0;
     session << "INSERT INTO skills (code, name_zh, name_en, active, version, created_at, "
                "updated_at) VALUES (:code, :zh, :en, :active, 1, :created, :updated)",
         soci::use(skill.code, "code"), soci::use(skill.nameZh, "zh"), soci::use(skill.nameEn, "en"),
         soci::use(active, "active"), soci::use(now, "created"), soci::use(now, "updated");
-    auto created = findOrNotFound(session, skill.code);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, skill.code);
   });
 }
 
@@ -95,35 +75,15 @@ base::Result<Skill> getSkill(soci::session& session, std::string_view code) {
 }
 
 base::Result<Page<Skill>> listSkills(soci::session& session, const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing skills", [&]() -> base::Result<Page<Skill>> {
-    SkillRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << std::string(kSelect) + " WHERE code > :after" +
-                                detail::activeFilter(request) + " ORDER BY code LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<Skill> rows;
-    while (st.fetch()) rows.push_back(row.toSkill());
-    return detail::makePage(std::move(rows), *limit, [](const Skill& s) { return s.code; });
-  });
+  return detail::listPage(session, request, "listing skills", kSelect, "code", &SkillRow::toSkill,
+                          &Skill::code);
 }
 
 base::Result<Skill> updateSkill(soci::session& session, const base::Clock& clock,
                                 const Skill& skill) {
   BANKCC_TRY(validate(skill));
   const std::string doing = fmt::format("updating skill {}", detail::quoted(skill.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Skill> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Skill> {
     const long long now = detail::toMicros(clock.now());
     const int active = skill.active ? 1 : 0;
     const long long version = skill.version;
@@ -137,26 +97,15 @@ base::Result<Skill> updateSkill(soci::session& session, const base::Clock& clock
     if (st.get_affected_rows() == 0) {
       return detail::missingOrStale(session, OrgTable::Skills, skill.code, skill.version);
     }
-    auto updated = findOrNotFound(session, skill.code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, skill.code);
   });
 }
 
 base::Result<Skill> setSkillActive(soci::session& session, const base::Clock& clock,
                                    std::string_view code, bool active,
                                    std::int64_t expectedVersion) {
-  const std::string doing =
-      fmt::format("{} skill {}", active ? "enabling" : "disabling", detail::quoted(code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Skill> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(
-        detail::setActiveRow(session, clock, OrgTable::Skills, code, active, expectedVersion));
-    auto updated = findOrNotFound(session, code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, OrgTable::Skills, code, active, expectedVersion,
+                                    [&]() { return findOrNotFound(session, code); });
 }
 
 }  // namespace bankcc::store

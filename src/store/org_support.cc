@@ -213,6 +213,15 @@ std::string activeFilter(const PageRequest& request, std::string_view alias) {
   return fmt::format(" AND {}active = :active", alias);
 }
 
+std::string pageSql(std::string_view select, std::string_view keyColumn,
+                    const PageRequest& request) {
+  const std::size_t dot = keyColumn.find('.');
+  const std::string_view alias =
+      dot == std::string_view::npos ? std::string_view() : keyColumn.substr(0, dot + 1);
+  return fmt::format("{} WHERE {} > :after{} ORDER BY {} LIMIT :limit", select, keyColumn,
+                     activeFilter(request, alias), keyColumn);
+}
+
 std::optional<long long> idOf(soci::session& session, OrgTable table, std::string_view key) {
   const TableInfo& t = infoOf(table);
   long long id = 0;
@@ -279,6 +288,11 @@ base::Status touchRow(soci::session& session, const base::Clock& clock, OrgTable
   st.execute(true);
   if (st.get_affected_rows() == 0) return missingOrStale(session, table, key, expected);
   return {};
+}
+
+base::Status checkKeyFree(soci::session& session, OrgTable table, std::string_view key) {
+  if (!idOf(session, table, key)) return {};
+  return base::err(Errc::Conflict, fmt::format("{} {} already exists", nounOf(table), quoted(key)));
 }
 
 std::int64_t countRows(soci::session& session, OrgTable table) {

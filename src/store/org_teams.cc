@@ -9,12 +9,10 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
 
-using base::Errc;
 using detail::OrgTable;
 
 constexpr const char* kSelect =
@@ -76,22 +74,10 @@ std::map<long long, std::vector<std::string>> supervisorsOf(soci::session& sessi
   return out;
 }
 
-std::optional<Team> find(soci::session& session, std::string_view code) {
-  TeamRow row;
-  const std::string key(code);
-  soci::details::prepare_temp_type p =
-      (session.prepare << std::string(kSelect) + " WHERE code = :code", soci::use(key, "code"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return std::nullopt;
-  Team team = row.toTeam();
-  team.supervisors = std::move(supervisorsOf(session, key, key)[team.id]);
-  return team;
-}
-
 base::Result<Team> findOrNotFound(soci::session& session, std::string_view code) {
-  auto team = find(session, code);
+  auto team = detail::findRow(session, kSelect, "code", code, &TeamRow::toTeam);
   if (!team) return detail::notFound(OrgTable::Teams, code);
+  team->supervisors = std::move(supervisorsOf(session, team->code, team->code)[team->id]);
   return *team;
 }
 
@@ -120,13 +106,8 @@ base::Status writeSupervisors(soci::session& session, long long teamId,
 base::Result<Team> createTeam(soci::session& session, const base::Clock& clock, const Team& team) {
   BANKCC_TRY(validate(team));
   const std::string doing = fmt::format("creating team {}", detail::quoted(team.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Team> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, OrgTable::Teams, team.code)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("team {} already exists", detail::quoted(team.code)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Team> {
+    BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Teams, team.code));
     const long long now = detail::toMicros(clock.now());
     const int active = team.active ? 1 : 0;
     long long id = 0;
@@ -135,9 +116,7 @@ base::Result<Team> createTeam(soci::session& session, const base::Clock& clock, 
         soci::use(team.code, "code"), soci::use(team.name, "name"), soci::use(active, "active"),
         soci::use(now, "created"), soci::use(now, "updated"), soci::into(id);
     BANKCC_TRY(writeSupervisors(session, id, team.supervisors));
-    auto created = findOrNotFound(session, team.code);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, team.code);
   });
 }
 
@@ -147,38 +126,19 @@ base::Result<Team> getTeam(soci::session& session, std::string_view code) {
 }
 
 base::Result<Page<Team>> listTeams(soci::session& session, const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing teams", [&]() -> base::Result<Page<Team>> {
-    TeamRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << std::string(kSelect) + " WHERE code > :after" +
-                                detail::activeFilter(request) + " ORDER BY code LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<Team> rows;
-    while (st.fetch()) rows.push_back(row.toTeam());
-    if (!rows.empty()) {
-      auto supervisors = supervisorsOf(session, rows.front().code, rows.back().code);
-      for (Team& team : rows) team.supervisors = std::move(supervisors[team.id]);
-    }
-    return detail::makePage(std::move(rows), *limit, [](const Team& t) { return t.code; });
-  });
+  return detail::listPage(session, request, "listing teams", kSelect, "code", &TeamRow::toTeam,
+                          &Team::code, [&](std::vector<Team>& page) {
+                            auto supervisors =
+                                supervisorsOf(session, page.front().code, page.back().code);
+                            for (Team& team : page)
+                              team.supervisors = std::move(supervisors[team.id]);
+                          });
 }
 
 base::Result<Team> updateTeam(soci::session& session, const base::Clock& clock, const Team& team) {
   BANKCC_TRY(validate(team));
   const std::string doing = fmt::format("updating team {}", detail::quoted(team.code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Team> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<Team> {
     const long long now = detail::toMicros(clock.now());
     const int active = team.active ? 1 : 0;
     const long long version = team.version;
@@ -194,25 +154,14 @@ base::Result<Team> updateTeam(soci::session& session, const base::Clock& clock, 
     }
     const auto id = detail::idOf(session, OrgTable::Teams, team.code);
     BANKCC_TRY(writeSupervisors(session, id.value_or(0), team.supervisors));
-    auto updated = findOrNotFound(session, team.code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, team.code);
   });
 }
 
 base::Result<Team> setTeamActive(soci::session& session, const base::Clock& clock,
                                  std::string_view code, bool active, std::int64_t expectedVersion) {
-  const std::string doing =
-      fmt::format("{} team {}", active ? "enabling" : "disabling", detail::quoted(code));
-  return detail::guarded(session, doing, [&]() -> base::Result<Team> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(
-        detail::setActiveRow(session, clock, OrgTable::Teams, code, active, expectedVersion));
-    auto updated = findOrNotFound(session, code);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, OrgTable::Teams, code, active, expectedVersion,
+                                    [&]() { return findOrNotFound(session, code); });
 }
 
 }  // namespace bankcc::store

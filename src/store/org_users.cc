@@ -9,12 +9,10 @@
 
 #include "store/org_support.h"
 #include "store/sql_error.h"
-#include "store/transaction.h"
 
 namespace bankcc::store {
 namespace {
 
-using base::Errc;
 using detail::OrgTable;
 
 constexpr std::size_t kMaxPasswordHash = 512;
@@ -94,23 +92,10 @@ std::map<long long, std::vector<std::string>> rolesOf(soci::session& session,
   return out;
 }
 
-std::optional<User> find(soci::session& session, std::string_view username) {
-  UserRow row;
-  const std::string key(username);
-  soci::details::prepare_temp_type p =
-      (session.prepare << std::string(kSelect) + " WHERE username = :username",
-       soci::use(key, "username"));
-  row.bind(p);
-  soci::statement st(p);
-  if (!st.execute(true)) return std::nullopt;
-  User user = row.toUser();
-  user.roles = std::move(rolesOf(session, key, key)[user.id]);
-  return user;
-}
-
 base::Result<User> findOrNotFound(soci::session& session, std::string_view username) {
-  auto user = find(session, username);
+  auto user = detail::findRow(session, kSelect, "username", username, &UserRow::toUser);
   if (!user) return detail::notFound(OrgTable::Users, username);
+  user->roles = std::move(rolesOf(session, user->username, user->username)[user->id]);
   return *user;
 }
 
@@ -157,13 +142,8 @@ base::Result<std::vector<Role>> listRoles(soci::session& session) {
 base::Result<User> createUser(soci::session& session, const base::Clock& clock, const User& user) {
   BANKCC_TRY(validate(user));
   const std::string doing = fmt::format("creating user {}", detail::quoted(user.username));
-  return detail::guarded(session, doing, [&]() -> base::Result<User> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    if (detail::idOf(session, OrgTable::Users, user.username)) {
-      return base::err(Errc::Conflict,
-                       fmt::format("user {} already exists", detail::quoted(user.username)));
-    }
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<User> {
+    BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Users, user.username));
     const long long now = detail::toMicros(clock.now());
     const int active = user.active ? 1 : 0;
     const std::string hash = user.passwordHash.value_or("");
@@ -176,9 +156,7 @@ base::Result<User> createUser(soci::session& session, const base::Clock& clock, 
         soci::use(hash, hashIndicator, "hash"), soci::use(active, "active"),
         soci::use(now, "created"), soci::use(now, "updated"), soci::into(id);
     BANKCC_TRY(writeRoles(session, id, user.roles));
-    auto created = findOrNotFound(session, user.username);
-    if (created.ok()) BANKCC_TRY(tx->commit());
-    return created;
+    return findOrNotFound(session, user.username);
   });
 }
 
@@ -188,38 +166,18 @@ base::Result<User> getUser(soci::session& session, std::string_view username) {
 }
 
 base::Result<Page<User>> listUsers(soci::session& session, const PageRequest& request) {
-  auto limit = detail::checkLimit(request.limit);
-  if (!limit.ok()) return std::move(limit).error();
-  auto after = detail::decodeCursor(request.cursor);
-  if (!after.ok()) return std::move(after).error();
-  return detail::guarded(session, "listing users", [&]() -> base::Result<Page<User>> {
-    UserRow row;
-    const int fetch = *limit + 1;
-    const int active = request.active.value_or(true) ? 1 : 0;
-    soci::details::prepare_temp_type p =
-        (session.prepare << std::string(kSelect) + " WHERE username > :after" +
-                                detail::activeFilter(request) + " ORDER BY username LIMIT :limit",
-         soci::use(*after, "after"), soci::use(fetch, "limit"));
-    if (request.active) p, soci::use(active, "active");
-    row.bind(p);
-    soci::statement st(p);
-    st.execute();
-    std::vector<User> rows;
-    while (st.fetch()) rows.push_back(row.toUser());
-    if (!rows.empty()) {
-      auto roles = rolesOf(session, rows.front().username, rows.back().username);
-      for (User& user : rows) user.roles = std::move(roles[user.id]);
-    }
-    return detail::makePage(std::move(rows), *limit, [](const User& u) { return u.username; });
-  });
+  return detail::listPage(session, request, "listing users", kSelect, "username", &UserRow::toUser,
+                          &User::username, [&](std::vector<User>& page) {
+                            auto roles =
+                                rolesOf(session, page.front().username, page.back().username);
+                            for (User& user : page) user.roles = std::move(roles[user.id]);
+                          });
 }
 
 base::Result<User> updateUser(soci::session& session, const base::Clock& clock, const User& user) {
   BANKCC_TRY(validate(user));
   const std::string doing = fmt::format("updating user {}", detail::quoted(user.username));
-  return detail::guarded(session, doing, [&]() -> base::Result<User> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<User> {
     const long long now = detail::toMicros(clock.now());
     const int active = user.active ? 1 : 0;
     const long long version = user.version;
@@ -235,26 +193,16 @@ base::Result<User> updateUser(soci::session& session, const base::Clock& clock, 
     }
     const auto id = detail::idOf(session, OrgTable::Users, user.username);
     BANKCC_TRY(writeRoles(session, id.value_or(0), user.roles));
-    auto updated = findOrNotFound(session, user.username);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, user.username);
   });
 }
 
 base::Result<User> setUserActive(soci::session& session, const base::Clock& clock,
                                  std::string_view username, bool active,
                                  std::int64_t expectedVersion) {
-  const std::string doing =
-      fmt::format("{} user {}", active ? "enabling" : "disabling", detail::quoted(username));
-  return detail::guarded(session, doing, [&]() -> base::Result<User> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
-    BANKCC_TRY(
-        detail::setActiveRow(session, clock, OrgTable::Users, username, active, expectedVersion));
-    auto updated = findOrNotFound(session, username);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
-  });
+  return detail::setActiveAndReread(session, clock, OrgTable::Users, username, active,
+                                    expectedVersion,
+                                    [&]() { return findOrNotFound(session, username); });
 }
 
 base::Result<User> setUserPasswordHash(soci::session& session, const base::Clock& clock,
@@ -264,9 +212,7 @@ base::Result<User> setUserPasswordHash(soci::session& session, const base::Clock
   BANKCC_TRY(validatePasswordHash(passwordHash));
   const std::string doing =
       fmt::format("setting the password of user {}", detail::quoted(username));
-  return detail::guarded(session, doing, [&]() -> base::Result<User> {
-    auto tx = Transaction::begin(session);
-    if (!tx.ok()) return std::move(tx).error();
+  return detail::guardedTransaction(session, doing, [&]() -> base::Result<User> {
     const long long now = detail::toMicros(clock.now());
     const std::string key(username);
     const std::string hash = passwordHash.value_or("");
@@ -281,9 +227,7 @@ base::Result<User> setUserPasswordHash(soci::session& session, const base::Clock
     if (st.get_affected_rows() == 0) {
       return detail::missingOrStale(session, OrgTable::Users, username, expectedVersion);
     }
-    auto updated = findOrNotFound(session, username);
-    if (updated.ok()) BANKCC_TRY(tx->commit());
-    return updated;
+    return findOrNotFound(session, username);
   });
 }
 

@@ -32,7 +32,20 @@ std::string tidy(std::string text) {
   return out;
 }
 
-Errc classifySqlite(int rc, const std::string& message) {
+Errc classifyPostgres(const std::string& state, soci::soci_error::error_category category) {
+  if (state == "23505") return Errc::Conflict;
+  if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0) return Errc::ValidationFailed;
+  if (state.rfind("08", 0) == 0 || state.rfind("40", 0) == 0 || state.rfind("57", 0) == 0 ||
+      state == "55P03" || category == soci::soci_error::connection_error) {
+    return Errc::Unavailable;  // connection lost, serialization failure, shutdown, lock wait
+  }
+  if (state.rfind("53", 0) == 0) return Errc::Io;  // disk full, out of memory
+  return Errc::Internal;
+}
+
+}  // namespace
+
+Errc classifySqlite(int rc, std::string_view message) {
   switch (rc & 0xff) {  // the primary result code
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -47,25 +60,13 @@ Errc classifySqlite(int rc, const std::string& message) {
     case SQLITE_NOTADB:
       return Errc::Corrupt;
     case SQLITE_CONSTRAINT:
-      return message.find("UNIQUE constraint failed") != std::string::npos ? Errc::Conflict
-                                                                           : Errc::ValidationFailed;
+      return message.find("UNIQUE constraint failed") != std::string_view::npos
+                 ? Errc::Conflict
+                 : Errc::ValidationFailed;
     default:
       return Errc::Internal;
   }
 }
-
-Errc classifyPostgres(const std::string& state, soci::soci_error::error_category category) {
-  if (state == "23505") return Errc::Conflict;
-  if (state.rfind("23", 0) == 0 || state.rfind("22", 0) == 0) return Errc::ValidationFailed;
-  if (state.rfind("08", 0) == 0 || state.rfind("40", 0) == 0 || state.rfind("57", 0) == 0 ||
-      state == "55P03" || category == soci::soci_error::connection_error) {
-    return Errc::Unavailable;  // connection lost, serialization failure, shutdown, lock wait
-  }
-  if (state.rfind("53", 0) == 0) return Errc::Io;  // disk full, out of memory
-  return Errc::Internal;
-}
-
-}  // namespace
 
 base::Error sqlError(const std::exception& e, Backend backend, std::string_view doing) {
   Errc code = Errc::Internal;

@@ -19,6 +19,11 @@ namespace bankcc::store::detail {
 /// includes bound values (SOCI's context lines would show them).
 base::Error sqlError(const std::exception& e, Backend backend, std::string_view doing);
 
+/// The Errc for a failed SQLite call, as sqlError() classifies it: `rc` is its (primary or
+/// extended) result code, `message` its error message (sqlite3_errmsg), which tells a unique
+/// violation (Conflict) from other constraint violations (ValidationFailed).
+base::Errc classifySqlite(int rc, std::string_view message);
+
 /// Runs `f` (returning a base::Result) and turns an exception into sqlError(...).
 template <typename F>
 auto guarded(soci::session& session, std::string_view doing, F&& f) -> decltype(f()) {

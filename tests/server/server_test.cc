@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "support/process.h"
+#include "support/sqlite_util.h"
 #include "support/test_env.h"
 
 namespace bankcc {
@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::bankccBinary;
 using testing::Process;
+using testing::sqliteCount;
 
 /// A running `bankcc serve` on an ephemeral port with its own data directory and key.
 struct RunningServer {
@@ -48,21 +49,6 @@ struct RunningServer {
 std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text;
   return path;
-}
-
-int sqliteCount(const std::filesystem::path& db, const std::string& sql) {
-  sqlite3* conn = nullptr;
-  int count = -1;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-      count = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(conn);
-  return count;
 }
 
 TEST(ServeTest, PrintsListeningLineServesProbesAndStopsCleanlyOnSigterm) {
