@@ -2,6 +2,7 @@
 // `bankcc serve` as a process: endpoints, the listening line, signals, bad configuration.
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <signal.h>
 
 #include <fstream>
@@ -167,6 +168,61 @@ TEST(ServeTest, RunsOnPostgres) {
   EXPECT_EQ(testing::httpGet(server.http, "/readyz").status, 200);
   server.process->signal(SIGTERM);
   EXPECT_EQ(server.process->wait(30s), 0) << server.log();
+}
+
+/// Runs `sql` on the fixture server's maintenance database; empty on success, else the error.
+std::string pgAdminExec(const std::string& sql) {
+  auto url = testing::postgresUrl();
+  std::string conninfo = url->substr(std::string("postgresql:").size());
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* r = PQexec(conn, sql.c_str());
+    const auto st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) error = PQerrorMessage(conn);
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
+}
+
+TEST(ServeTest, ReadinessFollowsAPostgresOutageAndTheNodeRecovers) {
+  auto url = testing::freshPostgresDatabase("outage");
+  if (!url) {
+    if (testing::requirePostgres()) FAIL() << "PostgreSQL required";
+    GTEST_SKIP() << "no PostgreSQL";
+  }
+  const std::string db = url->substr(url->find("dbname=") + 7);
+  testing::TempDir cfgDir{"outagecfg"};
+  auto cfg = writeFile(cfgDir.path() / "bankcc.toml",
+                       "[store]\nurl = \"" + *url + "\"\nbusy_timeout = \"2s\"\n");
+  RunningServer server({"--config", cfg.string()});
+  ASSERT_FALSE(server.http.empty()) << server.log();
+  ASSERT_EQ(testing::httpGet(server.http, "/readyz").status, 200);
+
+  // The database refuses connections and drops the ones it has: not ready, but alive.
+  ASSERT_EQ(pgAdminExec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false"), "");
+  ASSERT_EQ(pgAdminExec("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE "
+                        "datname = '" +
+                        db + "'"),
+            "");
+  auto down = testing::httpGet(server.http, "/readyz");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_NE(down.body.find(R"("status":"unavailable")"), std::string::npos) << down.body;
+  EXPECT_EQ(testing::httpGet(server.http, "/healthz").status, 200);
+
+  // Back again: ready again, and the node stops cleanly with its events committed.
+  ASSERT_EQ(pgAdminExec("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true"), "");
+  int status = 0;
+  for (int i = 0; i < 250 && status != 200; ++i) {
+    status = testing::httpGet(server.http, "/readyz").status;
+    if (status != 200) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(status, 200);
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(60s), 0) << server.log();
 }
 
 TEST(ServeTest, DemoSeedsTheOrganisationOnceOnFirstStart) {
