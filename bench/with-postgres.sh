@@ -20,10 +20,11 @@ conninfo=${url#postgresql:}
 if [ "$fsync" = on ]; then
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   port=$(sed -n 's/.* port=\([0-9]*\).*/\1/p' "$dir/url")
+  run=$(cat "$dir/rundir")
   as_pg=()
   if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
-  (cd / && "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -m fast restart \
-    -o "-p $port -k $dir -c listen_addresses='' -c fsync=on -c max_connections=200" >/dev/null)
+  (cd / && "${as_pg[@]}" "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -m fast restart \
+    -o "-p $port -k $run -c listen_addresses='' -c fsync=on -c max_connections=200" >/dev/null)
 fi
 echo "with-postgres: fsync=$(psql "$conninfo" -qAt -c 'SHOW fsync')," \
   "synchronous_commit=$(psql "$conninfo" -qAt -c 'SHOW synchronous_commit')" >&2
