@@ -123,6 +123,37 @@ int runBackup(const Overrides& overrides, const std::filesystem::path& out) {
   return kExitOk;
 }
 
+int runCheckConfig(const Overrides& overrides) {
+  auto settings = loadSettings(overrides);
+  if (!settings.ok()) {
+    std::cerr << "bankcc: configuration error:\n" << settings.error().message << "\n";
+    return kExitUsage;
+  }
+  const Settings& s = *settings;
+  auto store = store::describeStore(s.store, s.dataDir);
+  if (!store.ok()) {
+    std::cerr << "bankcc: configuration error:\n" << store.error().message << "\n";
+    return kExitUsage;
+  }
+  const std::string source = s.configFile.empty() ? "(defaults)" : s.configFile.string();
+  std::cout << fmt::format(
+      "configuration {} is valid; effective settings:\n"
+      "  server.data_dir         {}\n"
+      "  server.node             {}\n"
+      "  http.listen             {}:{} ({} threads)\n"
+      "  center.time_zone        {}\n"
+      "  keys.master_key_file    {}{}\n"
+      "  log                     level {}, format {}\n"
+      "  store                   {}\n"
+      "  event_log.spill_path    {}\n"
+      "  event_log.queue         {} events, batches of {}\n",
+      source, s.dataDir.string(), s.node, s.httpAddress, s.httpPort, s.httpThreads, s.timeZone,
+      s.masterKeyFile.string(), s.requireExistingKey ? " (must exist)" : "", s.log.level,
+      s.log.format, *store, s.eventLog.spillPath.string(), s.eventLog.queueCapacity,
+      s.eventLog.maxBatch);
+  return kExitOk;
+}
+
 int runSeed(const Overrides& overrides, const std::filesystem::path& seedFile) {
   auto settings = loadSettingsOrReport(overrides);
   if (!settings) return kExitUsage;

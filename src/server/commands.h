@@ -24,6 +24,9 @@ int runServe(const ServeOptions& options);
 int runInitKeys(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile);
 int runMigrate(const Overrides& overrides);
 int runBackup(const Overrides& overrides, const std::filesystem::path& out);
+/// Validates the configuration (every error, with file, line and key) and prints the
+/// effective settings; touches no database and no file.
+int runCheckConfig(const Overrides& overrides);
 int runSeed(const Overrides& overrides, const std::filesystem::path& seedFile);
 
 /// Exit codes.

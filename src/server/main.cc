@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
   auto* backup = admin->add_subcommand("backup", "copy the database to a file (SQLite)");
   addCommon(backup);
   backup->add_option("--out", outFile, "backup file to create")->required();
+  auto* checkConfig = admin->add_subcommand(
+      "check-config", "validate the configuration and print the effective settings");
+  addCommon(checkConfig);
+  checkConfig->add_option("--http", http, "HTTP listen address ADDR:PORT");
   auto* seed =
       admin->add_subcommand("seed", "load an organisation seed file into an empty database");
   addCommon(seed);
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return runMigrate(overrides);
   if (backup->parsed()) return runBackup(overrides, outFile);
   if (seed->parsed()) return runSeed(overrides, seedFile);
+  if (checkConfig->parsed()) return runCheckConfig(overrides);
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -159,6 +159,14 @@ class PostgresDatabase final : public Database {
 
 }  // namespace
 
+base::Result<std::string> describeStore(const StoreConfig& config, const fs::path& dataDir) {
+  auto target = detail::resolveStoreUrl(config.url, dataDir, config.busyTimeout);
+  if (!target.ok()) {
+    return base::err(Errc::BadRequest, "[store] url " + std::move(target).error().message);
+  }
+  return std::move(target->description);
+}
+
 base::Result<std::unique_ptr<Database>> Database::open(const StoreConfig& config,
                                                        const fs::path& dataDir) {
   auto target = detail::resolveStoreUrl(config.url, dataDir, config.busyTimeout);

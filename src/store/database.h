@@ -35,6 +35,12 @@ struct StoreConfig {
   static base::Result<StoreConfig> parse(base::ConfigSection& section);
 };
 
+/// What `config` points at, without connecting: "sqlite:/var/lib/bankcc/bankcc.db" or the
+/// PostgreSQL URL with any password replaced by "***". Errors: BadRequest (unparseable URL).
+/// Thread-safe.
+base::Result<std::string> describeStore(const StoreConfig& config,
+                                        const std::filesystem::path& dataDir);
+
 /// A configured database. Cheap to keep; each connect() opens its own connection.
 /// Thread-safe; the sessions it returns are not (one per thread).
 class Database {

@@ -111,5 +111,29 @@ TEST(AdminTest, TheExampleConfigurationIsValidAndComplete) {
   EXPECT_EQ(code, 0) << out;
 }
 
+TEST(AdminTest, CheckConfigPrintsEffectiveSettingsWithoutPasswords) {
+  testing::TempDir dir{"check"};
+  const auto cfg = dir.path() / "bankcc.toml";
+  std::ofstream(cfg) << "[store]\nurl = \"postgresql://bank:s3cret@db.example/bankcc\"\n"
+                        "[center]\ntime_zone = \"Asia/Hong_Kong\"\n";
+  auto [code, out] =
+      runCommand({bankccBinary().string(), "admin", "check-config", "--config", cfg.string(),
+                  "--data-dir", dir.path().string(), "--http", "0.0.0.0:9090"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("is valid"), std::string::npos) << out;
+  EXPECT_NE(out.find("Asia/Hong_Kong"), std::string::npos) << out;
+  EXPECT_NE(out.find("0.0.0.0:9090"), std::string::npos) << out;
+  EXPECT_NE(out.find("bank:***@db.example"), std::string::npos) << out;
+  EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "bankcc.db")) << "touches no database";
+
+  std::ofstream(cfg) << "[center]\ntime_zone = \"Asia/Shangai\"\n";
+  auto [bad, badOut] =
+      runCommand({bankccBinary().string(), "admin", "check-config", "--config", cfg.string()});
+  EXPECT_EQ(bad, 2) << badOut;
+  EXPECT_NE(badOut.find("bankcc.toml:2:"), std::string::npos) << badOut;
+  EXPECT_NE(badOut.find("center.time_zone"), std::string::npos) << badOut;
+}
+
 }  // namespace
 }  // namespace bankcc

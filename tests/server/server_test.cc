@@ -247,7 +247,7 @@ TEST(CliTest, VersionAndHelp) {
     EXPECT_NE(help.find(word), std::string::npos) << help;
   }
   auto [acode, adminHelp] = testing::runCommand({bankccBinary().string(), "admin", "--help"});
-  for (auto word : {"init-keys", "migrate", "backup", "seed"}) {
+  for (auto word : {"init-keys", "migrate", "backup", "seed", "check-config"}) {
     EXPECT_NE(adminHelp.find(word), std::string::npos) << adminHelp;
   }
   auto [ucode, unknown] = testing::runCommand({bankccBinary().string(), "frobnicate"});
