@@ -48,8 +48,12 @@ base::Result<std::unique_ptr<store::Database>> openAndMigrate(const Settings& se
 
 int fail(const base::Error& error) {
   std::cerr << "bankcc: " << error.message << "\n";
-  spdlog::error("{}", error.describe());
   return kExitFailure;
+}
+
+int failLogged(const base::Error& error) {
+  spdlog::error("{}", error.describe());
+  return fail(error);
 }
 
 }  // namespace bankcc::server

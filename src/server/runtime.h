@@ -19,7 +19,11 @@ std::optional<Settings> loadSettingsOrReport(const Overrides& overrides);
 /// pending migrations. Errors name the cause (unreachable, read-only, newer schema).
 base::Result<std::unique_ptr<store::Database>> openAndMigrate(const Settings& settings);
 
-/// Prints "bankcc: <message>" to stderr (and logs it) and returns kExitFailure.
+/// Prints "bankcc: <message>" to stderr and returns kExitFailure. For the admin commands,
+/// which a person runs and reads.
 int fail(const base::Error& error);
+/// As fail(), and also logs the error as a JSON line first: for `serve`, whose stderr goes to
+/// a log pipeline that should carry why the server did not start.
+int failLogged(const base::Error& error);
 
 }  // namespace bankcc::server

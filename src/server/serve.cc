@@ -94,15 +94,15 @@ int runServe(const ServeOptions& options) {
   base::setThreadName("main");
   spdlog::info("bankcc {} starting (node {}, data {})", kVersion, settings.node, settings.dataDir);
 
-  if (auto st = ensureMasterKey(settings); !st.ok()) return fail(st.error());
+  if (auto st = ensureMasterKey(settings); !st.ok()) return failLogged(st.error());
   auto db = openAndMigrate(settings);
-  if (!db.ok()) return fail(db.error());
+  if (!db.ok()) return failLogged(db.error());
   if (options.seedFile) {
     auto session = (*db)->connect();
-    if (!session.ok()) return fail(session.error());
+    if (!session.ok()) return failLogged(session.error());
     base::RealClock seedClock;
     auto seeded = seedIfEmpty(**session, *options.seedFile, seedClock);
-    if (!seeded.ok()) return fail(seeded.error());
+    if (!seeded.ok()) return failLogged(seeded.error());
   }
 
   base::RealClock clock;
@@ -110,7 +110,7 @@ int runServe(const ServeOptions& options) {
   settings.eventLog.version = kVersion;
   settings.eventLog.node = settings.node;
   auto eventLog = store::EventLog::start(**db, settings.eventLog, clock, metrics.registry());
-  if (!eventLog.ok()) return fail(eventLog.error());
+  if (!eventLog.ok()) return failLogged(eventLog.error());
   (*eventLog)->append(events::Event{
       .ts = clock.now(),
       .payload =
@@ -149,7 +149,7 @@ int runServe(const ServeOptions& options) {
   httpOptions.port = settings.httpPort;
   httpOptions.threads = settings.httpThreads;
   auto http = HttpServer::start(httpOptions, std::move(routes));
-  if (!http.ok()) return fail(http.error());
+  if (!http.ok()) return failLogged(http.error());
 
   // The one line on stdout: tests and tools read the bound addresses from it.
   std::cout << fmt::format(R"({{"event":"listening","http":"{}"}})", (*http)->boundAddress())
