@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bankcc admin …`: key creation, migrations, backup and seeding.
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include "server/master_key.h"
 #include "server/runtime.h"
 #include "server/seed.h"
+#include "store/backup.h"
 #include "store/migrations.h"
 
 namespace bankcc::server {
@@ -40,72 +40,6 @@ int runMigrate(const Overrides& overrides) {
   return kExitOk;
 }
 
-namespace {
-
-/// Copies the SQLite database with the online backup API (consistent while the server runs),
-/// into a temporary file that is renamed to `out` only when complete.
-base::Status sqliteBackup(const std::filesystem::path& source, const std::filesystem::path& out) {
-  using base::Errc;
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec)) {
-    return base::err(Errc::Conflict, fmt::format("{} already exists; choose a new file", out));
-  }
-  const auto tmp = std::filesystem::path(out.string() + fmt::format(".partial{}", ::getpid()));
-  sqlite3* src = nullptr;
-  sqlite3* dst = nullptr;
-  auto closeAll = [&] {
-    if (src) sqlite3_close(src);
-    if (dst) sqlite3_close(dst);
-  };
-  if (sqlite3_open_v2(source.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    auto msg = fmt::format("cannot open {}: {}", source, sqlite3_errmsg(src));
-    closeAll();
-    return base::err(Errc::Unavailable, msg);
-  }
-  if (sqlite3_open_v2(tmp.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    auto msg = fmt::format("cannot create {}: {}", tmp, sqlite3_errmsg(dst));
-    closeAll();
-    std::filesystem::remove(tmp, ec);
-    return base::err(Errc::Io, msg);
-  }
-  sqlite3_backup* backup = sqlite3_backup_init(dst, "main", src, "main");
-  if (!backup) {
-    auto msg = fmt::format("cannot start backup: {}", sqlite3_errmsg(dst));
-    closeAll();
-    std::filesystem::remove(tmp, ec);
-    return base::err(Errc::Io, msg);
-  }
-  int rc = SQLITE_OK;
-  int lastPercent = -1;
-  do {
-    rc = sqlite3_backup_step(backup, 1024);
-    const int total = sqlite3_backup_pagecount(backup);
-    const int done = total - sqlite3_backup_remaining(backup);
-    const int percent = total > 0 ? done * 100 / total : 100;
-    if (percent != lastPercent && (percent % 10 == 0 || rc == SQLITE_DONE)) {
-      std::cerr << fmt::format("backup: {}% ({} of {} pages)\n", percent, done, total);
-      lastPercent = percent;
-    }
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(50);
-  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-  sqlite3_backup_finish(backup);
-  const std::string stepError = sqlite3_errmsg(dst);
-  closeAll();
-  if (rc != SQLITE_DONE) {
-    std::filesystem::remove(tmp, ec);
-    return base::err(Errc::Io, fmt::format("backup to {} failed: {}", out, stepError));
-  }
-  std::filesystem::rename(tmp, out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return base::err(Errc::Io, fmt::format("cannot rename backup to {}: {}", out, ec.message()));
-  }
-  return {};
-}
-
-}  // namespace
-
 int runBackup(const Overrides& overrides, const std::filesystem::path& out) {
   auto settings = loadSettingsOrReport(overrides);
   if (!settings) return kExitUsage;
@@ -118,7 +52,17 @@ int runBackup(const Overrides& overrides, const std::filesystem::path& out) {
         out, (*db)->describe());
     return kExitUsage;
   }
-  if (auto st = sqliteBackup((*db)->sqlitePath(), out); !st.ok()) return fail(st.error());
+  int lastPercent = -1;
+  auto progress = [&lastPercent](int done, int total) {
+    const int percent = total > 0 ? done * 100 / total : 100;
+    if (percent != lastPercent && (percent % 10 == 0 || done == total)) {
+      std::cerr << fmt::format("backup: {}% ({} of {} pages)\n", percent, done, total);
+      lastPercent = percent;
+    }
+  };
+  if (auto st = store::backupSqlite((*db)->sqlitePath(), out, progress); !st.ok()) {
+    return fail(st.error());
+  }
   std::cout << fmt::format("backup of {} written to {}\n", (*db)->sqlitePath(), out);
   return kExitOk;
 }
