@@ -13,9 +13,9 @@ if(BANKCC_BUILD_TESTS)
   add_test(NAME postgres_start
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/pg/pg_fixture start ${BANKCC_TEST_TMP}/pg)
   set_tests_properties(postgres_start PROPERTIES FIXTURES_SETUP postgres
-                       LABELS "integration" TIMEOUT 60)
+                       LABELS "integration" TIMEOUT 180)
   add_test(NAME postgres_stop
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/pg/pg_fixture stop ${BANKCC_TEST_TMP}/pg)
   set_tests_properties(postgres_stop PROPERTIES FIXTURES_CLEANUP postgres
-                       LABELS "integration" TIMEOUT 60)
+                       LABELS "integration" TIMEOUT 180)
 endif()

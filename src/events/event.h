@@ -85,8 +85,30 @@ struct AgentStateChanged {
   bool operator==(const AgentStateChanged&) const = default;
 };
 
+/// Organisation data changed through the API (a queue, skill, team, agent, user or code was
+/// created, changed, disabled or enabled), so that caches and open consoles can reload it.
+struct ConfigChanged {
+  static constexpr std::string_view kType = "config.changed";
+  /// "queue", "skill", "team", "agent", "user", "reason_code" or "wrapup_code".
+  std::string kind{};
+  std::string code{};        ///< the object's code, agent number or username
+  std::string change{};      ///< "created", "updated", "disabled" or "enabled"
+  std::int64_t version = 0;  ///< the object's version after the change
+  std::string actor{};       ///< username of who made the change
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("kind", self.kind);
+    f("code", self.code);
+    f("change", self.change);
+    f("version", self.version);
+    f("actor", self.actor);
+  }
+  bool operator==(const ConfigChanged&) const = default;
+};
+
 /// Every domain event. Later issues append alternatives (call.*, queue.*, ivr.*, ...).
-using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged>;
+using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

@@ -19,6 +19,7 @@ TEST(EventTypeTest, NamesAreStableAndUnique) {
   EXPECT_EQ(typeName(SystemStarted{}), "system.started");
   EXPECT_EQ(typeName(SystemStopping{}), "system.stopping");
   EXPECT_EQ(typeName(AgentStateChanged{}), "agent.state_changed");
+  EXPECT_EQ(typeName(ConfigChanged{}), "config.changed");
   std::set<std::string_view> names;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
@@ -86,6 +87,9 @@ TEST(PayloadJsonTest, WritesSnakeCaseFields) {
   EXPECT_EQ(
       payloadToJson(AgentStateChanged{"1001", AgentState::Ready, AgentState::NotReady, "break"}),
       R"({"agent_no":"1001","from":"ready","to":"not_ready","reason":"break"})");
+  EXPECT_EQ(payloadToJson(ConfigChanged{"queue", "retail_zh", "updated", 3, "admin"}),
+            R"({"kind":"queue","code":"retail_zh","change":"updated","version":3,)"
+            R"("actor":"admin"})");
 }
 
 TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
@@ -93,6 +97,7 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       SystemStarted{"0.1.0", "节点-1 \"主\"", -1},
       SystemStopping{"管理员请求\n\tline 2 \\ end"},
       AgentStateChanged{"工号1001", AgentState::WrapUp, AgentState::NotReady, "小休"},
+      ConfigChanged{"agent", "1001", "disabled", 9'000'000'000, "张伟.admin"},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "server/settings.h"
 
@@ -28,6 +29,18 @@ int runBackup(const Overrides& overrides, const std::filesystem::path& out);
 /// effective settings; touches no database and no file.
 int runCheckConfig(const Overrides& overrides);
 int runSeed(const Overrides& overrides, const std::filesystem::path& seedFile);
+
+struct CreateUserOptions {
+  std::string username;
+  std::string displayName;
+  std::vector<std::string> roles;
+};
+/// `admin create-user`: the password is read from stdin (one line) and checked against the
+/// policy; the operator chose it, so it is not forced to change. Audited (actor "cli").
+int runCreateUser(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile,
+                  const CreateUserOptions& options);
+/// `admin verify-audit`: exit 0 when the chain is intact, 1 when broken (naming the record).
+int runVerifyAudit(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile);
 
 /// Exit codes.
 inline constexpr int kExitOk = 0;

@@ -56,6 +56,27 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  std::string username, displayName;
+  std::vector<std::string> roles;
+  bool passwordStdin = false;
+  auto* createUser = admin->add_subcommand(
+      "create-user", "create a user with a password read from stdin (not forced to change)");
+  addCommon(createUser);
+  createUser->add_option("--master-key", masterKey, "master key file (for the audit record)");
+  createUser->add_option("--username", username, "login name (a-z, 0-9, . _ -)")->required();
+  createUser->add_option("--display-name", displayName, "name shown (default: the username)");
+  createUser
+      ->add_option("--role", roles,
+                   "role (repeatable): agent, supervisor, qa, planner, "
+                   "marketing, admin, auditor")
+      ->required();
+  createUser->add_flag("--password-stdin", passwordStdin, "read the password from stdin")
+      ->required();
+  auto* verifyAudit =
+      admin->add_subcommand("verify-audit", "check the audit log's hash chain and signatures");
+  addCommon(verifyAudit);
+  verifyAudit->add_option("--master-key", masterKey, "master key file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -79,6 +100,12 @@ int main(int argc, char** argv) {
   if (backup->parsed()) return runBackup(overrides, outFile);
   if (seed->parsed()) return runSeed(overrides, seedFile);
   if (checkConfig->parsed()) return runCheckConfig(overrides);
+  if (createUser->parsed()) {
+    return runCreateUser(
+        overrides, keyFile,
+        CreateUserOptions{username, displayName.empty() ? username : displayName, roles});
+  }
+  if (verifyAudit->parsed()) return runVerifyAudit(overrides, keyFile);
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -12,6 +12,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "api/api_server.h"
+#include "api/json_io.h"
+#include "api/transport.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -19,11 +22,12 @@
 #include "events/event.h"
 #include "events/json.h"
 #include "server/commands.h"
-#include "server/http_server.h"
+#include "server/demo_logins.h"
 #include "server/master_key.h"
 #include "server/runtime.h"
 #include "server/seed.h"
 #include "server/version.h"
+#include "store/audit_log.h"
 #include "store/event_log.h"
 
 namespace bankcc::server {
@@ -43,9 +47,9 @@ sigset_t blockHandledSignals() {
 
 /// Finds or creates the master key. A missing key is created with a warning unless the
 /// configuration demands an existing one (production).
-base::Status ensureMasterKey(const Settings& settings) {
+base::Result<MasterKey> ensureMasterKey(const Settings& settings) {
   auto key = loadMasterKey(settings.masterKeyFile);
-  if (key.ok()) return {};
+  if (key.ok()) return key;
   if (key.error().code != base::Errc::NotFound) return std::move(key).error();
   if (settings.requireExistingKey) {
     return base::err(base::Errc::NotFound,
@@ -59,7 +63,7 @@ base::Status ensureMasterKey(const Settings& settings) {
       "without it (production: create it with `bankcc admin init-keys` and set [keys] "
       "require_existing = true)",
       settings.masterKeyFile);
-  return {};
+  return loadMasterKey(settings.masterKeyFile);
 }
 
 /// SIGHUP: re-reads the configuration file and applies what is safe to change while running.
@@ -76,6 +80,34 @@ void reload(const ServeOptions& options) {
   spdlog::info("reload: applied log.level={}; other settings take effect at restart",
                fresh->log.level);
 }
+
+/// Domain events from API handlers: into the event log, then to WebSocket subscribers with
+/// their identity.
+class ServerEventSink final : public api::EventSink {
+ public:
+  ServerEventSink(store::EventLog& log, const base::Clock& clock) : log_(log), clock_(clock) {}
+  void attach(api::ApiServer* server) { server_ = server; }
+
+  void publish(events::Payload payload) override {
+    const auto topic = std::holds_alternative<events::ConfigChanged>(payload) ? "config" : "system";
+    events::Event event{.ts = clock_.now(), .payload = std::move(payload)};
+    const auto id = log_.append(event);
+    if (server_ == nullptr) return;
+    // The envelope of docs/asyncapi.yaml.
+    std::string json = fmt::format(R"({{"epoch":{},"seq":{},"ts":"{}","type":)", id.epoch, id.seq,
+                                   api::formatTimestamp(event.ts));
+    events::appendJsonString(json, events::typeName(event.payload));
+    json += R"(,"payload":)";
+    events::appendPayloadJson(json, event.payload);
+    json += '}';
+    server_->publish(topic, std::move(json));
+  }
+
+ private:
+  store::EventLog& log_;
+  const base::Clock& clock_;
+  api::ApiServer* server_ = nullptr;
+};
 
 std::string jsonString(std::string_view s) {
   std::string out;
@@ -94,7 +126,9 @@ int runServe(const ServeOptions& options) {
   base::setThreadName("main");
   spdlog::info("bankcc {} starting (node {}, data {})", kVersion, settings.node, settings.dataDir);
 
-  if (auto st = ensureMasterKey(settings); !st.ok()) return failLogged(st.error());
+  auto masterKey = ensureMasterKey(settings);
+  if (!masterKey.ok()) return failLogged(masterKey.error());
+  const store::AuditKey auditKey = store::deriveAuditKey(*masterKey);
   auto db = openAndMigrate(settings);
   if (!db.ok()) return failLogged(db.error());
   if (options.seedFile) {
@@ -103,6 +137,16 @@ int runServe(const ServeOptions& options) {
     base::RealClock seedClock;
     auto seeded = seedIfEmpty(**session, *options.seedFile, seedClock);
     if (!seeded.ok()) return failLogged(seeded.error());
+    api::PasswordHasher hasher(settings.auth.maxConcurrentHashes, settings.auth.hashStrength);
+    auto logins =
+        createDemoLogins(**session, seedClock, hasher, auditKey, settings.auth.passwordPolicy);
+    if (!logins.ok()) return failLogged(logins.error());
+    if (!logins->empty()) {
+      const auto file = settings.dataDir / "demo-logins.txt";
+      if (auto st = writeDemoLogins(file, *logins); !st.ok()) return failLogged(st.error());
+      std::cerr << "\nDemo logins (also in " << file.string() << "):\n"
+                << formatDemoLogins(*logins) << std::endl;
+    }
   }
 
   base::RealClock clock;
@@ -118,55 +162,89 @@ int runServe(const ServeOptions& options) {
 
   const store::Database& database = **db;
   const store::EventLog& log = **eventLog;
-  std::map<std::string, HttpHandler> routes;
-  routes["/healthz"] = [](const HttpRequest&) {
-    return HttpResponse{200, "application/json", R"({"status":"ok"})"};
-  };
+  std::vector<api::ExtraRoute> extras;
+  extras.push_back(
+      {"/healthz", [](const api::Request&) { return api::jsonResponse(200, R"({"status":"ok"})"); },
+       "Liveness: the process answers"});
   // Ready when the database answers now. The event log's state is reported too, but a
   // spilling event log does not make the node unready: it catches up on its own.
-  routes["/readyz"] = [&database, &log](const HttpRequest&) {
-    auto ping = database.ping();
-    const auto stats = log.stats();
-    const std::string eventLog =
-        stats.databaseUp ? R"("ok")" : jsonString(fmt::format("spilling: {}", stats.lastError));
-    if (ping.ok()) {
-      return HttpResponse{200, "application/json",
-                          fmt::format(R"({{"status":"ready","checks":{{"database":"ok",)"
-                                      R"("event_log":{}}}}})",
-                                      eventLog)};
-    }
-    return HttpResponse{503, "application/json",
-                        fmt::format(R"({{"status":"unavailable","checks":{{"database":{},)"
-                                    R"("event_log":{}}}}})",
-                                    jsonString(ping.error().message), eventLog)};
-  };
-  routes["/metrics"] = [&metrics](const HttpRequest&) {
-    return HttpResponse{200, std::string(base::Metrics::kContentType), metrics.serialize()};
-  };
+  extras.push_back({"/readyz",
+                    [&database, &log](const api::Request&) {
+                      auto ping = database.ping();
+                      const auto stats = log.stats();
+                      const std::string eventLog =
+                          stats.databaseUp
+                              ? R"("ok")"
+                              : jsonString(fmt::format("spilling: {}", stats.lastError));
+                      if (ping.ok()) {
+                        return api::jsonResponse(
+                            200, fmt::format(R"({{"status":"ready","checks":{{"database":"ok",)"
+                                             R"("event_log":{}}}}})",
+                                             eventLog));
+                      }
+                      return api::jsonResponse(
+                          503, fmt::format(R"({{"status":"unavailable","checks":{{"database":{},)"
+                                           R"("event_log":{}}}}})",
+                                           jsonString(ping.error().message), eventLog));
+                    },
+                    "Readiness: the database answers"});
+  extras.push_back({"/metrics",
+                    [&metrics](const api::Request&) {
+                      api::Response r;
+                      r.contentType = std::string(base::Metrics::kContentType);
+                      r.body = metrics.serialize();
+                      return r;
+                    },
+                    "Prometheus metrics"});
 
-  HttpServerOptions httpOptions;
+  api::ApiSettings apiSettings;
+  apiSettings.auth = settings.auth;
+  apiSettings.workers = settings.apiWorkers;
+  apiSettings.allowedOrigins = settings.allowedOrigins;
+  apiSettings.webRoot = settings.webRoot;
+  ServerEventSink sink(**eventLog, clock);
+  auto apiServer = api::ApiServer::create(apiSettings, database, clock, auditKey, &sink,
+                                          std::move(extras), &metrics.registry());
+  if (!apiServer.ok()) return failLogged(apiServer.error());
+  sink.attach(apiServer->get());
+
+  api::TransportOptions httpOptions;
   httpOptions.address = settings.httpAddress;
   httpOptions.port = settings.httpPort;
   httpOptions.threads = settings.httpThreads;
-  auto http = HttpServer::start(httpOptions, std::move(routes));
+  httpOptions.maxBodyBytes = settings.maxBodyBytes;
+  httpOptions.readTimeout = settings.readTimeout;
+  httpOptions.idleTimeout = settings.idleTimeout;
+  httpOptions.tlsCertFile = settings.tlsCertFile;
+  httpOptions.tlsKeyFile = settings.tlsKeyFile;
+  auto http = api::Transport::start(httpOptions, **apiServer);
   if (!http.ok()) return failLogged(http.error());
 
   // The one line on stdout: tests and tools read the bound addresses from it.
-  std::cout << fmt::format(R"({{"event":"listening","http":"{}"}})", (*http)->boundAddress())
+  std::cout << fmt::format(R"({{"event":"listening","http":"{}","tls":{}}})",
+                           (*http)->boundAddress(), (*http)->tls())
             << std::endl;
-  spdlog::info("serving HTTP on {}", (*http)->boundAddress());
+  spdlog::info("serving {} on {}", (*http)->tls() ? "HTTPS" : "HTTP", (*http)->boundAddress());
 
   int received = 0;
   for (;;) {
     if (sigwait(&signals, &received) != 0) continue;
     if (received == SIGHUP) {
       reload(options);
+      if ((*http)->tls()) {
+        if (auto st = (*http)->reloadTls(); st.ok()) {
+          spdlog::info("reload: TLS certificate reloaded");
+        } else {
+          spdlog::error("reload: TLS certificate not reloaded: {}", st.error().message);
+        }
+      }
       continue;
     }
     break;
   }
   spdlog::info("received {}; stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*http)->stop();
+  (*apiServer)->stop();
   (*eventLog)->append(
       events::Event{.ts = clock.now(),
                     .payload = events::SystemStopping{received == SIGINT ? "SIGINT" : "SIGTERM"}});

@@ -8,7 +8,6 @@
 #include "base/config.h"
 #include "base/host.h"
 #include "base/time_zone.h"
-#include "server/http_server.h"
 #include "server/master_key.h"
 
 namespace bankcc::server {
@@ -58,13 +57,29 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     auto sec = file->section("http");
     auto listen = sec.getString("listen", "127.0.0.1:8080");
     if (overrides.http) listen = *overrides.http;
-    if (auto parsed = parseListenAddress(listen); parsed.ok()) {
+    if (auto parsed = api::parseListenAddress(listen); parsed.ok()) {
       s.httpAddress = parsed->first;
       s.httpPort = parsed->second;
     } else {
       sec.addError("listen", parsed.error().message);
     }
     s.httpThreads = static_cast<int>(sec.getInt("threads", 2, 1, 64));
+    s.tlsCertFile = sec.getString("tls_cert_file", "");
+    s.tlsKeyFile = sec.getString("tls_key_file", "");
+    if (s.tlsCertFile.empty() != s.tlsKeyFile.empty()) {
+      sec.addError(s.tlsCertFile.empty() ? "tls_cert_file" : "tls_key_file",
+                   "tls_cert_file and tls_key_file go together");
+    }
+    s.maxBodyBytes = static_cast<std::size_t>(
+        sec.getBytes("max_body_bytes", 1 << 20, 1024, std::int64_t{64} << 20));
+    s.webRoot = sec.getString("web_root", "");
+    s.allowedOrigins = sec.getStringList("allowed_origins", {});
+    s.apiWorkers = static_cast<int>(sec.getInt("workers", 4, 1, 64));
+    using namespace std::chrono_literals;
+    s.readTimeout = std::chrono::duration_cast<std::chrono::seconds>(
+        sec.getDuration("read_timeout", 30s, 1s, 10min));
+    s.idleTimeout = std::chrono::duration_cast<std::chrono::seconds>(
+        sec.getDuration("idle_timeout", 60s, 1s, 1h));
     collect(sec.finish());
   }
   {
@@ -81,6 +96,10 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     s.masterKeyFile = path.empty() ? defaultMasterKeyPath() : std::filesystem::path(path);
     s.requireExistingKey = sec.getBool("require_existing", false);
     collect(sec.finish());
+  }
+  {
+    auto sec = file->section("auth");
+    readModuleSection(sec, api::parseAuthSettings(sec), s.auth);
   }
   {
     auto sec = file->section("log");

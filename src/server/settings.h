@@ -5,10 +5,14 @@
 // Each module parses its own section; this file owns [server], [http], [center] and [keys]
 // and applies command-line overrides (flags win over the file).
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "api/api_server.h"
+#include "api/transport.h"
 #include "base/log.h"
 #include "base/result.h"
 #include "store/database.h"
@@ -32,6 +36,14 @@ struct Settings {
   std::string httpAddress = "127.0.0.1";
   unsigned short httpPort = 8080;
   int httpThreads = 2;
+  std::filesystem::path tlsCertFile;  ///< PEM; with tlsKeyFile: HTTPS only
+  std::filesystem::path tlsKeyFile;
+  std::size_t maxBodyBytes = 1 << 20;
+  std::filesystem::path webRoot;  ///< the built web UI; empty: none
+  std::vector<std::string> allowedOrigins;
+  int apiWorkers = 4;
+  std::chrono::seconds readTimeout{30};  ///< a whole request must arrive within it
+  std::chrono::seconds idleTimeout{60};  ///< keep-alive connection without a request
   // [center]
   std::string timeZone = "Asia/Shanghai";
   // [keys]
@@ -41,6 +53,7 @@ struct Settings {
   base::LogConfig log;
   store::StoreConfig store;
   store::EventLogConfig eventLog;
+  api::AuthSettings auth;
 };
 
 /// /var/lib/bankcc as root, else ${XDG_DATA_HOME:-~/.local/share}/bankcc.

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# Writes OUTPUT, a C++ file defining bankcc::api::openApiDocument() with INPUT's text.
+file(READ ${INPUT} content)
+string(FIND "${content}" ")bankcc_openapi\"" clash)
+if(NOT clash EQUAL -1)
+  message(FATAL_ERROR "${INPUT} contains the raw-string delimiter")
+endif()
+file(WRITE ${OUTPUT}.tmp "// Generated from src/api/openapi.json; do not edit.\n"
+  "#include \"api/openapi.h\"\n"
+  "namespace bankcc::api {\n"
+  "std::string_view openApiDocument() {\n"
+  "  static constexpr std::string_view kText = R\"bankcc_openapi(${content})bankcc_openapi\";\n"
+  "  return kText;\n"
+  "}\n"
+  "}  // namespace bankcc::api\n")
+file(RENAME ${OUTPUT}.tmp ${OUTPUT})

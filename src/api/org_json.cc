@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "api/org_json.h"
+
+#include <set>
+#include <string>
+
+#include "api/json_io.h"
+
+namespace bankcc::api {
+namespace {
+
+using Json = nlohmann::json;
+
+void addCommon(Json& j, bool active, std::int64_t version, base::SysTime createdAt,
+               base::SysTime updatedAt) {
+  j["active"] = active;
+  j["version"] = version;
+  j["created_at"] = formatTimestamp(createdAt);
+  j["updated_at"] = formatTimestamp(updatedAt);
+}
+
+}  // namespace
+
+Json toJson(const store::Team& team) {
+  Json j = {{"code", team.code}, {"name", team.name}, {"supervisors", team.supervisors}};
+  addCommon(j, team.active, team.version, team.createdAt, team.updatedAt);
+  return j;
+}
+
+Json toJson(const store::Skill& skill) {
+  Json j = {{"code", skill.code}, {"name_zh", skill.nameZh}, {"name_en", skill.nameEn}};
+  addCommon(j, skill.active, skill.version, skill.createdAt, skill.updatedAt);
+  return j;
+}
+
+Json toJson(const store::Queue& queue) {
+  Json j = {{"code", queue.code},
+            {"name_zh", queue.nameZh},
+            {"name_en", queue.nameEn},
+            {"service_level_target", queue.serviceLevelTarget},
+            {"service_level_threshold_seconds", queue.serviceLevelThreshold.count()},
+            {"short_abandon_seconds", queue.shortAbandon.count()},
+            {"skills", queue.skills}};
+  addCommon(j, queue.active, queue.version, queue.createdAt, queue.updatedAt);
+  return j;
+}
+
+Json toJson(const store::LabelledCode& code) {
+  Json j = {{"code", code.code}, {"label_zh", code.labelZh}, {"label_en", code.labelEn}};
+  addCommon(j, code.active, code.version, code.createdAt, code.updatedAt);
+  return j;
+}
+
+Json toJson(const std::vector<store::AgentSkill>& skills) {
+  Json list = Json::array();
+  for (const auto& s : skills) list.push_back({{"code", s.code}, {"proficiency", s.proficiency}});
+  return list;
+}
+
+Json toJson(const store::Agent& agent) {
+  Json j = {{"agent_no", agent.agentNo},
+            {"name", agent.name},
+            {"languages", agent.languages},
+            {"team_code", agent.teamCode.empty() ? Json(nullptr) : Json(agent.teamCode)},
+            {"username", agent.username},
+            {"skills", toJson(agent.skills)}};
+  addCommon(j, agent.active, agent.version, agent.createdAt, agent.updatedAt);
+  return j;
+}
+
+Json toJson(const store::User& user, const store::Credentials& credentials, base::SysTime now) {
+  Json j = {{"username", user.username},
+            {"display_name", user.displayName},
+            {"roles", user.roles},
+            {"has_password", user.passwordHash.has_value()},
+            {"must_change_password", credentials.mustChangePassword},
+            {"locked", credentials.lockedUntil.has_value() && *credentials.lockedUntil > now}};
+  addCommon(j, user.active, user.version, user.createdAt, user.updatedAt);
+  return j;
+}
+
+Json changedFields(const Json& before, const Json& after) {
+  static const std::set<std::string> kSkipped = {"version", "created_at", "updated_at"};
+  Json changes = Json::object();
+  auto note = [&](const std::string& key, const Json& from, const Json& to) {
+    if (kSkipped.count(key) == 0 && from != to) changes[key] = {{"from", from}, {"to", to}};
+  };
+  for (const auto& [key, value] : after.items()) {
+    auto old = before.find(key);
+    note(key, old == before.end() ? Json(nullptr) : *old, value);
+  }
+  for (const auto& [key, value] : before.items()) {
+    if (!after.contains(key)) note(key, value, nullptr);
+  }
+  return changes;
+}
+
+Json withoutTimestamps(Json object) {
+  object.erase("created_at");
+  object.erase("updated_at");
+  return object;
+}
+
+}  // namespace bankcc::api
