@@ -304,29 +304,32 @@ Response AuthService::changePassword(Call& call) {
   return jsonResponse(200, R"({"status":"changed"})");
 }
 
+// Served from the session cache (no database): desktops poll it, and it must stay cheap.
 Response AuthService::sessionInfo(Call& call) {
   const auto& me = call.principal();
-  auto credentials = store::getCredentials(call.db(), me.username);
-  if (!credentials.ok()) return errorFrom(credentials.error());
-  auto times = sessionTimes(me.sessionId);
+  auto view = sessionView(me.sessionId);
+  if (!view) return errorResponse(401, "unauthenticated", "the session ended; log in again");
   const auto now = clock_.now();
   json permissions = json::array();
   for (auto p : allPermissions()) {
     if (me.has(p)) permissions.push_back(permissionName(p));
   }
   json body{{"session_id", me.sessionId},
-            {"user", userJson(*credentials)},
+            {"user",
+             {{"username", me.username},
+              {"display_name", me.displayName},
+              {"roles", me.roles},
+              {"agent_no", me.agentNo.empty() ? json(nullptr) : json(me.agentNo)},
+              {"supervised_teams", me.supervisedTeams}}},
             {"permissions", permissions},
-            {"must_change_password", credentials->mustChangePassword},
-            {"idle_lock_seconds", settings_.idleLock.count()}};
-  const auto expiry = passwordExpiry(*credentials);
+            {"must_change_password", view->mustChangePassword},
+            {"idle_lock_seconds", settings_.idleLock.count()},
+            {"expires_at", formatTimestamp(view->expiresAt)},
+            {"last_activity_at", formatTimestamp(view->lastActivity)},
+            {"locked", now - view->lastActivity > settings_.idleLock}};
+  const auto& expiry = view->passwordExpiresAt;
   body["password_expires_at"] = expiry ? json(formatTimestamp(*expiry)) : json(nullptr);
   body["password_expired"] = expiry && *expiry <= now;
-  if (times) {
-    body["expires_at"] = formatTimestamp(times->expiresAt);
-    body["last_activity_at"] = formatTimestamp(times->lastActivity);
-    body["locked"] = now - times->lastActivity > settings_.idleLock;
-  }
   return jsonResponse(200, dumpJson(body));
 }
 
@@ -391,8 +394,9 @@ void registerAuthRoutes(Router& router, AuthService& auth) {
   router.add({"POST", "/api/v1/auth/change-password", Permission::Authenticated,
               kDatabase | kAllowPasswordChange | kPasswordWork, bind(&AuthService::changePassword),
               "Change one's own password"});
-  router.add({"GET", "/api/v1/auth/session", Permission::Authenticated, kAnyState | kNotActivity,
-              bind(&AuthService::sessionInfo), "This session, its user and permissions"});
+  router.add({"GET", "/api/v1/auth/session", Permission::Authenticated,
+              kAllowLocked | kAllowPasswordChange | kNotActivity, bind(&AuthService::sessionInfo),
+              "This session, its user and permissions"});
   router.add({"POST", "/api/v1/users/{username}/password", Permission::UsersWrite,
               kDatabase | kPasswordWork, bind(&AuthService::resetPassword),
               "Reset a user's password (they must change it at next login)"});

@@ -217,6 +217,7 @@ std::shared_ptr<AuthService::Entry> AuthService::loadEntry(soci::session& db,
   principal->roles = credentials->user.roles;
   principal->permissions = permissionsOfRoles(principal->roles);
   principal->supervisedTeams = credentials->supervisedTeams;
+  principal->agentNo = credentials->agentNo;
   principal->sessionId = record->id;
 
   auto entry = std::make_shared<Entry>();
@@ -292,10 +293,11 @@ void AuthService::markActive(std::string_view sessionId, base::SysTime now) {
   }
 }
 
-std::optional<AuthService::SessionTimes> AuthService::sessionTimes(std::string_view sessionId) {
+std::optional<AuthService::SessionView> AuthService::sessionView(std::string_view sessionId) {
   auto e = entryOfSession(sessionId);
   if (!e) return std::nullopt;
-  return SessionTimes{fromMicros(e->lastActivity.load()), e->expiresAt};
+  return SessionView{fromMicros(e->lastActivity.load()), e->expiresAt, e->mustChangePassword,
+                     e->passwordExpiresAt};
 }
 
 void AuthService::forgetSession(std::string_view sessionId) {

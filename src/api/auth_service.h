@@ -112,12 +112,14 @@ class AuthService {
   /// Unlocks a session in the cache: activity now, lock not yet audited.
   void markActive(std::string_view sessionId, base::SysTime now);
   void forgetSession(std::string_view sessionId);
-  struct SessionTimes {
+  struct SessionView {
     base::SysTime lastActivity;
     base::SysTime expiresAt;
+    bool mustChangePassword = false;
+    std::optional<base::SysTime> passwordExpiresAt;
   };
   /// From the cache; nullopt when the session is not cached.
-  std::optional<SessionTimes> sessionTimes(std::string_view sessionId);
+  std::optional<SessionView> sessionView(std::string_view sessionId);
   template <typename Pred>
   void eraseIf(Pred pred);
   bool activityDue(const Entry& entry) const;

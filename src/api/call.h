@@ -38,6 +38,7 @@ struct Principal {
   PermissionSet permissions;
   /// Codes of the teams this user supervises (for supervisor-scoped permissions), sorted.
   std::vector<std::string> supervisedTeams;
+  std::string agentNo;     ///< the agent number when this user acts as an agent, else ""
   std::string sessionId;   ///< the session's UUIDv7
   bool viaCookie = false;  ///< authenticated by cookie (browser) rather than a bearer token
 
