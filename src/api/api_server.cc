@@ -282,10 +282,10 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
   if (auto decision = s.auth->authenticateCached(request, route)) {
     if (decision->refusal) return done(std::move(*decision->refusal));
     auto principal = std::move(decision->principal);
-    if (decision->activityDue) {
-      (void)s.workers->post([&s, principal](soci::session* db) {
-        if (db != nullptr) s.auth->flushActivity(*db, *principal);
-      });
+    if (decision->activityDue && !s.workers->post([&s, principal](soci::session* db) {
+          s.auth->flushActivity(db, *principal);
+        })) {
+      s.auth->flushActivity(nullptr, *principal);  // queue full: a later request asks again
     }
     if (!(route.flags & (kDatabase | kPasswordWork))) {
       return done(s.run(request, match, principal.get(), nullptr, requestId));
@@ -308,7 +308,7 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
         if (db == nullptr) return done(unavailable());
         auto decision = s.auth->authenticate(*db, *shared, *match.route, requestId);
         if (decision.refusal) return done(std::move(*decision.refusal));
-        s.auth->flushActivity(*db, *decision.principal);
+        s.auth->flushActivity(db, *decision.principal);
         done(s.run(*shared, match, decision.principal.get(), db, requestId));
       },
       done);

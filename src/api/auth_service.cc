@@ -31,6 +31,7 @@ struct AuthService::Entry {
   std::atomic<long long> lastWritten{0};   // micros: last activity stored in the database
   std::atomic<long long> checkedAt{0};     // micros: when loaded from the database
   std::atomic<bool> lockAudited{false};
+  std::atomic<bool> flushQueued{false};  // a flushActivity job is on its way: ask for one only
 };
 
 /// What the cache can say about a request.
@@ -192,7 +193,9 @@ std::optional<AuthDecision> AuthService::authenticateCached(const Request& reque
   auto ev = evaluate(*entry, request, route, token->second, now);
   if (ev.kind == Evaluation::NeedsAudit) return std::nullopt;
   if (ev.kind == Evaluation::Refuse) return AuthDecision{nullptr, std::move(ev.refusal)};
-  return AuthDecision{entry->principal, std::nullopt, activityDue(*entry)};
+  // One activity write per session at a time, however many requests see it due meanwhile.
+  const bool due = activityDue(*entry) && !entry->flushQueued.exchange(true);
+  return AuthDecision{entry->principal, std::nullopt, due};
 }
 
 bool AuthService::activityDue(const Entry& entry) const {
@@ -267,12 +270,16 @@ AuthDecision AuthService::authenticate(soci::session& db, const Request& request
   return AuthDecision{entry->principal, std::nullopt, activityDue(*entry)};
 }
 
-void AuthService::flushActivity(soci::session& db, const Principal& principal) {
+void AuthService::flushActivity(soci::session* db, const Principal& principal) {
   auto entry = entryOfSession(principal.sessionId);
   if (!entry) return;
-  if (!activityDue(*entry)) return;
-  const auto last = entry->lastActivity.load();
-  if (store::touchSession(db, entry->sessionId, fromMicros(last)).ok()) entry->lastWritten = last;
+  if (db != nullptr && activityDue(*entry)) {
+    const auto last = entry->lastActivity.load();
+    if (store::touchSession(*db, entry->sessionId, fromMicros(last)).ok()) {
+      entry->lastWritten = last;
+    }
+  }
+  entry->flushQueued = false;
 }
 
 void AuthService::forgetUser(std::int64_t userId) {

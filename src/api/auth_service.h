@@ -60,9 +60,9 @@ class AuthService {
   /// The full check with the database; writes audit records for locks and denials. Worker.
   AuthDecision authenticate(soci::session& db, const Request& request, const Route& route,
                             const std::string& requestId);
-  /// Writes pending activity of sessions whose last write is older than `activityWrite`.
-  /// Worker (called after requests, cheap when there is nothing to write).
-  void flushActivity(soci::session& db, const Principal& principal);
+  /// Writes the session's activity when it is due (`db` null: the database is unreachable, so
+  /// only the pending request is cleared and a later request asks again). Worker.
+  void flushActivity(soci::session* db, const Principal& principal);
 
   // Route handlers (kDatabase; see auth_routes.cc).
   Response login(Call& call);
