@@ -25,7 +25,7 @@ bench_start() {
   local bin=$1 extra=${2:-}
   printf '[log]\nlevel = "warn"\n%b\n' "$extra" >"$dir/bankcc.toml"
   "$bin" serve --config "$dir/bankcc.toml" --data-dir "$dir/data" \
-    --master-key "$dir/master.key" --http 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
+    --master-key "$dir/master.key" --http 127.0.0.1:0 --sip 127.0.0.1:0 >"$dir/out" 2>"$dir/err" &
   pid=$!
   addr=""
   for _ in $(seq 1 200); do

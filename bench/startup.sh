@@ -10,7 +10,7 @@ times=()
 for i in $(seq 1 "$runs"); do
   dir=$(mktemp -d)
   t0=$(date +%s%N)
-  "$bin" serve --data-dir "$dir/data" --master-key "$dir/master.key" --http 127.0.0.1:0 \
+  "$bin" serve --data-dir "$dir/data" --master-key "$dir/master.key" --http 127.0.0.1:0 --sip 127.0.0.1:0 \
     >"$dir/out" 2>"$dir/err" &
   pid=$!
   addr=""

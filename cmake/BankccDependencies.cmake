@@ -41,3 +41,8 @@ endif()
 if(BANKCC_BUILD_BENCH AND NOT BANKCC_UNIT_TESTS_ONLY)
   find_package(benchmark REQUIRED)
 endif()
+
+# Telephony: sofia-sip (only sip/ includes it) and spandsp (only media/ includes it); both
+# through pkg-config, their headers as SYSTEM includes (they do not compile warning-free).
+pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua)
+pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)

@@ -507,6 +507,13 @@ ConfigSection ConfigSection::section(std::string_view key) {
   return ConfigSection(std::move(s));
 }
 
+std::vector<std::string> ConfigSection::keys() const {
+  std::vector<std::string> out;
+  if (impl_->table == nullptr) return out;
+  for (const auto& [k, v] : *impl_->table) out.emplace_back(k.str());
+  return out;
+}
+
 void ConfigSection::addError(std::string_view key, std::string_view message) {
   const toml::node* v = impl_->table == nullptr ? nullptr : impl_->table->get(key);
   if (v != nullptr) {

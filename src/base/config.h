@@ -92,6 +92,10 @@ class ConfigSection {
   /// is reported by the nested section's finish().
   ConfigSection section(std::string_view key);
 
+  /// The keys present in this table, sorted (e.g. the names of [sip.trunks.<name>]
+  /// tables when called on "sip.trunks"). Marks nothing as known.
+  std::vector<std::string> keys() const;
+
   /// Records an error against `key` (for checks across values). Message without location.
   void addError(std::string_view key, std::string_view message);
 

@@ -323,3 +323,21 @@ TEST(ConfigTest, ADirectoryIsAnIoError) {
 
 }  // namespace
 }  // namespace bankcc::base
+
+namespace bankcc::base {
+namespace {
+
+TEST(ConfigTest, ListsTheKeysOfANestedTable) {
+  auto file = ConfigFile::parse(
+      "[sip.trunks.carrier-b]\noutbound = \"10.0.0.2:5060\"\n"
+      "[sip.trunks.carrier-a]\noutbound = \"10.0.0.1:5060\"\n",
+      "bankcc.toml");
+  ASSERT_TRUE(file.ok());
+  auto sip = file->section("sip");
+  auto trunks = sip.section("trunks");
+  EXPECT_EQ(trunks.keys(), (std::vector<std::string>{"carrier-a", "carrier-b"}));
+  EXPECT_TRUE(file->section("none").keys().empty());
+}
+
+}  // namespace
+}  // namespace bankcc::base

@@ -103,6 +103,30 @@ int runCheckConfig(const Overrides& overrides) {
       s.masterKeyFile.string(), s.requireExistingKey ? " (must exist)" : "", s.log.level,
       s.log.format, *store, s.eventLog.spillPath.string(), s.eventLog.queueCapacity,
       s.eventLog.maxBatch);
+  const auto& t = s.telephony;
+  std::string trunks;
+  for (const auto& trunk : t.sip.trunks) {
+    trunks +=
+        fmt::format("{}{} ({} peers{})", trunks.empty() ? "" : ", ", trunk.name, trunk.peers.size(),
+                    trunk.outbound.empty() ? "" : ", out to " + trunk.outbound);
+  }
+  std::cout << fmt::format(
+      "  recording.dir           {} ({} writer threads, encrypted)\n"
+      "  sip                     {}\n"
+      "  sip.trunks              {}\n"
+      "  sip.diagnostics         echo {}, tone {}\n"
+      "  media                   RTP {}:{}-{}, workers {}, timeout {}s, tones {}\n",
+      s.recordingDir.string(), s.recordingWriterThreads,
+      t.enabled ? fmt::format("{} ({}{})", t.sip.listen, t.sip.udp ? "udp" : "",
+                              t.sip.tcp ? (t.sip.udp ? " tcp" : "tcp") : "")
+                : std::string("off"),
+      trunks.empty() ? std::string("none (only registered phones may call)") : trunks,
+      t.voice.echoTestNumber.empty() ? "off" : t.voice.echoTestNumber,
+      t.voice.toneTestNumber.empty() ? "off" : t.voice.toneTestNumber, t.media.rtpAddress,
+      t.media.portMin, t.media.portMax,
+      t.media.workers == 0 ? std::string("one per core") : std::to_string(t.media.workers),
+      std::chrono::duration_cast<std::chrono::seconds>(t.media.rtpTimeout).count(),
+      t.media.tonePlan == media::TonePlan::China ? "china" : "itu");
   return kExitOk;
 }
 

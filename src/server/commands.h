@@ -42,6 +42,21 @@ int runCreateUser(const Overrides& overrides, const std::optional<std::filesyste
 /// `admin verify-audit`: exit 0 when the chain is intact, 1 when broken (naming the record).
 int runVerifyAudit(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile);
 
+struct RecordingExportOptions {
+  std::string recordingId;    ///< UUIDv7
+  std::filesystem::path out;  ///< the WAV file to write
+  bool force = false;         ///< replace an existing `out`
+};
+/// `recording export`: decrypts one recording (found by id under [recording] dir) into a
+/// stereo PCM16 8 kHz WAV, customer left and agent right, written to `out`.tmp and renamed.
+/// Audited ("recording.exported", actor "cli:<user>") before the file is written. An
+/// incomplete recording exports what is there, with a warning on stderr. Exit 0; 1 when the
+/// key, the file, the database or the output fails (or `out` exists without --force); 2 for
+/// a malformed id or configuration.
+int runRecordingExport(const Overrides& overrides,
+                       const std::optional<std::filesystem::path>& keyFile,
+                       const RecordingExportOptions& options);
+
 /// Exit codes.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bankcc ") + kVersion);
   app.require_subcommand(1);
 
-  std::string configFile, dataDir, http, masterKey, seedFile, outFile;
+  std::string configFile, dataDir, http, sip, masterKey, seedFile, outFile;
   auto addCommon = [&](CLI::App* cmd) {
     cmd->add_option("--config", configFile, "configuration file (bankcc.toml)")
         ->check(CLI::ExistingFile);
@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   for (auto* cmd : {serve, demo}) {
     addCommon(cmd);
     cmd->add_option("--http", http, "HTTP listen address ADDR:PORT (port 0 picks one)");
+    cmd->add_option("--sip", sip, "SIP listen address ADDR:PORT, UDP and TCP (port 0 picks one)");
     cmd->add_option("--master-key", masterKey,
                     "master key file (overrides [keys] master_key_file)");
   }
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
       "check-config", "validate the configuration and print the effective settings");
   addCommon(checkConfig);
   checkConfig->add_option("--http", http, "HTTP listen address ADDR:PORT");
+  checkConfig->add_option("--sip", sip, "SIP listen address ADDR:PORT");
   auto* seed =
       admin->add_subcommand("seed", "load an organisation seed file into an empty database");
   addCommon(seed);
@@ -77,6 +79,20 @@ int main(int argc, char** argv) {
   addCommon(verifyAudit);
   verifyAudit->add_option("--master-key", masterKey, "master key file");
 
+  auto* recording = app.add_subcommand("recording", "call recordings");
+  recording->require_subcommand(1);
+  RecordingExportOptions exportOptions;
+  std::string exportOut;
+  auto* recordingExport = recording->add_subcommand(
+      "export", "decrypt a recording into a stereo WAV file (customer left, agent right)");
+  addCommon(recordingExport);
+  recordingExport->add_option("ID", exportOptions.recordingId, "the recording's id (UUIDv7)")
+      ->required();
+  recordingExport->add_option("--out", exportOut, "WAV file to write")->required();
+  recordingExport->add_flag("--force", exportOptions.force, "replace an existing --out file");
+  recordingExport->add_option("--master-key", masterKey,
+                              "master key file (overrides [keys] master_key_file)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +103,7 @@ int main(int argc, char** argv) {
   if (!configFile.empty()) overrides.configFile = configFile;
   if (!dataDir.empty()) overrides.dataDir = dataDir;
   if (!http.empty()) overrides.http = http;
+  if (!sip.empty()) overrides.sip = sip;
   std::optional<std::filesystem::path> keyFile;
   if (!masterKey.empty()) keyFile = masterKey;
 
@@ -106,6 +123,10 @@ int main(int argc, char** argv) {
         CreateUserOptions{username, displayName.empty() ? username : displayName, roles});
   }
   if (verifyAudit->parsed()) return runVerifyAudit(overrides, keyFile);
+  if (recordingExport->parsed()) {
+    exportOptions.out = exportOut;
+    return runRecordingExport(overrides, keyFile, exportOptions);
+  }
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -26,6 +26,7 @@
 #include "server/master_key.h"
 #include "server/runtime.h"
 #include "server/seed.h"
+#include "server/telephony_runtime.h"
 #include "server/version.h"
 #include "store/audit_log.h"
 #include "store/event_log.h"
@@ -220,9 +221,31 @@ int runServe(const ServeOptions& options) {
   auto http = api::Transport::start(httpOptions, **apiServer);
   if (!http.ok()) return failLogged(http.error());
 
+  std::unique_ptr<Telephony> telephony;
+  if (options.seedFile && settings.telephony.sip.trunks.empty()) {
+    // The demo takes calls from softphones on this machine without any configuration.
+    sip::TrunkConfig local;
+    local.name = "demo-local";
+    local.peers = {sip::Cidr{"127.0.0.1/32"}, sip::Cidr{"::1/128"}};
+    settings.telephony.sip.trunks.push_back(local);
+    spdlog::info("demo: accepting SIP calls from this machine (trunk demo-local, 127.0.0.1)");
+  }
+  if (settings.telephony.enabled) {
+    auto started =
+        Telephony::start(settings.telephony, clock, *masterKey, settings.telephony.promptsDir);
+    if (!started.ok()) {
+      (*http)->stop();
+      (*apiServer)->stop();
+      return failLogged(started.error());
+    }
+    telephony = std::move(started).value();
+  }
+
   // The one line on stdout: tests and tools read the bound addresses from it.
-  std::cout << fmt::format(R"({{"event":"listening","http":"{}","tls":{}}})",
-                           (*http)->boundAddress(), (*http)->tls())
+  std::cout << fmt::format(R"({{"event":"listening","http":"{}","tls":{}{}}})",
+                           (*http)->boundAddress(), (*http)->tls(),
+                           telephony ? fmt::format(R"(,"sip":"{}")", telephony->sipAddress())
+                                     : std::string())
             << std::endl;
   spdlog::info("serving {} on {}", (*http)->tls() ? "HTTPS" : "HTTP", (*http)->boundAddress());
 
@@ -243,6 +266,7 @@ int runServe(const ServeOptions& options) {
     break;
   }
   spdlog::info("received {}; stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+  telephony.reset();  // ends every call before the API and the event log go
   (*http)->stop();
   (*apiServer)->stop();
   (*eventLog)->append(

@@ -98,6 +98,25 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     collect(sec.finish());
   }
   {
+    auto sec = file->section("recording");
+    const std::filesystem::path dir = sec.getString("dir", "");
+    // Relative to the data directory, as the spill path is.
+    s.recordingDir = dir.empty() ? s.dataDir / "recordings"
+                                 : (dir.is_absolute() ? dir : s.dataDir / dir).lexically_normal();
+    s.recordingWriterThreads = static_cast<int>(sec.getInt("writer_threads", 1, 1, 64));
+    collect(sec.finish());
+  }
+  {
+    auto sip = file->section("sip");
+    collect(voice::parseSipSection(sip, overrides.sip, s.telephony));
+    collect(sip.finish());
+    auto media = file->section("media");
+    voice::parseMediaSection(media, s.telephony);
+    collect(media.finish());
+    s.telephony.media.recordingDir = s.recordingDir;
+    s.telephony.media.writerThreads = static_cast<std::size_t>(s.recordingWriterThreads);
+  }
+  {
     auto sec = file->section("auth");
     readModuleSection(sec, api::parseAuthSettings(sec), s.auth);
   }

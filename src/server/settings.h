@@ -2,8 +2,8 @@
 #pragma once
 
 // Everything `bankcc` reads from bankcc.toml and its command line, gathered once at start.
-// Each module parses its own section; this file owns [server], [http], [center] and [keys]
-// and applies command-line overrides (flags win over the file).
+// Each module parses its own section; this file owns [server], [http], [center], [keys] and
+// [recording] and applies command-line overrides (flags win over the file).
 
 #include <chrono>
 #include <filesystem>
@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "store/database.h"
 #include "store/event_log.h"
+#include "voice/voice_config.h"
 
 namespace bankcc::server {
 
@@ -25,6 +26,7 @@ struct Overrides {
   std::optional<std::filesystem::path> configFile;
   std::optional<std::filesystem::path> dataDir;
   std::optional<std::string> http;  ///< ADDR:PORT
+  std::optional<std::string> sip;   ///< ADDR:PORT
 };
 
 struct Settings {
@@ -49,11 +51,15 @@ struct Settings {
   // [keys]
   std::filesystem::path masterKeyFile;
   bool requireExistingKey = false;  ///< production: refuse to start without a key
+  // [recording] (always encrypted; decision 0008)
+  std::filesystem::path recordingDir;  ///< default <data_dir>/recordings; absolute
+  int recordingWriterThreads = 1;
   // Modules' own sections.
   base::LogConfig log;
   store::StoreConfig store;
   store::EventLogConfig eventLog;
   api::AuthSettings auth;
+  voice::TelephonySettings telephony;  ///< [sip], [sip.trunks.*], [media]
 };
 
 /// /var/lib/bankcc as root, else ${XDG_DATA_HOME:-~/.local/share}/bankcc.

@@ -171,6 +171,8 @@ bool TestServer::launch() {
                                    data_.string(),
                                    "--http",
                                    "127.0.0.1:0",
+                                   "--sip",
+                                   "127.0.0.1:0",
                                    "--master-key",
                                    key_.string()};
   process_ = std::make_unique<testing::Process>(

@@ -27,6 +27,7 @@ struct RunningServer {
   testing::TempDir dir{"serve"};
   std::unique_ptr<Process> process;
   std::string http;
+  std::string sip;
 
   explicit RunningServer(std::vector<std::string> extra = {}, std::string subcommand = "serve") {
     std::vector<std::string> argv = {bankccBinary().string(),
@@ -35,6 +36,8 @@ struct RunningServer {
                                      (dir.path() / "data").string(),
                                      "--http",
                                      "127.0.0.1:0",
+                                     "--sip",
+                                     "127.0.0.1:0",
                                      "--master-key",
                                      (dir.path() / "master.key").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -42,7 +45,10 @@ struct RunningServer {
     auto line = process->readLine(30s);
     if (!line) return;
     auto j = nlohmann::json::parse(*line, nullptr, false);
-    if (j.is_object() && j.value("event", "") == "listening") http = j.value("http", "");
+    if (j.is_object() && j.value("event", "") == "listening") {
+      http = j.value("http", "");
+      sip = j.value("sip", "");
+    }
   }
   std::string log() const { return process->stderrText(); }
 };
@@ -83,6 +89,31 @@ TEST(ServeTest, PrintsListeningLineServesProbesAndStopsCleanlyOnSigterm) {
     ++jsonLines;
   }
   EXPECT_GT(jsonLines, 2);
+}
+
+TEST(ServeTest, AnswersTheEchoTestNumberFromAConfiguredTrunk) {
+  testing::TempDir cfgDir("serve-sip");
+  auto cfg = writeFile(cfgDir.path() / "bankcc.toml",
+                       "[sip.trunks.local]\npeers = [\"127.0.0.1/32\"]\n"
+                       "[media]\nrtp_port_min = 34000\nrtp_port_max = 34999\n");
+  RunningServer server({"--config", cfg.string()});
+  ASSERT_FALSE(server.sip.empty()) << server.log();
+  EXPECT_NE(server.sip, "127.0.0.1:0");
+  // sipp's built-in caller: INVITE with PCMU, a 1 s call, BYE.
+  Process sipp(
+      {"/usr/bin/sipp", "-sn", "uac", "-s", "9196", "-m", "1", "-d", "1000", "-i", "127.0.0.1",
+       "-mi", "127.0.0.1", "-nostdin", "-timeout", "20", "-timeout_error", server.sip},
+      cfgDir.path() / "sipp.log");
+  EXPECT_EQ(sipp.wait(30s), 0) << sipp.stderrText() << server.log();
+  // Any other number is refused until call control exists, saying why in the log.
+  Process refused({"/usr/bin/sipp", "-sn", "uac", "-s", "95566", "-m", "1", "-i", "127.0.0.1",
+                   "-mi", "127.0.0.1", "-nostdin", "-timeout", "20", server.sip},
+                  cfgDir.path() / "sipp-refused.log");
+  EXPECT_NE(refused.wait(30s), 0);
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(20s), 0);
+  EXPECT_NE(server.log().find("echo test call answered"), std::string::npos) << server.log();
+  EXPECT_NE(server.log().find("call control is not available yet"), std::string::npos);
 }
 
 TEST(ServeTest, CreatesTheMasterKeyAtFirstStartWithAWarning) {

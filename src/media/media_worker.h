@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// One media worker: a thread running an epoll loop over its sessions' sockets, an eventfd for
+// its command queue and a timerfd for the 20 ms media clock (ARCHITECTURE.md "Threads"). All
+// sessions, bridges, recordings and monitor groups of a call live on one worker, so none of
+// their state is locked. The only lock is the command queue's, taken once per command.
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "media/call_recorder.h"
+#include "media/engine.h"
+#include "media/media_session.h"
+#include "media/recording_writer_pool.h"
+#include "media/rtp_port_pool.h"
+
+namespace bankcc::media {
+
+/// What all workers share; owned by the engine, which outlives its workers.
+struct WorkerContext {
+  const MediaConfig* config = nullptr;
+  const base::Clock* clock = nullptr;
+  const MediaEventSink* sink = nullptr;
+  RtpPortPool* ports = nullptr;
+  RecordingWriterPool* writers = nullptr;
+  /// Reports a recording that ended without reaching the writer pool (its sessions were gone).
+  std::function<void(RecordingDone)> recordingFailed;
+};
+
+/// Commands posted to a worker by the engine front. Prompts are already resolved.
+namespace cmd {
+struct AddSession {
+  SessionId id;
+  BoundPorts ports;
+};
+struct Configure {
+  SessionId s;
+  RtpParams params;
+  SocketAddress remote, remoteRtcp;
+};
+struct Play {
+  SessionId s;
+  ResolvedPlay play;
+};
+struct StopPlay {
+  SessionId s;
+};
+struct Collect {
+  SessionId s;
+  CollectSpec spec;
+};
+struct StopCollect {
+  SessionId s;
+};
+struct Bridge {
+  SessionId a, b;
+};
+struct Unbridge {
+  SessionId s;
+};
+struct Hold {
+  SessionId s;
+  ResolvedPlay music;
+};
+struct Retrieve {
+  SessionId s;
+};
+struct Echo {
+  SessionId s;
+};
+struct StartRecording {
+  RecordingSpec spec;
+};
+struct PauseRecording {
+  std::string id;
+  bool pause = true;
+};
+struct StopRecording {
+  std::string id;
+};
+struct Monitor {
+  SessionId third, agent, customer;
+  telephony::MonitorMode mode;
+};
+struct StopMonitor {
+  SessionId third;
+};
+struct SendDtmf {
+  SessionId s;
+  std::string digits;
+};
+struct Destroy {
+  SessionId s;
+};
+struct Shutdown {};
+}  // namespace cmd
+using WorkerCommand =
+    std::variant<cmd::AddSession, cmd::Configure, cmd::Play, cmd::StopPlay, cmd::Collect,
+                 cmd::StopCollect, cmd::Bridge, cmd::Unbridge, cmd::Hold, cmd::Retrieve, cmd::Echo,
+                 cmd::StartRecording, cmd::PauseRecording, cmd::StopRecording, cmd::Monitor,
+                 cmd::StopMonitor, cmd::SendDtmf, cmd::Destroy, cmd::Shutdown>;
+
+/// Counters of one worker (exported as metrics later).
+struct WorkerCounters {
+  std::uint64_t ticks = 0, lateTicks = 0, skippedTicks = 0;
+  std::uint64_t datagrams = 0, relayed = 0, sendErrors = 0;
+};
+
+class MediaWorker {
+ public:
+  MediaWorker(std::size_t index, WorkerContext context);
+  /// Joins the thread (after Shutdown) and closes the loop's descriptors.
+  ~MediaWorker();
+  MediaWorker(const MediaWorker&) = delete;
+  MediaWorker& operator=(const MediaWorker&) = delete;
+
+  /// Creates the loop's descriptors and starts the thread. Internal on failure.
+  base::Status start();
+  /// Queues a command. Thread-safe; never blocks on the worker.
+  void post(WorkerCommand command);
+  /// Posts Shutdown (release every session) and joins the thread.
+  void stop();
+
+  std::size_t index() const { return index_; }
+  /// Sessions placed on this worker (counted at creation on the creating thread).
+  std::atomic<std::size_t> load{0};
+
+ private:
+  struct MonitorGroup {
+    Session* third;
+    Session* agent;
+    Session* customer;
+    telephony::MonitorMode mode;
+  };
+
+  // media_worker.cc: the loop and the commands.
+  void run() noexcept;
+  void loop();
+  void drainCommands();
+  void execute(WorkerCommand& command);
+  void on(cmd::AddSession& c);
+  void on(cmd::Configure& c);
+  void on(cmd::Play& c);
+  void on(cmd::StopPlay& c);
+  void on(cmd::Collect& c);
+  void on(cmd::StopCollect& c);
+  void on(cmd::Bridge& c);
+  void on(cmd::Unbridge& c);
+  void on(cmd::Hold& c);
+  void on(cmd::Retrieve& c);
+  void on(cmd::Echo& c);
+  void on(cmd::StartRecording& c);
+  void on(cmd::PauseRecording& c);
+  void on(cmd::StopRecording& c);
+  void on(cmd::Monitor& c);
+  void on(cmd::StopMonitor& c);
+  void on(cmd::SendDtmf& c);
+  void on(cmd::Destroy& c);
+  void on(cmd::Shutdown& c);
+  Session* find(SessionId id);
+  void release(Session& s);
+  void unlinkPeer(Session& s);
+  void removeGroupsOf(const Session& s);
+  void finishRecorder(std::size_t i);
+  void emit(MediaEvent event);
+
+  // media_worker_rtp.cc: receiving, relaying, sending.
+  void onReadable(std::uint64_t key);
+  void onRtp(Session& s, std::span<const std::uint8_t> datagram, const sockaddr_storage& from);
+  void onRtcp(Session& s, std::span<const std::uint8_t> datagram, const sockaddr_storage& from);
+  void onTelephoneEvent(Session& s, const RtpView& p);
+  bool canRelay(const Session& from, const Session& to) const;
+  void relayAudio(Session& from, Session& to, const RtpView& p);
+  void sendPacket(Session& s, const RtpHeader& h, std::span<const std::uint8_t> payload);
+  void sendFrame(Session& s, std::span<const std::int16_t, kFrameSamples> frame);
+  void sendReport(Session& s);
+
+  // media_worker_tick.cc: the 20 ms media clock.
+  void onTimer();
+  void tick();
+  void tickInput(Session& s);
+  void tickOutput(Session& s);
+  void stepDtmf(Session& s);
+  void mixGroup(MonitorGroup& g);
+  void record(CallRecorder& r);
+  void handleDigit(Session& s, char digit, std::uint32_t durationSamples);
+  void collectDigit(Session& s, char digit);
+  void finishCollection(Session& s, ev::DigitsCollected::Reason reason);
+  void finishPlayback(Session& s, bool interrupted);
+
+  const std::size_t index_;
+  WorkerContext ctx_;
+  int epollFd_ = -1, wakeFd_ = -1, timerFd_ = -1;
+  std::thread thread_;
+  bool running_ = true;
+
+  std::mutex queueMu_;
+  std::vector<WorkerCommand> queue_;  // guarded by queueMu_
+  std::vector<WorkerCommand> draining_;
+
+  std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
+  std::vector<std::unique_ptr<CallRecorder>> recorders_;
+  std::vector<MonitorGroup> groups_;
+  std::uint64_t tick_ = 0;
+  base::MonoTime now_{};
+  WorkerCounters counters_;
+
+  // Receive and send buffers, reused for every packet (no allocation on the packet path).
+  static constexpr std::size_t kBatch = 16;
+  static constexpr std::size_t kMaxDatagram = 2048;
+  std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch> rxBuf_{};
+  std::array<sockaddr_storage, kBatch> rxFrom_{};
+  std::array<std::uint8_t, kMaxDatagram> txBuf_{};
+  std::array<std::uint8_t, kMaxDatagram> payloadBuf_{};
+  std::array<std::int16_t, kFrameSamples * 3> mixIn_{};
+};
+
+}  // namespace bankcc::media

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 20 ms media clock of a worker: per tick, decode what needs decoding, detect in-band
+// digits, run collection timeouts, mix monitor groups, write recordings, then produce each
+// session's outgoing frame (DTMF, prompt, music on hold or mix).
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "media/g711.h"
+#include "media/media_worker.h"
+#include "media/mixer.h"
+
+namespace bankcc::media {
+namespace {
+
+// Late ticks are caught up, but never more than this many at once: a burst of frames would
+// only overflow the far end's jitter buffer. The time skipped still moves our timestamps.
+constexpr std::uint64_t kMaxCatchUpTicks = 3;
+constexpr std::uint64_t kReportIntervalTicks = 250;  // RTCP every 5 s
+constexpr int kDtmfGapTicks = 3;                     // 60 ms between sent digits
+constexpr std::uint32_t kDtmfDurationSamples = 800;  // 100 ms per sent digit
+
+base::Duration samplesToDuration(std::uint32_t samples) {
+  return base::Duration(std::int64_t{samples} * 125);
+}
+
+}  // namespace
+
+void MediaWorker::onTimer() {
+  std::uint64_t expirations = 0;
+  if (::read(timerFd_, &expirations, sizeof expirations) != sizeof expirations) return;
+  if (expirations == 0) return;
+  std::uint64_t run = std::min(expirations, kMaxCatchUpTicks);
+  if (expirations > 1) ++counters_.lateTicks;
+  counters_.skippedTicks += expirations - run;
+  tick_ += expirations - run;
+  for (std::uint64_t i = 0; i < run; ++i) {
+    try {
+      tick();
+    } catch (const std::exception& e) {
+      // Allocation failure in a recorder or a DTMF train: skip the rest of this tick.
+      spdlog::error("media worker {}: tick failed: {}", index_, e.what());
+    }
+  }
+}
+
+void MediaWorker::tick() {
+  ++tick_;
+  ++counters_.ticks;
+  now_ = ctx_.clock->monotonic();
+  for (auto& [id, s] : sessions_) tickInput(*s);
+  for (MonitorGroup& g : groups_) mixGroup(g);
+  for (auto& r : recorders_) record(*r);
+  for (auto& [id, s] : sessions_) tickOutput(*s);
+}
+
+void MediaWorker::tickInput(Session& s) {
+  // Decode only while someone needs the audio: a pure relay never decodes.
+  bool decode = s.needsDecode();
+  if (decode && !s.jitter) {
+    s.jitter = std::make_unique<JitterBuffer>(ctx_.config->jitterDepthFrames);
+  } else if (!decode && s.jitter) {
+    s.jitter.reset();
+  }
+  s.heardPresent = false;
+  if (s.jitter) {
+    if (auto frame = s.jitter->pop()) {
+      media::decode(s.params.codec, frame->payload, s.heard);
+      s.heardPresent = true;
+    }
+  }
+  if (!s.heardPresent) s.heard.fill(0);
+
+  if (s.wantsInband()) {
+    if (!s.inband) s.inband = std::make_unique<InbandDtmfDetector>();
+    for (const auto& d : s.inband->feed(s.heard)) handleDigit(s, d.digit, d.durationSamples);
+  } else if (s.inband) {
+    s.inband.reset();
+  }
+
+  if (s.collection) {
+    Collection& c = *s.collection;
+    // The first-digit timeout starts when the prompt asking for the digits has ended (a looping
+    // play, e.g. music, does not hold it back).
+    if (c.count == 0 && s.player && !s.player->loops()) c.started = now_;
+    bool expired = c.count == 0 ? now_ - c.started >= c.spec.firstDigitTimeout
+                                : now_ - c.lastDigit >= c.spec.interDigitTimeout;
+    if (expired) finishCollection(s, ev::DigitsCollected::Reason::Timeout);
+  }
+
+  const base::Duration timeout = ctx_.config->rtpTimeout;
+  if (timeout.count() > 0 && s.configured && s.receives() && !s.held && !s.timeoutReported &&
+      now_ - s.lastReceive >= timeout) {
+    s.timeoutReported = true;
+    emit(ev::MediaTimeout{s.id});
+  }
+
+  if (tick_ >= s.nextReportTick) {
+    s.nextReportTick = tick_ + kReportIntervalTicks;
+    sendReport(s);
+  }
+}
+
+void MediaWorker::mixGroup(MonitorGroup& g) {
+  // A held party is heard as silence; so are secret digits being keyed (their in-band tones).
+  auto said = [](const Session& s) -> std::span<const std::int16_t> {
+    static const Frame kSilence{};
+    return s.held || s.secretOpen() ? std::span<const std::int16_t>(kSilence)
+                                    : std::span<const std::int16_t>(s.heard);
+  };
+  ThreeWayFrames in{said(*g.customer), said(*g.agent), said(*g.third)};
+  ThreeWayOut out{g.customer->mixed, g.agent->mixed, g.third->mixed};
+  mixThreeWay(g.mode, in, out);
+  g.customer->mixedReady = g.agent->mixedReady = g.third->mixedReady = true;
+}
+
+void MediaWorker::record(CallRecorder& r) {
+  Session* left = find(r.left());
+  Session* right = find(r.right());
+  // Secret digits pause the whole call's recording (both channels stay aligned in time).
+  if (r.paused || !left || !right || left->secretOpen() || right->secretOpen()) {
+    r.addSilence();
+    return;
+  }
+  // The agent channel carries what the agent said plus a third party the customer can hear
+  // (barge, conference) or that speaks to the agent (whisper); a listening supervisor is
+  // silent by definition.
+  for (const MonitorGroup& g : groups_) {
+    if ((g.agent == right || g.customer == left) && g.mode != telephony::MonitorMode::Listen) {
+      Frame mixed;
+      mixInto(mixed, right->heard, g.third->heard);
+      r.addFrame(left->heard, mixed);
+      return;
+    }
+  }
+  r.addFrame(left->heard, right->heard);
+}
+
+void MediaWorker::tickOutput(Session& s) {
+  bool mixed = s.mixedReady;
+  s.mixedReady = false;
+  if (s.dtmfOut.active()) {
+    stepDtmf(s);
+    return;
+  }
+  Frame frame;
+  if (s.player) {
+    if (s.player->nextFrame(frame)) sendFrame(s, frame);
+    if (s.player->finished()) finishPlayback(s, false);
+    return;
+  }
+  if (s.held) {
+    if (s.music && s.music->nextFrame(frame)) sendFrame(s, frame);
+    return;
+  }
+  if (mixed && s.inGroup) sendFrame(s, s.mixed);
+}
+
+void MediaWorker::stepDtmf(Session& s) {
+  DtmfSender& d = s.dtmfOut;
+  if (d.inbandPos < d.inband.size()) {
+    Frame frame{};
+    std::size_t n = std::min(kFrameSamples, d.inband.size() - d.inbandPos);
+    std::copy_n(d.inband.begin() + static_cast<std::ptrdiff_t>(d.inbandPos), n, frame.begin());
+    d.inbandPos += n;
+    sendFrame(s, frame);
+    return;
+  }
+  if (d.next >= d.train.size() && d.gapTicks > 0) {
+    --d.gapTicks;
+    return;
+  }
+  if (d.next >= d.train.size()) {
+    d.train.clear();
+    d.next = 0;
+    while (!d.pending.empty() && d.train.empty()) {
+      auto event = digitToEvent(d.pending.front());
+      d.pending.erase(d.pending.begin());
+      if (event) d.train = encodeDigit(*event, kDtmfDurationSamples, kFrameSamples);
+    }
+    if (d.train.empty()) return;
+  }
+  if (s.params.telephoneEventPt < 0) {
+    // The peer lost RFC 4733 in a re-INVITE: drop what was queued for it.
+    d.train.clear();
+    d.pending.clear();
+    d.next = 0;
+    return;
+  }
+  const DtmfPacket& packet = d.train[d.next];
+  std::array<std::uint8_t, 4> payload;
+  writeTelephoneEvent(packet.event, payload);
+  RtpHeader h = s.out.eventPacket(static_cast<std::uint8_t>(s.params.telephoneEventPt), tick_,
+                                  d.next == 0, packet.marker);
+  sendPacket(s, h, payload);
+  if (++d.next == d.train.size()) d.gapTicks = kDtmfGapTicks;
+}
+
+void MediaWorker::handleDigit(Session& s, char digit, std::uint32_t durationSamples) {
+  if (s.player && s.player->bargeIn()) finishPlayback(s, true);
+  if (s.collection) {
+    collectDigit(s, digit);
+    return;
+  }
+  emit(ev::DigitPressed{s.id, digit, samplesToDuration(durationSamples)});
+}
+
+void MediaWorker::collectDigit(Session& s, char digit) {
+  Collection& c = *s.collection;
+  c.lastDigit = now_;
+  if (c.spec.terminator != '\0' && digit == c.spec.terminator) {
+    finishCollection(s, ev::DigitsCollected::Reason::Terminator);
+    return;
+  }
+  if (c.spec.secret) {
+    if (!c.secret.push(digit)) {
+      finishCollection(s, ev::DigitsCollected::Reason::MaxDigits);
+      return;
+    }
+  } else {
+    c.digits.push_back(digit);
+  }
+  if (++c.count >= c.spec.maxDigits) finishCollection(s, ev::DigitsCollected::Reason::MaxDigits);
+}
+
+void MediaWorker::finishCollection(Session& s, ev::DigitsCollected::Reason reason) {
+  Collection& c = *s.collection;
+  ev::DigitsCollected done;
+  done.session = s.id;
+  done.token = c.spec.token;
+  // TooFew needs some input: a timeout without any digit stays Timeout (no input).
+  const bool shortOfMin = c.count < c.spec.minDigits &&
+                          (c.count > 0 || reason == ev::DigitsCollected::Reason::Terminator);
+  const bool endedEarly = reason == ev::DigitsCollected::Reason::Terminator ||
+                          reason == ev::DigitsCollected::Reason::Timeout;
+  done.reason = endedEarly && shortOfMin ? ev::DigitsCollected::Reason::TooFew : reason;
+  done.digits = std::move(c.digits);
+  done.secret = std::move(c.secret);
+  s.collection.reset();
+  emit(std::move(done));
+}
+
+void MediaWorker::finishPlayback(Session& s, bool interrupted) {
+  std::uint64_t token = s.player->token();
+  s.player.reset();
+  emit(ev::PlaybackDone{s.id, token, interrupted});
+}
+
+}  // namespace bankcc::media

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/telephony_runtime.h"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <numbers>
+#include <utility>
+
+namespace bankcc::server {
+
+/// Stands in for call control until it exists: refuses every arriving call, honestly.
+class Telephony::Refuser {
+ public:
+  void setPort(telephony::TelephonyPort& port) { port_ = &port; }
+  void onEvent(telephony::Event e) {
+    if (auto* a = std::get_if<telephony::LegArrived>(&e)) {
+      spdlog::info("telephony: refusing call from {} to {}: call control is not available yet",
+                   a->ani, a->dnis);
+      port_->execute(telephony::Reject{a->leg, 480, "call control not available"});
+    } else if (auto* r = std::get_if<telephony::RegistrationChanged>(&e)) {
+      spdlog::info("telephony: extension {} {} ({} contacts)", r->extension,
+                   r->registered ? "registered" : "unregistered", r->contacts);
+    }
+  }
+
+ private:
+  telephony::TelephonyPort* port_ = nullptr;
+};
+
+/// No phone credentials yet: the registrar challenges and refuses every REGISTER. Extensions
+/// and their digest secrets arrive with the agent-phone provisioning work.
+class Telephony::NoPhones final : public sip::Credentials {
+ public:
+  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
+    return std::nullopt;
+  }
+};
+
+std::vector<std::int16_t> generatedMusicOnHold() {
+  // A slow arpeggio (C major, then A minor), each note 0.4 s with a soft attack and decay.
+  constexpr int kRate = 8000;
+  const double notes[] = {261.63, 329.63, 392.00, 523.25, 392.00, 329.63,
+                          220.00, 261.63, 329.63, 440.00, 329.63, 261.63};
+  std::vector<std::int16_t> out;
+  for (double f : notes) {
+    const int n = kRate * 4 / 10;
+    for (int i = 0; i < n; ++i) {
+      double t = static_cast<double>(i) / kRate;
+      double env = std::min(1.0, t / 0.03) * std::exp(-3.0 * t);
+      double s =
+          std::sin(2 * std::numbers::pi * f * t) + 0.3 * std::sin(4 * std::numbers::pi * f * t);
+      out.push_back(static_cast<std::int16_t>(2500.0 * env * s));
+    }
+  }
+  return out;
+}
+
+base::Result<std::unique_ptr<Telephony>> Telephony::start(voice::TelephonySettings settings,
+                                                          const base::Clock& clock,
+                                                          const MasterKey& masterKey,
+                                                          const std::filesystem::path& promptsDir) {
+  std::unique_ptr<Telephony> t(new Telephony());
+  t->prompts_ = std::make_unique<media::PromptLibrary>();
+  if (!promptsDir.empty()) {
+    auto n = t->prompts_->loadDirectory(promptsDir);
+    spdlog::info("telephony: {} prompts loaded from {}", n, promptsDir.string());
+  }
+  if (!t->prompts_->find("moh")) t->prompts_->add("moh", generatedMusicOnHold());
+
+  // Recording keys are wrapped under a key derived from the master key, never the master key
+  // itself (recording_file.cc derives it; the media engine only passes it on).
+  std::copy(masterKey.begin(), masterKey.end(), settings.media.recordingKey.begin());
+
+  t->refuser_ = std::make_unique<Refuser>();
+  t->credentials_ = std::make_unique<NoPhones>();
+  Refuser* refuser = t->refuser_.get();
+  t->voice_ = std::make_unique<voice::VoiceEngine>(
+      settings.voice, clock, [refuser](telephony::Event e) { refuser->onEvent(std::move(e)); });
+  t->refuser_->setPort(*t->voice_);
+
+  voice::VoiceEngine* voice = t->voice_.get();
+  auto media = media::MediaEngine::start(
+      settings.media, clock, *t->prompts_,
+      [voice](media::MediaEvent e) { voice->onMediaEvent(std::move(e)); });
+  sodium_memzero(settings.media.recordingKey.data(), settings.media.recordingKey.size());
+  if (!media) return media.error();
+  t->media_ = std::move(media).value();
+  t->voice_->setMedia(*t->media_);
+
+  auto sip = sip::SipStack::start(settings.sip, clock, *t->voice_, *t->credentials_);
+  if (!sip) return sip.error();
+  t->sip_ = std::move(sip).value();
+  t->voice_->attach(*t->sip_);
+  spdlog::info("telephony: SIP on {} ({}{}), RTP {}:{}-{}, {} trunks", t->sip_->boundAddress(),
+               settings.sip.udp ? "udp" : "", settings.sip.tcp ? " tcp" : "",
+               settings.media.rtpAddress, settings.media.portMin, settings.media.portMax,
+               settings.sip.trunks.size());
+  return t;
+}
+
+Telephony::~Telephony() {
+  if (voice_) voice_->detach();
+  sip_.reset();
+  media_.reset();
+  voice_.reset();
+}
+
+}  // namespace bankcc::server

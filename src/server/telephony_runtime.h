@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The telephony engine inside `bankcc serve`: the media engine, the SIP stack and the voice
+// engine that joins them, started and stopped in the right order.
+//
+// Until call control exists (the call-control issue), arriving calls other than the
+// diagnostic numbers are refused with 480 and a Reason saying so; the echo and tone test
+// numbers work, so that operators can check trunks and phones.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "media/engine.h"
+#include "media/prompt_library.h"
+#include "server/master_key.h"
+#include "sip/sip_stack.h"
+#include "voice/voice_config.h"
+#include "voice/voice_engine.h"
+
+namespace bankcc::server {
+
+class Telephony {
+ public:
+  /// Starts media, then SIP. `settings.media.recordingDir` and `writerThreads` must be set by
+  /// the caller; the recording key is derived from `masterKey`.
+  static base::Result<std::unique_ptr<Telephony>> start(voice::TelephonySettings settings,
+                                                        const base::Clock& clock,
+                                                        const MasterKey& masterKey,
+                                                        const std::filesystem::path& promptsDir);
+  /// Stops SIP (ending every dialog), then media.
+  ~Telephony();
+
+  std::string sipAddress() const { return sip_->boundAddress(); }
+  voice::VoiceEngine& voice() { return *voice_; }
+
+ private:
+  Telephony() = default;
+  class Refuser;
+  class NoPhones;
+
+  std::unique_ptr<media::PromptLibrary> prompts_;
+  std::unique_ptr<Refuser> refuser_;
+  std::unique_ptr<NoPhones> credentials_;
+  std::unique_ptr<voice::VoiceEngine> voice_;
+  std::unique_ptr<media::MediaEngine> media_;
+  std::unique_ptr<sip::SipStack> sip_;
+};
+
+/// Music on hold generated at start when no prompt named "moh" was loaded: a calm, looping
+/// sequence of soft tones (8 kHz mono), so hold never means silence.
+std::vector<std::int16_t> generatedMusicOnHold();
+
+}  // namespace bankcc::server
