@@ -84,8 +84,11 @@ base::Result<std::unique_ptr<RtpPump>> RtpPump::start(const std::string& address
   p->timerFd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   p->wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   itimerspec its{};
-  its.it_interval.tv_nsec = 20'000'000;
-  its.it_value.tv_nsec = 20'000'000;
+  // A 1 ms clock: each stream sends in its own 1 ms slot of the 20 ms period, so the packets
+  // of many calls are spread as real traffic is, instead of leaving in one burst per period
+  // (a burst would measure the queue behind it, not the server's latency).
+  its.it_interval.tv_nsec = 1'000'000;
+  its.it_value.tv_nsec = 1'000'000;
   ::timerfd_settime(p->timerFd_, 0, &its, nullptr);
   p->thread_ = std::thread([raw = p.get()] { raw->run(); });
   return p;
@@ -160,7 +163,8 @@ void RtpPump::run() {
     e.data.fd = fd;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
   }
-  std::int64_t next = monotonicNs() + 20'000'000;
+  std::int64_t next = monotonicNs() + 1'000'000;
+  std::uint64_t slot = 0;
   while (!stop_) {
     std::array<epoll_event, 8> events{};
     int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 100);
@@ -176,16 +180,18 @@ void RtpPump::run() {
           std::lock_guard lock(mu_);
           ++stats_.lateTicks;
         }
-        // One tick per expiration, but never a burst of more than three after a stall.
-        for (std::uint64_t k = 0; k < std::min<std::uint64_t>(expirations, 3); ++k) tick(now);
-        next = now + 20'000'000;
+        // One slot per expiration; after a stall, at most one period is caught up.
+        for (std::uint64_t k = 0; k < std::min<std::uint64_t>(expirations, 20); ++k) {
+          tick(now, slot++ % 20);
+        }
+        next = now + 1'000'000;
       }
     }
   }
   ::close(ep);
 }
 
-void RtpPump::tick(std::int64_t nowNs) {
+void RtpPump::tick(std::int64_t nowNs, std::uint64_t slot) {
   std::array<std::array<std::uint8_t, kPacket>, kBatch> bufs;
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iovs{};
@@ -202,6 +208,7 @@ void RtpPump::tick(std::int64_t nowNs) {
     k = 0;
   };
   for (std::uint32_t id : active_) {
+    if (id % 20 != slot) continue;
     Stream& s = streams_[id];
     auto& b = bufs[k];
     media::RtpHeader h;

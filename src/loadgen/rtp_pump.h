@@ -7,7 +7,10 @@
 // leg's audio there). Every payload carries a marker, the sending stream's number and its send
 // time, so the receiver can tell which stream a packet belongs to and how long it took.
 //
-// Threads: one pump thread runs the 20 ms clock, sends and receives. start()/stop() are
+// Each stream sends every 20 ms in its own 1 ms slot (stream id modulo 20), so packets leave
+// spread out as independent calls' packets do.
+//
+// Threads: one pump thread runs a 1 ms clock, sends and receives. start()/stop() are
 // thread-safe; stats() is thread-safe.
 
 #include <atomic>
@@ -59,7 +62,7 @@ class RtpPump {
  private:
   RtpPump() = default;
   void run();
-  void tick(std::int64_t nowNs);
+  void tick(std::int64_t nowNs, std::uint64_t slot);
   void receive();
 
   struct Stream {
