@@ -158,13 +158,6 @@ base::Result<store::AuditKey> auditKeyOf(const Settings& settings,
   return store::deriveAuditKey(*key);
 }
 
-/// The OS account running the command, for the audit record ("cli:root").
-std::string cliActor() {
-  const char* user = std::getenv("USER");
-  return fmt::format("cli:{}",
-                     user != nullptr && *user != '\0' ? user : std::to_string(::getuid()));
-}
-
 }  // namespace
 
 int runCreateUser(const Overrides& overrides, const std::optional<std::filesystem::path>& keyFile,

@@ -30,6 +30,16 @@ int runBackup(const Overrides& overrides, const std::filesystem::path& out);
 int runCheckConfig(const Overrides& overrides);
 int runSeed(const Overrides& overrides, const std::filesystem::path& seedFile);
 
+struct PhonePasswordOptions {
+  std::string extension;
+  bool autoAnswer = false;
+};
+/// `admin set-phone-password`: the password (stdin, 8-64 characters) becomes the phone's digest
+/// HA1, sealed under the master key; creates the phone or replaces its credential. Audited.
+int runSetPhonePassword(const Overrides& overrides,
+                        const std::optional<std::filesystem::path>& keyFile,
+                        const PhonePasswordOptions& options);
+
 struct CreateUserOptions {
   std::string username;
   std::string displayName;

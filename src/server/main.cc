@@ -74,6 +74,19 @@ int main(int argc, char** argv) {
       ->required();
   createUser->add_flag("--password-stdin", passwordStdin, "read the password from stdin")
       ->required();
+  PhonePasswordOptions phoneOptions;
+  auto* setPhonePassword = admin->add_subcommand(
+      "set-phone-password",
+      "let an agent phone (SIP extension) register with a password read from stdin");
+  addCommon(setPhonePassword);
+  setPhonePassword->add_option("--master-key", masterKey, "master key file");
+  setPhonePassword->add_option("--extension", phoneOptions.extension, "extension, e.g. 8001")
+      ->required();
+  setPhonePassword->add_flag("--auto-answer", phoneOptions.autoAnswer,
+                             "the phone answers when the INVITE says answer-after=0");
+  bool phonePasswordStdin = false;
+  setPhonePassword->add_flag("--password-stdin", phonePasswordStdin, "read the password from stdin")
+      ->required();
   auto* verifyAudit =
       admin->add_subcommand("verify-audit", "check the audit log's hash chain and signatures");
   addCommon(verifyAudit);
@@ -123,6 +136,7 @@ int main(int argc, char** argv) {
         CreateUserOptions{username, displayName.empty() ? username : displayName, roles});
   }
   if (verifyAudit->parsed()) return runVerifyAudit(overrides, keyFile);
+  if (setPhonePassword->parsed()) return runSetPhonePassword(overrides, keyFile, phoneOptions);
   if (recordingExport->parsed()) {
     exportOptions.out = exportOut;
     return runRecordingExport(overrides, keyFile, exportOptions);

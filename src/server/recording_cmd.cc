@@ -29,13 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The OS account running the command, for the audit record ("cli:root"), as in admin.cc.
-std::string cliActor() {
-  const char* user = std::getenv("USER");
-  return fmt::format("cli:{}",
-                     user != nullptr && *user != '\0' ? user : std::to_string(::getuid()));
-}
-
 /// Wipes the master key when the command is done with it.
 struct KeyHolder {
   MasterKey key{};

@@ -6,6 +6,9 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "base/log.h"
@@ -54,6 +57,12 @@ int fail(const base::Error& error) {
 int failLogged(const base::Error& error) {
   spdlog::error("{}", error.describe());
   return fail(error);
+}
+
+std::string cliActor() {
+  const char* user = std::getenv("USER");
+  return fmt::format("cli:{}",
+                     user != nullptr && *user != '\0' ? user : std::to_string(::getuid()));
 }
 
 }  // namespace bankcc::server

@@ -26,4 +26,7 @@ int fail(const base::Error& error);
 /// a log pipeline that should carry why the server did not start.
 int failLogged(const base::Error& error);
 
+/// The OS account running an admin command, as the actor of its audit record ("cli:root").
+std::string cliActor();
+
 }  // namespace bankcc::server

@@ -24,6 +24,7 @@
 #include "server/commands.h"
 #include "server/demo_logins.h"
 #include "server/master_key.h"
+#include "server/phone_credentials.h"
 #include "server/runtime.h"
 #include "server/seed.h"
 #include "server/telephony_runtime.h"
@@ -230,14 +231,21 @@ int runServe(const ServeOptions& options) {
     settings.telephony.sip.trunks.push_back(local);
     spdlog::info("demo: accepting SIP calls from this machine (trunk demo-local, 127.0.0.1)");
   }
+  auto stopAndFail = [&](const base::Error& e) {
+    (*http)->stop();
+    (*apiServer)->stop();
+    return failLogged(e);
+  };
   if (settings.telephony.enabled) {
-    auto started =
-        Telephony::start(settings.telephony, clock, *masterKey, settings.telephony.promptsDir);
-    if (!started.ok()) {
-      (*http)->stop();
-      (*apiServer)->stop();
-      return failLogged(started.error());
-    }
+    auto session = (*db)->connect();
+    if (!session.ok()) return stopAndFail(session.error());
+    auto phones = PhoneDirectory::load(**session, *masterKey, settings.telephony.sip.realm);
+    if (!phones.ok()) return stopAndFail(phones.error());
+    spdlog::info("telephony: {} phones may register (realm {})", (*phones)->size(),
+                 settings.telephony.sip.realm);
+    auto started = Telephony::start(settings.telephony, clock, *masterKey,
+                                    settings.telephony.promptsDir, std::move(phones).value());
+    if (!started.ok()) return stopAndFail(started.error());
     telephony = std::move(started).value();
   }
 

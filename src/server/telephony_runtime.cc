@@ -29,15 +29,6 @@ class Telephony::Refuser {
   telephony::TelephonyPort* port_ = nullptr;
 };
 
-/// No phone credentials yet: the registrar challenges and refuses every REGISTER. Extensions
-/// and their digest secrets arrive with the agent-phone provisioning work.
-class Telephony::NoPhones final : public sip::Credentials {
- public:
-  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
-    return std::nullopt;
-  }
-};
-
 std::vector<std::int16_t> generatedMusicOnHold() {
   // A slow arpeggio (C major, then A minor), each note 0.4 s with a soft attack and decay.
   constexpr int kRate = 8000;
@@ -57,10 +48,9 @@ std::vector<std::int16_t> generatedMusicOnHold() {
   return out;
 }
 
-base::Result<std::unique_ptr<Telephony>> Telephony::start(voice::TelephonySettings settings,
-                                                          const base::Clock& clock,
-                                                          const MasterKey& masterKey,
-                                                          const std::filesystem::path& promptsDir) {
+base::Result<std::unique_ptr<Telephony>> Telephony::start(
+    voice::TelephonySettings settings, const base::Clock& clock, const MasterKey& masterKey,
+    const std::filesystem::path& promptsDir, std::unique_ptr<sip::Credentials> phones) {
   std::unique_ptr<Telephony> t(new Telephony());
   t->prompts_ = std::make_unique<media::PromptLibrary>();
   if (!promptsDir.empty()) {
@@ -74,7 +64,7 @@ base::Result<std::unique_ptr<Telephony>> Telephony::start(voice::TelephonySettin
   std::copy(masterKey.begin(), masterKey.end(), settings.media.recordingKey.begin());
 
   t->refuser_ = std::make_unique<Refuser>();
-  t->credentials_ = std::make_unique<NoPhones>();
+  t->credentials_ = std::move(phones);
   Refuser* refuser = t->refuser_.get();
   t->voice_ = std::make_unique<voice::VoiceEngine>(
       settings.voice, clock, [refuser](telephony::Event e) { refuser->onEvent(std::move(e)); });

@@ -6,7 +6,8 @@
 //
 // Until call control exists (the call-control issue), arriving calls other than the
 // diagnostic numbers are refused with 480 and a Reason saying so; the echo and tone test
-// numbers work, so that operators can check trunks and phones.
+// numbers work, so that operators can check trunks and phones. Phones whose password was set
+// with `bankcc admin set-phone-password` can register.
 
 #include <filesystem>
 #include <memory>
@@ -26,11 +27,13 @@ namespace bankcc::server {
 class Telephony {
  public:
   /// Starts media, then SIP. `settings.media.recordingDir` and `writerThreads` must be set by
-  /// the caller; the recording key is derived from `masterKey`.
+  /// the caller; the recording key is derived from `masterKey`. `phones` answers the
+  /// registrar's digest lookups.
   static base::Result<std::unique_ptr<Telephony>> start(voice::TelephonySettings settings,
                                                         const base::Clock& clock,
                                                         const MasterKey& masterKey,
-                                                        const std::filesystem::path& promptsDir);
+                                                        const std::filesystem::path& promptsDir,
+                                                        std::unique_ptr<sip::Credentials> phones);
   /// Stops SIP (ending every dialog), then media.
   ~Telephony();
 
@@ -40,11 +43,10 @@ class Telephony {
  private:
   Telephony() = default;
   class Refuser;
-  class NoPhones;
 
   std::unique_ptr<media::PromptLibrary> prompts_;
   std::unique_ptr<Refuser> refuser_;
-  std::unique_ptr<NoPhones> credentials_;
+  std::unique_ptr<sip::Credentials> credentials_;
   std::unique_ptr<voice::VoiceEngine> voice_;
   std::unique_ptr<media::MediaEngine> media_;
   std::unique_ptr<sip::SipStack> sip_;

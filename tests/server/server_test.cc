@@ -116,6 +116,48 @@ TEST(ServeTest, AnswersTheEchoTestNumberFromAConfiguredTrunk) {
   EXPECT_NE(server.log().find("call control is not available yet"), std::string::npos);
 }
 
+TEST(ServeTest, APhoneRegistersWithThePasswordTheAdminSet) {
+  testing::TempDir dir("serve-phone");
+  const auto data = (dir.path() / "data").string();
+  const auto key = (dir.path() / "master.key").string();
+  auto setPassword = [&](const std::string& extension, const std::string& password) {
+    // The password goes in on stdin, as an operator would pipe it.
+    Process p({"/bin/sh", "-c",
+               "printf '%s\\n' \"$0\" | \"$1\" admin set-phone-password --data-dir \"$2\" "
+               "--master-key \"$3\" --extension \"$4\" --password-stdin",
+               password, bankccBinary().string(), data, key, extension},
+              dir.path() / "set.log");
+    return p.wait(30s);
+  };
+  Process init(
+      {bankccBinary().string(), "admin", "init-keys", "--data-dir", data, "--master-key", key},
+      dir.path() / "init.log");
+  ASSERT_EQ(init.wait(30s), 0);
+  ASSERT_EQ(setPassword("8001", "Phone-pass-8001"), 0);
+  EXPECT_EQ(setPassword("8002", "short"), 2) << "too short: refused";
+  Process server({bankccBinary().string(), "serve", "--data-dir", data, "--master-key", key,
+                  "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"},
+                 dir.path() / "serve.log");
+  auto line = server.readLine(30s);
+  ASSERT_TRUE(line);
+  const std::string sip = nlohmann::json::parse(*line).value("sip", "");
+  ASSERT_FALSE(sip.empty()) << server.stderrText();
+  auto sipp = [&](const std::string& password, const std::string& log) {
+    Process p({"/usr/bin/sipp", sip, "-sf", BANKCC_SIP_SCENARIOS "/register_unregister.xml", "-key",
+               "caller", "8001", "-au", "8001", "-ap", password, "-m", "1", "-i", "127.0.0.1",
+               "-nostdin", "-timeout", "20", "-timeout_error"},
+              dir.path() / log);
+    return p.wait(30s);
+  };
+  EXPECT_EQ(sipp("Phone-pass-8001", "sipp-ok.log"), 0) << server.stderrText();
+  EXPECT_NE(sipp("wrong-password", "sipp-wrong.log"), 0);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(20s), 0);
+  EXPECT_NE(server.stderrText().find("1 phones may register"), std::string::npos);
+  // The database holds no password and no HA1 in clear.
+  EXPECT_EQ(server.stderrText().find("Phone-pass-8001"), std::string::npos);
+}
+
 TEST(ServeTest, CreatesTheMasterKeyAtFirstStartWithAWarning) {
   RunningServer server;
   ASSERT_FALSE(server.http.empty()) << server.log();
