@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -124,11 +125,36 @@ Response unavailable() {
   return r;
 }
 
+/// GET /api/v1/phones/registrations: the phones registered with this node (inline, no
+/// database: the registrar's table is in memory).
+Route registrationsRoute(const std::atomic<const TelephonyStatus*>* telephony) {
+  return {"GET",
+          "/api/v1/phones/registrations",
+          Permission::AgentsRead,
+          kNoFlags,
+          [telephony](Call&) {
+            const TelephonyStatus* status = telephony->load();
+            if (status == nullptr) {
+              return errorResponse(503, "unavailable", "telephony is not running on this node");
+            }
+            nlohmann::json items = nlohmann::json::array();
+            for (const auto& r : status->registrations()) {
+              items.push_back({{"extension", r.extension},
+                               {"contacts", r.contacts},
+                               {"expires_at", formatTimestamp(r.expires)}});
+            }
+            return jsonResponse(200, dumpJson(nlohmann::json{{"items", std::move(items)}}));
+          },
+          "Agent phones registered with this node"};
+}
+
 /// Adds every route the API serves besides the operational extras.
-void registerApiRoutes(Router& router, AuthService& auth, const store::AuditKey& key) {
+void registerApiRoutes(Router& router, AuthService& auth, const store::AuditKey& key,
+                       const std::atomic<const TelephonyStatus*>* telephony) {
   registerAuthRoutes(router, auth);
   registerOrgRoutes(router);
   registerAuditRoutes(router, key);
+  router.add(registrationsRoute(telephony));
   router.add(eventsRoute());
   router.add({"GET", "/api/v1/openapi.json", Permission::Public, kNoFlags,
               [](Call&) { return jsonResponse(200, std::string(openApiDocument())); },
@@ -150,6 +176,7 @@ struct ApiServer::Impl {
   CallServices services;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> passwordWorkers;  // kPasswordWork routes
+  std::atomic<const TelephonyStatus*> telephony{nullptr};
 
   Impl(const ApiSettings& s, const store::Database& db, const base::Clock& c,
        const store::AuditKey& k, EventSink* e)
@@ -214,7 +241,7 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
   impl->services.events = events;
   impl->services.hasher = &impl->auth->hasher();
   impl->services.passwordPolicy = &impl->auth->settings().passwordPolicy;
-  registerApiRoutes(impl->router, *impl->auth, auditKey);
+  registerApiRoutes(impl->router, *impl->auth, auditKey, &impl->telephony);
   for (auto& extra : extras) {
     impl->router.add({"GET", extra.path, Permission::Public, kNoFlags,
                       [h = std::move(extra.handler)](Call& call) { return h(call.request()); },
@@ -362,6 +389,10 @@ void ApiServer::stop() {
   impl_->passwordWorkers->stop();
 }
 
+void ApiServer::setTelephony(const TelephonyStatus* status) {
+  impl_->telephony.store(status);
+}
+
 const Router& ApiServer::router() const {
   return impl_->router;
 }
@@ -377,8 +408,9 @@ Router describeRoutes() {
     return a;
   }();
   static AuthService auth(settings, clock, key);
+  static const std::atomic<const TelephonyStatus*> noTelephony{nullptr};
   Router router;
-  registerApiRoutes(router, auth, key);
+  registerApiRoutes(router, auth, key, &noTelephony);
   for (const auto* path : {"/healthz", "/readyz", "/metrics"}) {
     router.add({"GET", path, Permission::Public, kNoFlags,
                 [](Call&) { return errorResponse(500, "internal", "not served here"); },

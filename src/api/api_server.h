@@ -22,6 +22,7 @@
 #include "api/call.h"
 #include "api/passwords.h"
 #include "api/router.h"
+#include "api/telephony_status.h"
 #include "api/transport.h"
 #include "base/clock.h"
 #include "base/result.h"
@@ -97,6 +98,9 @@ class ApiServer final : public HttpApplication {
   void publish(std::string_view topic, std::string json);
   /// Stops the workers (queued requests get 503) and the heartbeat. Idempotent.
   void stop();
+  /// The telephony engine whose state the API reports, or nullptr (503 on its routes). Set it
+  /// back to nullptr before `status` goes away. Thread-safe.
+  void setTelephony(const TelephonyStatus* status);
 
   const Router& router() const;
 

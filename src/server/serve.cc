@@ -9,6 +9,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -190,8 +191,11 @@ int runServe(const ServeOptions& options) {
                                            jsonString(ping.error().message), eventLog));
                     },
                     "Readiness: the database answers"});
+  // Set once telephony runs; the telephony metrics are brought up to date at each scrape.
+  std::atomic<Telephony*> telephonyForMetrics{nullptr};
   extras.push_back({"/metrics",
-                    [&metrics](const api::Request&) {
+                    [&metrics, &telephonyForMetrics](const api::Request&) {
+                      if (Telephony* t = telephonyForMetrics.load()) t->refreshMetrics();
                       api::Response r;
                       r.contentType = std::string(base::Metrics::kContentType);
                       r.body = metrics.serialize();
@@ -247,6 +251,9 @@ int runServe(const ServeOptions& options) {
                                     settings.telephony.promptsDir, std::move(phones).value());
     if (!started.ok()) return stopAndFail(started.error());
     telephony = std::move(started).value();
+    telephony->registerMetrics(metrics.registry());
+    telephonyForMetrics.store(telephony.get());
+    (*apiServer)->setTelephony(telephony.get());
   }
 
   // The one line on stdout: tests and tools read the bound addresses from it.
@@ -274,8 +281,10 @@ int runServe(const ServeOptions& options) {
     break;
   }
   spdlog::info("received {}; stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
-  telephony.reset();  // ends every call before the API and the event log go
-  (*http)->stop();
+  (*apiServer)->setTelephony(nullptr);
+  telephonyForMetrics.store(nullptr);
+  (*http)->stop();    // no handler runs any more, so nothing reads the telephony engine
+  telephony.reset();  // ends every call before the event log goes
   (*apiServer)->stop();
   (*eventLog)->append(
       events::Event{.ts = clock.now(),

@@ -90,6 +90,63 @@ base::Result<std::unique_ptr<Telephony>> Telephony::start(
   return t;
 }
 
+struct Telephony::Metrics {
+  prometheus::Gauge& legs;
+  prometheus::Gauge& phones;
+  prometheus::Counter& arrived;
+  prometheus::Counter& originated;
+  prometheus::Counter& ended;
+  prometheus::Counter& diagnostic;
+  prometheus::Counter& refused;
+  voice::VoiceStats last;  // counters advance by the difference since the last scrape
+};
+
+void Telephony::registerMetrics(prometheus::Registry& r) {
+  auto counter = [&r](const char* name, const char* help) -> prometheus::Counter& {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+  };
+  auto gauge = [&r](const char* name, const char* help) -> prometheus::Gauge& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+  };
+  std::lock_guard lock(metricsMu_);
+  metrics_.reset(new Metrics{
+      gauge("bankcc_telephony_legs", "Legs (a SIP dialog and its media session) up now"),
+      gauge("bankcc_sip_registered_phones", "Agent phones registered with this node now"),
+      counter("bankcc_telephony_legs_arrived_total", "Calls that arrived (trunks and phones)"),
+      counter("bankcc_telephony_legs_originated_total", "Legs this node called out"),
+      counter("bankcc_telephony_legs_ended_total", "Legs ended (media released)"),
+      counter("bankcc_telephony_diagnostic_calls_total", "Calls to the echo and tone test numbers"),
+      counter("bankcc_telephony_refused_no_media_total",
+              "Calls refused with 503 because no RTP port was free"),
+      {}});
+}
+
+void Telephony::refreshMetrics() {
+  std::lock_guard lock(metricsMu_);
+  if (!metrics_) return;
+  const voice::VoiceStats now = voice_->stats();
+  Metrics& m = *metrics_;
+  m.legs.Set(static_cast<double>(now.legs));
+  m.phones.Set(static_cast<double>(sip_->registrations().size()));
+  auto advance = [](prometheus::Counter& c, std::uint64_t now, std::uint64_t before) {
+    if (now > before) c.Increment(static_cast<double>(now - before));
+  };
+  advance(m.arrived, now.arrived, m.last.arrived);
+  advance(m.originated, now.originated, m.last.originated);
+  advance(m.ended, now.ended, m.last.ended);
+  advance(m.diagnostic, now.diagnostic, m.last.diagnostic);
+  advance(m.refused, now.refusedMedia, m.last.refusedMedia);
+  m.last = now;
+}
+
+std::vector<api::PhoneRegistration> Telephony::registrations() const {
+  std::vector<api::PhoneRegistration> out;
+  for (auto& r : sip_->registrations()) {
+    out.push_back(api::PhoneRegistration{std::move(r.extension), std::move(r.contacts), r.expires});
+  }
+  return out;
+}
+
 Telephony::~Telephony() {
   if (voice_) voice_->detach();
   sip_.reset();

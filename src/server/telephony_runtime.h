@@ -9,10 +9,16 @@
 // numbers work, so that operators can check trunks and phones. Phones whose password was set
 // with `bankcc admin set-phone-password` can register.
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "api/telephony_status.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "media/engine.h"
@@ -24,7 +30,7 @@
 
 namespace bankcc::server {
 
-class Telephony {
+class Telephony final : public api::TelephonyStatus {
  public:
   /// Starts media, then SIP. `settings.media.recordingDir` and `writerThreads` must be set by
   /// the caller; the recording key is derived from `masterKey`. `phones` answers the
@@ -35,9 +41,16 @@ class Telephony {
                                                         const std::filesystem::path& promptsDir,
                                                         std::unique_ptr<sip::Credentials> phones);
   /// Stops SIP (ending every dialog), then media.
-  ~Telephony();
+  ~Telephony() override;
 
   std::string sipAddress() const { return sip_->boundAddress(); }
+  /// Registers the telephony metrics (bankcc_telephony_*, bankcc_sip_*) on `registry`; they
+  /// are brought up to date by refreshMetrics(), which the /metrics handler calls. Start-up.
+  void registerMetrics(prometheus::Registry& registry);
+  /// Thread-safe.
+  void refreshMetrics();
+  /// api::TelephonyStatus: the registrar's table. Thread-safe.
+  std::vector<api::PhoneRegistration> registrations() const override;
   voice::VoiceEngine& voice() { return *voice_; }
 
  private:
@@ -50,6 +63,10 @@ class Telephony {
   std::unique_ptr<voice::VoiceEngine> voice_;
   std::unique_ptr<media::MediaEngine> media_;
   std::unique_ptr<sip::SipStack> sip_;
+
+  struct Metrics;
+  std::mutex metricsMu_;
+  std::unique_ptr<Metrics> metrics_;
 };
 
 /// Music on hold generated at start when no prompt named "moh" was loaded: a calm, looping

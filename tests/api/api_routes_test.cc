@@ -276,6 +276,7 @@ class RoutesTest : public ApiTest {
     }
     if (key == "GET /api/v1/audit") return Call{method, "/api/v1/audit?limit=5"};
     if (key == "GET /api/v1/audit/verify") return Call{method, pattern};
+    if (key == "GET /api/v1/phones/registrations") return Call{method, pattern};
     if (key == "GET /api/v1/openapi.json" || key == "GET /healthz" || key == "GET /readyz" ||
         key == "GET /metrics") {
       return Call{method, pattern};

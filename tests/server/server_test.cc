@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/http_client.h"
 #include "support/process.h"
 #include "support/sqlite_util.h"
 #include "support/test_env.h"
@@ -105,6 +106,11 @@ TEST(ServeTest, AnswersTheEchoTestNumberFromAConfiguredTrunk) {
        "-mi", "127.0.0.1", "-nostdin", "-timeout", "20", "-timeout_error", server.sip},
       cfgDir.path() / "sipp.log");
   EXPECT_EQ(sipp.wait(30s), 0) << sipp.stderrText() << server.log();
+  auto metrics = testing::httpGet(server.http, "/metrics");
+  EXPECT_NE(metrics.body.find("bankcc_telephony_diagnostic_calls_total 1"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("bankcc_telephony_legs "), std::string::npos);
+  EXPECT_NE(metrics.body.find("bankcc_sip_registered_phones 0"), std::string::npos);
   // Any other number is refused until call control exists, saying why in the log.
   Process refused({"/usr/bin/sipp", "-sn", "uac", "-s", "95566", "-m", "1", "-i", "127.0.0.1",
                    "-mi", "127.0.0.1", "-nostdin", "-timeout", "20", server.sip},
@@ -151,6 +157,31 @@ TEST(ServeTest, APhoneRegistersWithThePasswordTheAdminSet) {
   };
   EXPECT_EQ(sipp("Phone-pass-8001", "sipp-ok.log"), 0) << server.stderrText();
   EXPECT_NE(sipp("wrong-password", "sipp-wrong.log"), 0);
+
+  // A phone that stays registered shows in the API for a user holding agents.read.
+  Process stay({"/usr/bin/sipp", sip, "-sf", BANKCC_VOICE_SCENARIOS "/register_only.xml", "-key",
+                "caller", "8001", "-au", "8001", "-ap", "Phone-pass-8001", "-m", "1", "-i",
+                "127.0.0.1", "-nostdin", "-timeout", "20", "-timeout_error"},
+               dir.path() / "sipp-stay.log");
+  ASSERT_EQ(stay.wait(30s), 0) << stay.stderrText();
+  Process user({"/bin/sh", "-c",
+                "printf '%s\\n' 'Sup-Matrix-4471' | \"$0\" admin create-user --data-dir \"$1\" "
+                "--master-key \"$2\" --username sup1 --role supervisor --password-stdin",
+                bankccBinary().string(), data, key},
+               dir.path() / "user.log");
+  ASSERT_EQ(user.wait(30s), 0);
+  const std::string http = nlohmann::json::parse(*line).value("http", "");
+  testing::HttpClient client(http);
+  auto login = client.request("POST", "/api/v1/auth/login", {{"Content-Type", "application/json"}},
+                              R"({"username":"sup1","password":"Sup-Matrix-4471"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string token = nlohmann::json::parse(login.body).value("token", "");
+  auto regs = client.get("/api/v1/phones/registrations", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(regs.status, 200) << regs.body;
+  auto items = nlohmann::json::parse(regs.body)["items"];
+  ASSERT_EQ(items.size(), 1u) << regs.body;
+  EXPECT_EQ(items[0]["extension"], "8001");
+  EXPECT_EQ(items[0]["contacts"].size(), 1u);
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(20s), 0);
   EXPECT_NE(server.stderrText().find("1 phones may register"), std::string::npos);
