@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -61,11 +62,21 @@ class NoCredentials final : public sip::Credentials {
   }
 };
 
+/// Extension 8001 with password "Phone-8001-pass" in realm "bankcc".
+class OnePhone final : public sip::Credentials {
+ public:
+  std::optional<std::string> ha1(const std::string& user, const std::string& realm) const override {
+    if (user != "8001" || realm != "bankcc") return std::nullopt;
+    return "f2b67806b3bee7e9bfbdc2a5d2d13c02";  // MD5("8001:bankcc:Phone-8001-pass")
+  }
+};
+
 /// The engine as `bankcc serve` wires it, with a probe in place of call control.
 class Rig {
  public:
   /// `farEnd`: where the trunk sends outgoing calls (a sipp UAS), or 0 for none.
   explicit Rig(std::uint16_t farEnd = 0) {
+    if (std::getenv("BANKCC_SIP_DEBUG") != nullptr) spdlog::set_level(spdlog::level::debug);
     prompts_.add("moh", itest::sine(300, 1.0));
     prompts_.add("welcome", itest::sine(600, 0.5));
     voice_ = std::make_unique<VoiceEngine>(VoiceConfig{}, clock_, probe.sink());
@@ -123,7 +134,7 @@ class Rig {
   base::RealClock clock_;
   testing::TempDir dir_{"voice"};
   media::PromptLibrary prompts_;
-  NoCredentials creds_;
+  OnePhone creds_;
   std::unique_ptr<VoiceEngine> voice_;
   std::unique_ptr<media::MediaEngine> media_;
   std::unique_ptr<sip::SipStack> sip_;
@@ -256,6 +267,72 @@ TEST(VoiceTest, BridgedCallIsRecordedWithTheCallerLeftAndTheCalleeRight) {
   EXPECT_LT(itest::tonePower(left, 1000), 0.05);
   EXPECT_GT(itest::tonePower(right, 1000), 0.5) << "the callee (1 kHz) is on the right";
   EXPECT_LT(itest::tonePower(right, 400), 0.05);
+}
+
+TEST(VoiceTest, ACallerIsBridgedToARegisteredAgentPhoneThatAutoAnswers) {
+  Rig rig;
+  ASSERT_TRUE(rig.ok());
+  auto agentPcap = rig.dir() / "agent.pcap";
+  auto callerPcap = rig.dir() / "caller.pcap";
+  itest::writeRtpPcap(agentPcap, itest::sine(1000, 3.0));
+  itest::writeRtpPcap(callerPcap, itest::sine(400, 3.0));
+  // sipp matches messages to calls by Call-ID, so one process registers the phone and another,
+  // on the same port, is the phone answering.
+  const auto phonePort = std::to_string(itest::freeUdpPort());
+  auto registration =
+      sipp(rig,
+           {"-sf", (kScenarios / "register_only.xml").string(), "-p", phonePort, "-key", "caller",
+            "8001", "-au", "8001", "-ap", "Phone-8001-pass", rig.sipAddress()},
+           "register");
+  ASSERT_TRUE(sippSucceeded(*registration));
+  auto registered = rig.probe.waitFor<telephony::RegistrationChanged>();
+  ASSERT_TRUE(registered);
+  EXPECT_EQ(registered->extension, "8001");
+  EXPECT_TRUE(registered->registered);
+  auto phone = sipp(rig,
+                    {"-sf", scenario(rig, "uas_pcap.xml", {{"[pcap]", agentPcap.string()}}), "-p",
+                     phonePort, "-mp", std::to_string(sippMediaPort())},
+                    "phone");
+  std::this_thread::sleep_for(300ms);  // sipp binds its port
+
+  auto caller = sipp(
+      rig,
+      {"-sf", scenario(rig, "uac_pcap.xml", {{"[pcap]", callerPcap.string()}, {"[hold]", "3000"}}),
+       "-s", "95566", "-mp", std::to_string(sippMediaPort()), rig.sipAddress()},
+      "caller");
+  auto arrived = rig.probe.waitFor<telephony::LegArrived>();
+  ASSERT_TRUE(arrived);
+  rig.port().execute(telephony::Answer{arrived->leg});
+  telephony::LegId agent{rig.newId()};
+  telephony::Originate o;
+  o.leg = agent;
+  o.to = {telephony::Destination::Kind::Extension, "8001"};
+  o.callerId = arrived->ani;
+  o.near = arrived->leg;
+  o.autoAnswer = true;
+  rig.port().execute(o);
+  ASSERT_TRUE(rig.probe.waitFor<telephony::Ringing>([&](const telephony::Ringing& r) {
+    return r.leg == agent;
+  })) <<
+      [&] {
+        auto e = rig.probe.waitFor<telephony::LegEnded>({}, 100ms);
+        return e ? "leg ended: cause " + std::to_string(static_cast<int>(e->cause)) + " status " +
+                       std::to_string(e->sipStatus)
+                 : std::string("no leg ended");
+      }();
+  ASSERT_TRUE(rig.probe.waitFor<telephony::Answered>(
+      [&](const telephony::Answered& a) { return a.leg == agent; }));
+  rig.port().execute(telephony::Bridge{arrived->leg, agent});
+  auto ended = rig.probe.waitFor<telephony::LegEnded>(
+      [&](const telephony::LegEnded& e) { return e.leg == arrived->leg; }, 15s);
+  ASSERT_TRUE(ended);
+  rig.port().execute(telephony::Hangup{agent});
+  auto agentEnded = rig.probe.waitFor<telephony::LegEnded>(
+      [&](const telephony::LegEnded& e) { return e.leg == agent; });
+  ASSERT_TRUE(agentEnded);
+  EXPECT_GT(agentEnded->packetsReceived, 50u) << "the phone's audio reached the engine";
+  EXPECT_TRUE(sippSucceeded(*caller));
+  EXPECT_TRUE(sippSucceeded(*phone));
 }
 
 TEST(VoiceTest, UnansweredCallIsRefusedWithTheStatusCallControlChose) {
