@@ -135,6 +135,15 @@ void MediaWorker::loop() {
   }
 }
 
+void MediaWorker::serviceSocketsDuringTick() {
+  std::array<epoll_event, 64> events{};
+  int n = ::epoll_wait(epollFd_, events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t key = events[static_cast<std::size_t>(i)].data.u64;
+    if (key != kWakeKey && key != kTimerKey) onReadable(key);  // level-triggered: the rest wait
+  }
+}
+
 void MediaWorker::drainCommands() {
   std::uint64_t count;
   [[maybe_unused]] auto r = ::read(wakeFd_, &count, sizeof count);

@@ -193,6 +193,10 @@ class MediaWorker {
   // media_worker_tick.cc: the 20 ms media clock.
   void onTimer();
   void tick();
+  /// Relays what arrived on the sockets meanwhile (epoll with no wait), between slices of a
+  /// tick, so that a packet does not wait for the whole tick's decoding and recording.
+  /// Commands and the timer wait for the main loop.
+  void serviceSocketsDuringTick();
   void tickInput(Session& s);
   void tickOutput(Session& s);
   void stepDtmf(Session& s);

@@ -2,6 +2,7 @@
 // The 20 ms media clock of a worker: per tick, decode what needs decoding, detect in-band
 // digits, run collection timeouts, mix monitor groups, write recordings, then produce each
 // session's outgoing frame (DTMF, prompt, music on hold or mix).
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,10 +51,28 @@ void MediaWorker::tick() {
   ++tick_;
   ++counters_.ticks;
   now_ = ctx_.clock->monotonic();
-  for (auto& [id, s] : sessions_) tickInput(*s);
+  // Relayed packets must not queue behind a whole tick (hundreds of recorded calls take a few
+  // milliseconds): every kSlice items, the sockets are serviced. Packets relayed meanwhile
+  // only add to jitter buffers and statistics; no session or recorder is added or removed
+  // outside commands, so the iterations below stay valid.
+  constexpr std::size_t kSlice = 8;
+  std::size_t done = 0;
+  auto slice = [&] {
+    if (++done % kSlice == 0) serviceSocketsDuringTick();
+  };
+  for (auto& [id, s] : sessions_) {
+    tickInput(*s);
+    slice();
+  }
   for (MonitorGroup& g : groups_) mixGroup(g);
-  for (auto& r : recorders_) record(*r);
-  for (auto& [id, s] : sessions_) tickOutput(*s);
+  for (auto& r : recorders_) {
+    record(*r);
+    slice();
+  }
+  for (auto& [id, s] : sessions_) {
+    tickOutput(*s);
+    slice();
+  }
 }
 
 void MediaWorker::tickInput(Session& s) {
