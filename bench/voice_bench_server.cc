@@ -109,13 +109,6 @@ class BridgeDriver {
   std::uint64_t bridged_ = 0, recordingsDone_ = 0;
 };
 
-class NoCredentials final : public sip::Credentials {
- public:
-  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
-    return std::nullopt;
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,7 +167,7 @@ int main(int argc, char** argv) {
   trunk.peers.push_back(sip::Cidr{peer.substr(0, peer.rfind(':'))});
   trunk.outbound = peer;
   sc.trunks.push_back(trunk);
-  NoCredentials creds;
+  sip::NoCredentials creds;
   auto stack = sip::SipStack::start(sc, clock, voiceEngine, creds);
   if (!stack) {
     std::fprintf(stderr, "sip: %s\n", stack.error().describe().c_str());

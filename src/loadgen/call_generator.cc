@@ -13,12 +13,6 @@ namespace bankcc::loadgen {
 
 namespace {
 
-std::int64_t monotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 std::uint32_t callerStream(std::size_t i) {
   return static_cast<std::uint32_t>(2 * i);
 }
@@ -28,16 +22,8 @@ std::uint32_t calleeStream(std::size_t i) {
 
 }  // namespace
 
-/// The generator registers nobody: every digest lookup fails.
-class CallGenerator::NoCredentials final : public sip::Credentials {
- public:
-  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
-    return std::nullopt;
-  }
-};
-
 CallGenerator::CallGenerator(GeneratorOptions options)
-    : options_(std::move(options)), credentials_(std::make_unique<NoCredentials>()) {}
+    : options_(std::move(options)), credentials_(std::make_unique<sip::NoCredentials>()) {}
 
 CallGenerator::~CallGenerator() {
   sip_.reset();  // ends the dialogs while the pump still exists

@@ -73,13 +73,12 @@ class CallGenerator final : public sip::SipHandler {
     bool callerUp = false, calleeUp = false, ended = false, failed = false, media = false;
     std::int64_t invitedNs = 0;
   };
-  class NoCredentials;
 
   void place(std::size_t index);   // SIP thread
   void finish(std::size_t index);  // SIP thread
 
   GeneratorOptions options_;
-  std::unique_ptr<NoCredentials> credentials_;
+  std::unique_ptr<sip::NoCredentials> credentials_;
   std::unique_ptr<RtpPump> pump_;
   std::unique_ptr<sip::SipStack> sip_;
   sip::LocalCapabilities caps_;

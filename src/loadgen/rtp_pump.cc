@@ -28,12 +28,6 @@ constexpr std::size_t kPayload = 160;         // 20 ms of G.711
 constexpr std::size_t kPacket = 12 + kPayload;
 constexpr std::size_t kBatch = 64;
 
-std::int64_t monotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 void put32(std::uint8_t* p, std::uint32_t v) {
   v = htonl(v);
   std::memcpy(p, &v, 4);

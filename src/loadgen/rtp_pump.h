@@ -13,6 +13,8 @@
 // Threads: one pump thread runs a 1 ms clock, sends and receives. start()/stop() are
 // thread-safe; stats() is thread-safe.
 
+#include <time.h>
+
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -23,6 +25,14 @@
 #include "base/result.h"
 
 namespace bankcc::loadgen {
+
+/// CLOCK_MONOTONIC in nanoseconds: the generator's send stamps and latency clock (both ends
+/// of a measured packet are on this machine).
+inline std::int64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 struct PumpStats {
   std::uint64_t sent = 0;

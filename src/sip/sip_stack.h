@@ -59,6 +59,15 @@ class Credentials {
                                          const std::string& realm) const = 0;
 };
 
+/// Credentials for a stack that registers nobody (a load generator, a trunk-only test peer):
+/// every lookup fails, so every REGISTER is refused.
+class NoCredentials final : public Credentials {
+ public:
+  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
+    return std::nullopt;
+  }
+};
+
 struct IncomingCall {
   CallId call = 0;
   std::string ani;            ///< From (or P-Asserted-Identity) user part

@@ -39,13 +39,6 @@ class NullHandler final : public SipHandler {
   void onRegistrationChanged(const std::string&, int) override {}
 };
 
-class NoCredentials final : public Credentials {
- public:
-  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
-    return std::nullopt;
-  }
-};
-
 /// A UDP socket on 127.0.0.1 talking to the stack.
 class Udp {
  public:

@@ -55,13 +55,6 @@ std::uint16_t sippMediaPort() {
   return static_cast<std::uint16_t>(40000 + 2 * (rng() % 5000));
 }
 
-class NoCredentials final : public sip::Credentials {
- public:
-  std::optional<std::string> ha1(const std::string&, const std::string&) const override {
-    return std::nullopt;
-  }
-};
-
 /// Extension 8001 with password "Phone-8001-pass" in realm "bankcc".
 class OnePhone final : public sip::Credentials {
  public:
@@ -439,7 +432,7 @@ class Caller final : public sip::SipHandler {
 
  private:
   base::RealClock clock_;
-  NoCredentials creds_;
+  sip::NoCredentials creds_;
   std::unique_ptr<sip::SipStack> stack_;
   int rtp_ = -1;
   std::uint16_t rtpPort_ = 0;
