@@ -25,6 +25,13 @@ for path in /api/v1/auth/session /api/v1/skills/retail /healthz; do
   wrk -t"$threads" -c"$connections" -d1s -H "Authorization: Bearer $token" "http://$addr$path" \
     >/dev/null
   echo "== GET $path"
-  wrk -t"$threads" -c"$connections" -d"$duration" -H "Authorization: Bearer $token" \
-    "http://$addr$path" | grep -E 'Requests/sec|Latency|Non-2xx|Socket errors'
+  cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  out=$(wrk -t"$threads" -c"$connections" -d"$duration" -H "Authorization: Bearer $token" \
+    "http://$addr$path")
+  cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  grep -E 'Requests/sec|Latency|Non-2xx|Socket errors' <<<"$out"
+  # Server CPU (user + system) per request: steadier than requests/s on a shared machine.
+  requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$out")
+  awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "Server CPU:    %.1f us/request\n", t / hz * 1e6 / n }'
 done

@@ -32,6 +32,15 @@ namespace {
 /// that the worker opens a fresh one before its next job.
 thread_local bool tl_connectionFailed = false;
 
+/// An io thread's own SQLite connection for kQuickRead routes, tagged with the ApiServer that
+/// opened it (a test process runs several servers, one after another, on different files).
+struct QuickReadConnection {
+  std::uint64_t server = 0;
+  std::unique_ptr<soci::session> session;
+};
+thread_local QuickReadConnection tl_quickRead;
+std::atomic<std::uint64_t> g_serverSerial{0};
+
 /// Threads that run blocking work, each with its own database connection (opened on first use
 /// and again after a failure). A bounded queue: beyond it, work is refused.
 class WorkerPool {
@@ -177,10 +186,47 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> passwordWorkers;  // kPasswordWork routes
   std::atomic<const TelephonyStatus*> telephony{nullptr};
+  const std::uint64_t serial = ++g_serverSerial;
+  const bool quickReadsInline;
 
   Impl(const ApiSettings& s, const store::Database& db, const base::Clock& c,
        const store::AuditKey& k, EventSink* e)
-      : settings(s), database(db), clock(c), auditKey(k), events(e) {}
+      : settings(s),
+        database(db),
+        clock(c),
+        auditKey(k),
+        events(e),
+        quickReadsInline(db.backend() == store::Backend::Sqlite) {}
+
+  /// This io thread's connection for quick reads, opened on first use; null when the database
+  /// cannot be opened (the request is answered 503 and the next one tries again).
+  soci::session* quickReadSession() {
+    if (tl_quickRead.server != serial || !tl_quickRead.session) {
+      tl_quickRead.session.reset();
+      auto connected = database.connect();
+      if (!connected.ok()) {
+        spdlog::warn("api io thread: no database connection: {}", connected.error().message);
+        return nullptr;
+      }
+      tl_quickRead = {serial, std::move(*connected)};
+    }
+    return tl_quickRead.session.get();
+  }
+
+  /// Runs a kQuickRead route on this thread (see RouteFlag); true when it did.
+  bool runQuickRead(const Request& request, const RouteMatch& match, const Principal* principal,
+                    const std::string& requestId, const std::function<void(Response)>& done) {
+    if (!quickReadsInline || !(match.route->flags & kQuickRead)) return false;
+    soci::session* db = quickReadSession();
+    if (db == nullptr) {
+      done(unavailable());
+      return true;
+    }
+    tl_connectionFailed = false;
+    done(run(request, match, principal, db, requestId));
+    if (tl_connectionFailed) tl_quickRead.session.reset();
+    return true;
+  }
 
   /// Runs the route's handler and adds the request id; publishes the handler's events when it
   /// succeeded.
@@ -296,6 +342,7 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
     if (!(route.flags & (kDatabase | kPasswordWork))) {
       return done(s.run(request, match, nullptr, nullptr, requestId));
     }
+    if (s.runQuickRead(request, match, nullptr, requestId, done)) return;
     auto shared = std::make_shared<Request>(std::move(request));
     return s.onWorker(
         route,
@@ -317,6 +364,7 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
     if (!(route.flags & (kDatabase | kPasswordWork))) {
       return done(s.run(request, match, principal.get(), nullptr, requestId));
     }
+    if (s.runQuickRead(request, match, principal.get(), requestId, done)) return;
     auto shared = std::make_shared<Request>(std::move(request));
     return s.onWorker(
         route,

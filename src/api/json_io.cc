@@ -355,7 +355,32 @@ Response pageResponse(nlohmann::json items, const std::optional<std::string>& ne
 }
 
 std::string formatTimestamp(base::SysTime t) {
-  return date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+  // By hand rather than date::format (an ostringstream with a locale per call): every object
+  // the API returns carries two or three of these, and it was a tenth of a small GET.
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<date::days>(ms);
+  const date::year_month_day ymd{day};
+  const auto inDay = (ms - day).count();  // 0 .. 86'399'999
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    return date::format("%FT%TZ", ms);  // outside RFC 3339's four-digit years: never in practice
+  }
+  char out[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](int at, long value, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      out[at + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, year, 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, inDay / 3'600'000, 2);
+  put(14, inDay / 60'000 % 60, 2);
+  put(17, inDay / 1000 % 60, 2);
+  put(20, inDay % 1000, 3);
+  return std::string(out, sizeof out - 1);
 }
 
 std::optional<base::SysTime> parseTimestamp(std::string_view text) {

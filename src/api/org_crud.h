@@ -272,10 +272,12 @@ void addResourceRoutes(Router& router) {
     // Creating a user may hash an initial password: that runs on the password pool.
     const bool hashes = R::kKind == std::string_view("user") &&
                         std::string_view(method) == "POST" && pattern == collection;
+    const bool read = std::string_view(method) == "GET";
     router.add(Route{.method = method,
                      .pattern = std::move(pattern),
                      .permission = permission,
-                     .flags = hashes ? (kDatabase | kPasswordWork) : kDatabase,
+                     .flags = hashes ? (kDatabase | kPasswordWork)
+                                     : (read ? (kDatabase | kQuickRead) : kDatabase),
                      .handler = std::move(handler),
                      .summary = std::move(summary)});
   };

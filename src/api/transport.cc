@@ -9,7 +9,6 @@
 #include <openssl/ssl.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -129,10 +128,14 @@ std::vector<std::shared_ptr<Connection>> TransportState::takeAll() {
 
 struct Transport::Impl {
   std::shared_ptr<TransportState> state;
-  // Optional so that stop() can destroy them, in this order, before it returns: acceptor and
-  // timer first, then the io_context with every handler (and connection) still queued in it.
-  std::optional<asio::io_context> io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  // stop() destroys them, in this order, before it returns: acceptor and timer first, then
+  // the io_contexts with every handler (and connection) still queued in them.
+  // One io_context per io thread, each run by its thread alone: a connection lives on one of
+  // them (round robin at accept), so the threads never contend for one scheduler's lock. That
+  // lock's waits and wake-ups cost more than the request itself on a 2-core VM.
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::size_t nextIo = 0;  ///< on the acceptor's thread
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> acceptRetry;
   std::vector<std::thread> threads;
@@ -145,11 +148,12 @@ struct Transport::Impl {
   std::mutex stopMutex;
   bool stopped = false;  ///< guarded by stopMutex
 
-  /// Accepts the next connection. On the acceptor's strand (or before the threads start).
+  /// Accepts the next connection. On the acceptor's thread (or before the threads start).
   void accept() {
-    acceptor->async_accept(
-        asio::make_strand(*io),
-        [this](const beast::error_code& ec, Socket socket) { onAccept(ec, std::move(socket)); });
+    auto& io = *ios[nextIo++ % ios.size()];
+    acceptor->async_accept(io.get_executor(), [this](const beast::error_code& ec, Socket socket) {
+      onAccept(ec, std::move(socket));
+    });
   }
 
   void onAccept(const beast::error_code& ec, Socket socket) {
@@ -206,8 +210,10 @@ base::Result<std::unique_ptr<Transport>> Transport::start(const TransportOptions
   }
 
   const int threads = std::max(1, options.threads);
-  impl->io.emplace(threads);
-  impl->acceptor.emplace(asio::make_strand(*impl->io));
+  for (int i = 0; i < threads; ++i) {
+    impl->ios.push_back(std::make_unique<asio::io_context>(1));  // 1: one thread runs it
+  }
+  impl->acceptor.emplace(impl->ios.front()->get_executor());
   tcp::endpoint endpoint{address, options.port};
   auto& acceptor = *impl->acceptor;
   acceptor.open(endpoint.protocol(), ec);
@@ -224,12 +230,12 @@ base::Result<std::unique_ptr<Transport>> Transport::start(const TransportOptions
                     ? fmt::format("[{}]:{}", local.address().to_string(), local.port())
                     : fmt::format("{}:{}", local.address().to_string(), local.port());
   impl->acceptRetry.emplace(acceptor.get_executor());
-  impl->work.emplace(impl->io->get_executor());
-  impl->accept();  // no io thread runs yet: no strand needed for this first call
+  for (auto& io : impl->ios) impl->work.emplace_back(io->get_executor());
+  impl->accept();  // no io thread runs yet
 
   impl->threads.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([io = &*impl->io, i] {
+    impl->threads.emplace_back([io = impl->ios[static_cast<std::size_t>(i)].get(), i] {
       base::setThreadName(fmt::format("http-{}", i + 1));
       for (;;) {
         try {
@@ -289,8 +295,8 @@ void Transport::stop() {
   impl.state->closeGate();
 
   // 3. No io thread runs any more: no handler, no callback into the application.
-  impl.work.reset();
-  impl.io->stop();
+  impl.work.clear();
+  for (auto& io : impl.ios) io->stop();
   for (auto& thread : impl.threads) {
     if (thread.joinable()) thread.join();
   }
@@ -300,7 +306,7 @@ void Transport::stop() {
   for (auto& connection : impl.state->takeAll()) connection->abandon();
   impl.acceptRetry.reset();
   impl.acceptor.reset();
-  impl.io.reset();
+  impl.ios.clear();
 }
 
 base::Result<std::pair<std::string, unsigned short>> parseListenAddress(const std::string& text) {

@@ -7,7 +7,7 @@
 // to it, and accepted WebSocket connections talk to a WsSession of the application's.
 // Beast stays out of this header so that includers compile fast.
 //
-// Threads: `threads` io threads run every socket. Each connection is served on its own strand
+// Threads: `threads` io threads run every socket. Each connection is served by one of them
 // (one handler at a time per connection). HttpApplication::handle runs on an io thread and
 // may finish on any thread by calling its `done` callback exactly once; WsSession callbacks
 // for one connection never run concurrently. WsConnection::send/close are thread-safe.

@@ -18,7 +18,7 @@
 //     enters the gate (TransportState::enter) before touching it: once stop() has closed the
 //     gate and waited for those inside, nothing from outside reaches a connection again.
 //
-// Threads: a connection's members are touched only on its strand (its stream's executor),
+// Threads: a connection's members are touched only on its io thread (its stream's executor),
 // except by abandon(), which stop() calls after the io threads are joined.
 
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
@@ -30,7 +30,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -67,11 +66,13 @@ namespace websocket = beast::websocket;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-/// Every connection's executor: a strand of the one io_context. Named concretely rather than
+/// Every connection's executor: its io_context's, which one thread runs, so handlers of one
+/// connection never run concurrently without a strand (whose mutex cost more than it bought).
+/// Named concretely rather than
 /// as any_io_executor, whose type erasure cost a measurable share of each request.
-using Strand = asio::strand<asio::io_context::executor_type>;
-using Socket = asio::basic_stream_socket<tcp, Strand>;
-using PlainStream = beast::basic_stream<tcp, Strand, beast::unlimited_rate_policy>;
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 using TlsStream = beast::ssl_stream<PlainStream>;
 using BeastRequest = http::request<http::string_body>;
 
@@ -92,14 +93,14 @@ class Connection {
  public:
   virtual ~Connection() = default;
   /// Closes the connection because the transport is stopping (WebSocket: 1001). Thread-safe:
-  /// posts to the connection's strand.
+  /// posts to the connection's io thread.
   virtual void shutdown() = 0;
   /// The io threads are gone: release application objects (WebSocket: onClose once). Called
   /// by stop() after joining the io threads, so it runs alone.
   virtual void abandon() = 0;
 };
 
-/// What the application's WsConnection handle forwards to. Thread-safe (posts to the strand).
+/// What the application's WsConnection handle forwards to. Thread-safe (posts to the io thread).
 class WsEndpoint {
  public:
   virtual ~WsEndpoint() = default;
@@ -198,14 +199,14 @@ class WsHandle final : public WsConnection {
 
 // --- entry points, one per instantiation ---------------------------------------------------
 
-/// Serves HTTP on an accepted socket (whose executor is a fresh strand). transport_plain.cc.
+/// Serves HTTP on an accepted socket (its executor is one of the io_contexts). transport_plain.cc.
 void startPlainConnection(const std::shared_ptr<TransportState>& state, Socket socket,
                           std::string remoteAddress);
 /// The same after a TLS handshake with `context`. transport_tls.cc.
 void startTlsConnection(const std::shared_ptr<TransportState>& state, Socket socket,
                         std::shared_ptr<ssl::context> context, std::string remoteAddress);
 /// Takes over a stream whose request was an accepted WebSocket upgrade. Called on the
-/// stream's strand. transport_ws_plain.cc / transport_ws_tls.cc.
+/// stream's io thread. transport_ws_plain.cc / transport_ws_tls.cc.
 void startWebSocket(const std::shared_ptr<TransportState>& state, PlainStream stream,
                     BeastRequest request, WsAccept accept, std::string remoteAddress);
 void startWebSocket(const std::shared_ptr<TransportState>& state, TlsStream stream,
@@ -215,7 +216,7 @@ void startWebSocket(const std::shared_ptr<TransportState>& state, TlsStream stre
 // --- HTTP connection -----------------------------------------------------------------------
 
 /// One HTTP/1.1 connection: reads a request, hands it to the application, writes the response,
-/// repeats while keep-alive holds. All members are used on the stream's strand only.
+/// repeats while keep-alive holds. All members are used on the stream's io thread only.
 template <class Stream>
 class HttpConnection final : public Connection,
                              public std::enable_shared_from_this<HttpConnection<Stream>> {
@@ -225,13 +226,13 @@ class HttpConnection final : public Connection,
                  std::shared_ptr<ssl::context> context, std::string remoteAddress)
       : state_(std::move(state)),
         stream_(std::move(stream)),
-        strand_(stream_.get_executor()),
+        executor_(stream_.get_executor()),
         context_(std::move(context)),
         remoteAddress_(std::move(remoteAddress)) {}
 
   /// Begins serving. Call once, after the registry took the connection.
   void start() {
-    asio::dispatch(strand_, [self = this->shared_from_this()] {
+    asio::dispatch(executor_, [self = this->shared_from_this()] {
       if constexpr (kIsTls<Stream>) {
         self->lowest().expires_after(self->state_->options.readTimeout);
         self->stream_.async_handshake(ssl::stream_base::server,
@@ -246,7 +247,7 @@ class HttpConnection final : public Connection,
   }
 
   void shutdown() override {
-    asio::post(strand_, [self = this->shared_from_this()] {
+    asio::post(executor_, [self = this->shared_from_this()] {
       self->stopping_ = true;
       if (self->finished_) return;
       self->closeNow();
@@ -367,8 +368,8 @@ class HttpConnection final : public Connection,
     auto done = [state = state_, weak = this->weak_from_this(), seq](Response response) {
       if (!state->enter()) return;  // the transport stopped: nobody to answer
       if (auto self = weak.lock()) {
-        auto strand = self->strand_;
-        asio::dispatch(strand, [self = std::move(self), seq, r = std::move(response)]() mutable {
+        auto executor = self->executor_;
+        asio::dispatch(executor, [self = std::move(self), seq, r = std::move(response)]() mutable {
           self->onResponse(seq, std::move(r));
         });
       }
@@ -488,7 +489,7 @@ class HttpConnection final : public Connection,
 
   std::shared_ptr<TransportState> state_;
   Stream stream_;
-  Strand strand_;  ///< copy of stream_'s executor, readable from any thread
+  Executor executor_;  ///< copy of stream_'s executor, readable from any thread
   std::shared_ptr<ssl::context> context_;
   std::string remoteAddress_;
   beast::flat_buffer buffer_;
@@ -519,7 +520,7 @@ void startHttpConnection(const std::shared_ptr<TransportState>& state, Stream st
 // --- WebSocket connection ------------------------------------------------------------------
 
 /// One accepted WebSocket: reads text messages into the application's WsSession one at a time,
-/// writes queued frames one at a time. All members are used on the strand only (abandon()
+/// writes queued frames one at a time. All members are used on the io thread only (abandon()
 /// aside).
 template <class Stream>
 class WebSocketConnection final : public Connection,
@@ -530,13 +531,13 @@ class WebSocketConnection final : public Connection,
                       std::shared_ptr<ssl::context> context, std::string remoteAddress)
       : state_(std::move(state)),
         ws_(std::move(stream)),
-        strand_(ws_.get_executor()),
+        executor_(ws_.get_executor()),
         context_(std::move(context)),
         remoteAddress_(std::move(remoteAddress)),
-        closeTimer_(strand_) {}
+        closeTimer_(executor_) {}
 
   /// Completes the handshake for `request`, then opens the application's session. Call once on
-  /// the strand, after the registry took the connection.
+  /// the io thread, after the registry took the connection.
   void start(BeastRequest request, WsAccept accept) {
     const auto& options = state_->options;
     ws_.set_option(
@@ -553,7 +554,7 @@ class WebSocketConnection final : public Connection,
   }
 
   void shutdown() override {
-    asio::post(strand_, [self = this->shared_from_this()] {
+    asio::post(executor_, [self = this->shared_from_this()] {
       self->beginClose(1001, "server stopping", true);
     });
   }
@@ -561,13 +562,13 @@ class WebSocketConnection final : public Connection,
   void abandon() override { notifyClosed(); }
 
   void postSend(std::string text) override {
-    asio::dispatch(strand_, [self = this->shared_from_this(), text = std::move(text)]() mutable {
+    asio::dispatch(executor_, [self = this->shared_from_this(), text = std::move(text)]() mutable {
       self->enqueue(std::move(text));
     });
   }
 
   void postClose(int code, std::string reason) override {
-    asio::dispatch(strand_,
+    asio::dispatch(executor_,
                    [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
                      self->beginClose(code, std::move(reason), false);
                    });
@@ -718,7 +719,7 @@ class WebSocketConnection final : public Connection,
 
   std::shared_ptr<TransportState> state_;
   websocket::stream<Stream> ws_;
-  Strand strand_;
+  Executor executor_;
   std::shared_ptr<ssl::context> context_;
   std::string remoteAddress_;
   asio::steady_timer closeTimer_;
