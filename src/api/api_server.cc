@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/api_cti_routes.h"
 #include "api/audit_routes.h"
 #include "api/auth_service.h"
 #include "api/event_hub.h"
@@ -159,8 +160,10 @@ Route registrationsRoute(const std::atomic<const TelephonyStatus*>* telephony) {
 
 /// Adds every route the API serves besides the operational extras.
 void registerApiRoutes(Router& router, AuthService& auth, const store::AuditKey& key,
-                       const std::atomic<const TelephonyStatus*>* telephony) {
+                       const std::atomic<const TelephonyStatus*>* telephony,
+                       const std::atomic<CtiService*>* cti) {
   registerAuthRoutes(router, auth);
+  registerCtiRoutes(router, cti);
   registerOrgRoutes(router);
   registerAuditRoutes(router, key);
   router.add(registrationsRoute(telephony));
@@ -186,6 +189,7 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<WorkerPool> passwordWorkers;  // kPasswordWork routes
   std::atomic<const TelephonyStatus*> telephony{nullptr};
+  std::atomic<CtiService*> cti{nullptr};
   const std::uint64_t serial = ++g_serverSerial;
   const bool quickReadsInline;
 
@@ -230,6 +234,26 @@ struct ApiServer::Impl {
 
   /// Runs the route's handler and adds the request id; publishes the handler's events when it
   /// succeeded.
+  /// Runs an async route (Route::asyncHandler) on this thread; `done` gets its answer,
+  /// exactly once, from whichever thread answers.
+  void runAsync(const Request& request, const RouteMatch& match, const Principal* principal,
+                const std::string& requestId, const std::function<void(Response)>& done) {
+    Call call(request, *match.route, match.params, principal, nullptr, services, requestId);
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto respond = [done, requestId, answered](Response response) {
+      if (answered->exchange(true)) return;  // a second answer is a handler bug: dropped
+      response.headers.emplace_back("X-Request-Id", requestId);
+      done(std::move(response));
+    };
+    try {
+      match.route->asyncHandler(call, respond);
+    } catch (const std::exception& e) {
+      spdlog::error("request {} {} {} failed: {}", requestId, request.method, request.path,
+                    e.what());
+      respond(errorResponse(500, "internal", "internal error; see the server log"));
+    }
+  }
+
   Response run(const Request& request, const RouteMatch& match, const Principal* principal,
                soci::session* db, const std::string& requestId) {
     Call call(request, *match.route, match.params, principal, db, services, requestId);
@@ -287,7 +311,7 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
   impl->services.events = events;
   impl->services.hasher = &impl->auth->hasher();
   impl->services.passwordPolicy = &impl->auth->settings().passwordPolicy;
-  registerApiRoutes(impl->router, *impl->auth, auditKey, &impl->telephony);
+  registerApiRoutes(impl->router, *impl->auth, auditKey, &impl->telephony, &impl->cti);
   for (auto& extra : extras) {
     impl->router.add({"GET", extra.path, Permission::Public, kNoFlags,
                       [h = std::move(extra.handler)](Call& call) { return h(call.request()); },
@@ -339,6 +363,7 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
   std::string requestId = base::newUuidV7(s.clock);
 
   if (route.permission == Permission::Public) {
+    if (route.asyncHandler) return s.runAsync(request, match, nullptr, requestId, done);
     if (!(route.flags & (kDatabase | kPasswordWork))) {
       return done(s.run(request, match, nullptr, nullptr, requestId));
     }
@@ -361,6 +386,7 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
         })) {
       s.auth->flushActivity(nullptr, *principal);  // queue full: a later request asks again
     }
+    if (route.asyncHandler) return s.runAsync(request, match, principal.get(), requestId, done);
     if (!(route.flags & (kDatabase | kPasswordWork))) {
       return done(s.run(request, match, principal.get(), nullptr, requestId));
     }
@@ -384,6 +410,9 @@ void ApiServer::handle(Request request, std::function<void(Response)> done) {
         auto decision = s.auth->authenticate(*db, *shared, *match.route, requestId);
         if (decision.refusal) return done(std::move(*decision.refusal));
         s.auth->flushActivity(db, *decision.principal);
+        if (match.route->asyncHandler) {
+          return s.runAsync(*shared, match, decision.principal.get(), requestId, done);
+        }
         done(s.run(*shared, match, decision.principal.get(), db, requestId));
       },
       done);
@@ -426,8 +455,8 @@ std::variant<Response, WsAccept> ApiServer::upgrade(const Request& request) {
   }};
 }
 
-void ApiServer::publish(std::string_view topic, std::string json) {
-  impl_->hub->publish(topic, json);
+void ApiServer::publish(std::string_view topic, std::string json, std::string_view agentNo) {
+  impl_->hub->publish(topic, json, agentNo);
 }
 
 void ApiServer::stop() {
@@ -439,6 +468,10 @@ void ApiServer::stop() {
 
 void ApiServer::setTelephony(const TelephonyStatus* status) {
   impl_->telephony.store(status);
+}
+
+void ApiServer::setCti(CtiService* cti) {
+  impl_->cti.store(cti);
 }
 
 const Router& ApiServer::router() const {
@@ -457,8 +490,9 @@ Router describeRoutes() {
   }();
   static AuthService auth(settings, clock, key);
   static const std::atomic<const TelephonyStatus*> noTelephony{nullptr};
+  static const std::atomic<CtiService*> noCti{nullptr};
   Router router;
-  registerApiRoutes(router, auth, key, &noTelephony);
+  registerApiRoutes(router, auth, key, &noTelephony, &noCti);
   for (const auto* path : {"/healthz", "/readyz", "/metrics"}) {
     router.add({"GET", path, Permission::Public, kNoFlags,
                 [](Call&) { return errorResponse(500, "internal", "not served here"); },

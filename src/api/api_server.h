@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/call.h"
+#include "api/cti_service.h"
 #include "api/passwords.h"
 #include "api/router.h"
 #include "api/telephony_status.h"
@@ -94,13 +95,17 @@ class ApiServer final : public HttpApplication {
   void handle(Request request, std::function<void(Response)> done) override;
   std::variant<Response, WsAccept> upgrade(const Request& request) override;
 
-  /// Sends a domain event (already JSON) to WebSocket clients subscribed to `topic`.
-  void publish(std::string_view topic, std::string json);
+  /// Sends a domain event (already JSON) to WebSocket clients subscribed to `topic` (topic
+  /// "agent": only to clients logged in as agent `agentNo`).
+  void publish(std::string_view topic, std::string json, std::string_view agentNo = {});
   /// Stops the workers (queued requests get 503) and the heartbeat. Idempotent.
   void stop();
   /// The telephony engine whose state the API reports, or nullptr (503 on its routes). Set it
   /// back to nullptr before `status` goes away. Thread-safe.
   void setTelephony(const TelephonyStatus* status);
+  /// The call-control core the CTI routes talk to, or nullptr (503 on those routes). Set it
+  /// back to nullptr before `cti` goes away. Thread-safe.
+  void setCti(CtiService* cti);
 
   const Router& router() const;
 

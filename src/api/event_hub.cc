@@ -151,6 +151,11 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
     std::lock_guard lock(mutex_);
     return principal_ && topics_.count(std::string(topic)) > 0;
   }
+  /// True when this client is logged in as agent `agentNo` (the "agent" topic).
+  bool isAgent(std::string_view agentNo) {
+    std::lock_guard lock(mutex_);
+    return principal_ && !agentNo.empty() && principal_->agentNo == agentNo;
+  }
   bool authenticated() {
     std::lock_guard lock(mutex_);
     return principal_ != nullptr;
@@ -181,6 +186,8 @@ const std::vector<std::pair<std::string_view, Permission>>& EventHub::topics() {
   static const std::vector<std::pair<std::string_view, Permission>> known{
       {"config", Permission::OrgRead},  // config.changed: organisation data changed
       {"system", Permission::EventsSubscribe},
+      {"calls", Permission::CallsRead},       // every call, queue and agent event of this node
+      {kAgentTopic, Permission::CtiControl},  // the events of the subscriber's own agent
   };
   return known;
 }
@@ -223,7 +230,8 @@ std::shared_ptr<WsSession> EventHub::open(std::shared_ptr<WsConnection> connecti
   return client;
 }
 
-void EventHub::publish(std::string_view topic, const std::string& eventJson) {
+void EventHub::publish(std::string_view topic, const std::string& eventJson,
+                       std::string_view agentNo) {
   std::vector<std::shared_ptr<Client>> targets;
   {
     std::lock_guard lock(mutex_);
@@ -232,6 +240,7 @@ void EventHub::publish(std::string_view topic, const std::string& eventJson) {
   std::string frame;
   for (auto& c : targets) {
     if (!c->wants(topic)) continue;
+    if (topic == kAgentTopic && !c->isAgent(agentNo)) continue;
     if (frame.empty()) {
       // The event is already JSON: splice it in rather than parse and re-serialise.
       frame = fmt::format(R"({{"type":"event","topic":{},"event":{}}})",

@@ -51,8 +51,12 @@ class EventHub {
   std::shared_ptr<WsSession> open(std::shared_ptr<WsConnection> connection,
                                   std::shared_ptr<const Principal> principal,
                                   std::optional<std::string> cookieToken = std::nullopt);
-  /// Sends {"type":"event","topic":topic,"event":eventJson} to subscribers of `topic`.
-  void publish(std::string_view topic, const std::string& eventJson);
+  /// The topic whose subscribers see only the events of their own agent number.
+  static constexpr std::string_view kAgentTopic = "agent";
+
+  /// Sends {"type":"event","topic":topic,"event":eventJson} to subscribers of `topic` (for
+  /// kAgentTopic: only to those logged in as agent `agentNo`).
+  void publish(std::string_view topic, const std::string& eventJson, std::string_view agentNo = {});
   /// Closes (1008) the connections of one session (logout).
   void closeSession(const std::string& sessionId);
   /// Closes every connection with 1001 and stops the heartbeat. Idempotent.

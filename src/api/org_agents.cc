@@ -14,6 +14,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kAgents = "/api/v1/agents";
+constexpr std::size_t kMaxExtensionBytes = 20;
 
 /// "skills": [{"code": "x", "proficiency": 1..5}, ...]. nullopt when missing or bad (the
 /// reader has the errors, named "skills[2].proficiency").
@@ -55,6 +56,54 @@ std::optional<std::vector<store::AgentSkill>> readSkills(FieldReader& r, Need ne
   return skills;
 }
 
+/// "extensions": ["8001", ...] or [{"extension": "8001", "auto_answer": ...}, ...] (what GET
+/// gives; auto_answer is the phone's setting, read-only and ignored here). nullopt when missing
+/// or bad (the reader has the errors, named "extensions[1]").
+std::optional<std::vector<store::AgentExtension>> readExtensions(FieldReader& r, Need need) {
+  const Json* value = r.raw("extensions");
+  if (value == nullptr || value->is_null()) {
+    if (need == Need::Required) r.fail("extensions", "is required");
+    return std::nullopt;
+  }
+  if (!value->is_array()) {
+    r.fail("extensions", "must be an array of extensions such as [\"8001\"]");
+    return std::nullopt;
+  }
+  if (value->size() > kMaxListItems) {
+    r.fail("extensions", fmt::format("must have at most {} items", kMaxListItems));
+    return std::nullopt;
+  }
+  std::vector<store::AgentExtension> extensions;
+  bool ok = true;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const Json& item = (*value)[i];
+    const std::string name = fmt::format("extensions[{}]", i);
+    std::optional<std::string> extension;
+    if (item.is_string()) {
+      // Through a reader, for the same checks as any string.
+      const Json wrapped = {{"extension", item}};
+      FieldReader one(wrapped);
+      extension = one.string("extension", Need::Required, kMaxExtensionBytes);
+      if (!one.ok()) r.fail(name, one.errors().front().message);
+    } else if (item.is_object()) {
+      FieldReader inner(item, name + ".");
+      extension = inner.string("extension", Need::Required, kMaxExtensionBytes);
+      inner.ignore("auto_answer");
+      inner.rejectUnknown();
+      if (!inner.ok()) r.merge(inner.errors());
+    } else {
+      r.fail(name, "must be an extension such as \"8001\" or {\"extension\": \"8001\"}");
+    }
+    if (!extension) {
+      ok = false;
+      continue;
+    }
+    extensions.push_back({*extension, false});
+  }
+  if (!ok) return std::nullopt;
+  return extensions;
+}
+
 struct AgentResource : ResourceHooks<store::Agent> {
   using Object = store::Agent;
   static constexpr std::string_view kKind = "agent";
@@ -83,6 +132,8 @@ struct AgentResource : ResourceHooks<store::Agent> {
     o.username = r.string("username", Need::Required, kMaxUsernameBytes).value_or("");
     o.skills = readSkills(r, mode == Mode::Create ? Need::Optional : Need::Required)
                    .value_or(std::vector<store::AgentSkill>{});
+    o.extensions = readExtensions(r, mode == Mode::Create ? Need::Optional : Need::Required)
+                       .value_or(std::vector<store::AgentExtension>{});
     o.active = readActive(r, current == nullptr || current->active);
     o.version = readVersion(r, mode);
     ignoreTimestamps(r);

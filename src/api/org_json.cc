@@ -34,13 +34,46 @@ Json toJson(const store::Skill& skill) {
 }
 
 Json toJson(const store::Queue& queue) {
+  Json needs = Json::array();
+  for (const auto& n : queue.skillNeeds) {
+    needs.push_back({{"skill", n.skill}, {"min_proficiency", n.minProficiency}});
+  }
+  Json steps = Json::array();
+  for (const auto& s : queue.overflowSteps) {
+    Json step = {{"after_seconds", s.after.count()}, {"kind", store::overflowKindName(s.kind)}};
+    if (s.kind == store::OverflowStep::Kind::Widen) {
+      step["min_proficiency"] = s.minProficiency;
+    } else {
+      step["target"] = s.target;
+    }
+    steps.push_back(std::move(step));
+  }
+  const auto orNull = [](const std::string& text) {
+    return text.empty() ? Json(nullptr) : Json(text);
+  };
   Json j = {{"code", queue.code},
             {"name_zh", queue.nameZh},
             {"name_en", queue.nameEn},
             {"service_level_target", queue.serviceLevelTarget},
             {"service_level_threshold_seconds", queue.serviceLevelThreshold.count()},
             {"short_abandon_seconds", queue.shortAbandon.count()},
-            {"skills", queue.skills}};
+            // The older, code-only form of skill_needs, kept for the clients that read it.
+            {"skills", queue.skillCodes()},
+            {"skill_needs", std::move(needs)},
+            {"dnis", queue.dnis},
+            {"language", orNull(queue.language)},
+            {"routing_policy", store::routingPolicyName(queue.routingPolicy)},
+            {"aging_seconds", queue.aging.count()},
+            {"max_size", queue.maxSize},
+            {"max_wait_seconds", queue.maxWait.count()},
+            {"fallback", orNull(queue.fallback)},
+            {"overflow_steps", std::move(steps)},
+            {"ring_timeout_seconds", queue.ringTimeout.count()},
+            {"wrap_up_seconds", queue.wrapUp.count()},
+            {"ready_after_wrap_up", queue.readyAfterWrapUp},
+            {"music", queue.music},
+            {"closed_prompt", queue.closedPrompt},
+            {"average_handle_seconds", queue.averageHandleTime.count()}};
   addCommon(j, queue.active, queue.version, queue.createdAt, queue.updatedAt);
   return j;
 }
@@ -57,13 +90,22 @@ Json toJson(const std::vector<store::AgentSkill>& skills) {
   return list;
 }
 
+Json toJson(const std::vector<store::AgentExtension>& extensions) {
+  Json list = Json::array();
+  for (const auto& e : extensions) {
+    list.push_back({{"extension", e.extension}, {"auto_answer", e.autoAnswer}});
+  }
+  return list;
+}
+
 Json toJson(const store::Agent& agent) {
   Json j = {{"agent_no", agent.agentNo},
             {"name", agent.name},
             {"languages", agent.languages},
             {"team_code", agent.teamCode.empty() ? Json(nullptr) : Json(agent.teamCode)},
             {"username", agent.username},
-            {"skills", toJson(agent.skills)}};
+            {"skills", toJson(agent.skills)},
+            {"extensions", toJson(agent.extensions)}};
   addCommon(j, agent.active, agent.version, agent.createdAt, agent.updatedAt);
   return j;
 }

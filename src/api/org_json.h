@@ -28,6 +28,8 @@ nlohmann::json toJson(const store::LabelledCode& code);
 nlohmann::json toJson(const store::Agent& agent);
 /// [{"code": "x", "proficiency": 3}, ...]
 nlohmann::json toJson(const std::vector<store::AgentSkill>& skills);
+/// [{"extension": "8001", "auto_answer": false}, ...]; auto_answer is the phone's (read-only).
+nlohmann::json toJson(const std::vector<store::AgentExtension>& extensions);
 /// The user with the flags of its credentials (`credentials.user` is not used): has_password,
 /// must_change_password, and locked (lockedUntil after `now`).
 nlohmann::json toJson(const store::User& user, const store::Credentials& credentials,

@@ -2,6 +2,9 @@
 // REST for queues (/api/v1/queues), not-ready reason codes (/api/v1/reason-codes) and wrap-up
 // codes (/api/v1/wrapup-codes).
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include "api/org_crud.h"
@@ -12,6 +15,174 @@ namespace bankcc::api::org {
 namespace {
 
 using Json = nlohmann::json;
+
+constexpr std::size_t kMaxNumberBytes = 32;
+constexpr std::size_t kMaxDestinationBytes = 64;
+constexpr std::size_t kMaxPromptBytes = 64;
+constexpr std::size_t kMaxLanguageBytes = 32;
+
+/// "skill_needs": [{"skill": "retail", "min_proficiency": 1..5 (default 1)}, ...]. nullopt
+/// when absent, null or bad (the reader has the errors, named "skill_needs[1].skill").
+std::optional<std::vector<store::QueueSkillNeed>> readNeedObjects(FieldReader& r) {
+  const Json* value = r.raw("skill_needs");
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (!value->is_array()) {
+    r.fail("skill_needs", "must be an array of {\"skill\", \"min_proficiency\"} objects");
+    return std::nullopt;
+  }
+  if (value->size() > kMaxListItems) {
+    r.fail("skill_needs", fmt::format("must have at most {} items", kMaxListItems));
+    return std::nullopt;
+  }
+  std::vector<store::QueueSkillNeed> needs;
+  bool ok = true;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const Json& item = (*value)[i];
+    if (!item.is_object()) {
+      r.fail(fmt::format("skill_needs[{}]", i), "must be an object");
+      ok = false;
+      continue;
+    }
+    FieldReader inner(item, fmt::format("skill_needs[{}].", i));
+    auto skill = inner.string("skill", Need::Required, kMaxCodeBytes);
+    auto min = inner.integer("min_proficiency", Need::Optional, 1, 5);
+    inner.rejectUnknown();
+    if (!inner.ok()) {
+      r.merge(inner.errors());
+      ok = false;
+      continue;
+    }
+    needs.push_back({*skill, static_cast<int>(min.value_or(1))});
+  }
+  if (!ok) return std::nullopt;
+  return needs;
+}
+
+std::vector<store::QueueSkillNeed> sortedBySkill(std::vector<store::QueueSkillNeed> needs) {
+  std::sort(needs.begin(), needs.end(),
+            [](const auto& a, const auto& b) { return a.skill < b.skill; });
+  return needs;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> codes) {
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+/// The queue's skill needs from "skill_needs" or from the older "skills" (codes only): optional
+/// on create (none), required on replace. Codes from "skills" keep the minimum proficiency
+/// `current` has for them, new ones get 1. When a body carries both (a client echoing what GET
+/// gave) and they name different skills, the one that differs from `current` is the change;
+/// both changed is a 422.
+std::vector<store::QueueSkillNeed> readSkillNeeds(FieldReader& r, Mode mode,
+                                                  const store::Queue* current) {
+  const std::size_t errorsBefore = r.errors().size();
+  auto needs = readNeedObjects(r);
+  auto codes = r.stringList("skills", Need::Optional, kMaxListItems, kMaxCodeBytes);
+  if (r.errors().size() != errorsBefore) return {};
+  const auto fromCodes = [&](const std::vector<std::string>& list) {
+    std::vector<store::QueueSkillNeed> out;
+    for (const std::string& code : list) {
+      int min = 1;
+      if (current != nullptr) {
+        for (const auto& n : current->skillNeeds) {
+          if (n.skill == code) min = n.minProficiency;
+        }
+      }
+      out.push_back({code, min});
+    }
+    return out;
+  };
+  if (!needs && !codes) {
+    if (mode == Mode::Replace) {
+      r.fail("skill_needs",
+             "is required: the skills an agent needs, such as "
+             "[{\"skill\": \"retail\", \"min_proficiency\": 1}]");
+    }
+    return {};
+  }
+  if (!codes) return *needs;
+  if (!needs) return fromCodes(*codes);
+  std::vector<std::string> needCodes;
+  for (const auto& n : *needs) needCodes.push_back(n.skill);
+  if (sorted(needCodes) == sorted(*codes)) return *needs;
+  if (current != nullptr) {
+    const bool needsChanged = sortedBySkill(*needs) != current->skillNeeds;
+    const bool codesChanged = sorted(*codes) != sorted(current->skillCodes());
+    if (needsChanged && !codesChanged) return *needs;
+    if (codesChanged && !needsChanged) return fromCodes(*codes);
+  }
+  r.fail("skills",
+         "names other skills than skill_needs; send skill_needs alone (skills is its "
+         "older, code-only form)");
+  return {};
+}
+
+/// "overflow_steps": [{"after_seconds", "kind", "min_proficiency" (widen), "target" (move_to:
+/// a queue code; leave_to: a destination)}, ...]. nullopt when missing or bad.
+std::optional<std::vector<store::OverflowStep>> readSteps(FieldReader& r, Need need) {
+  const Json* value = r.raw("overflow_steps");
+  if (value == nullptr || value->is_null()) {
+    if (need == Need::Required) r.fail("overflow_steps", "is required");
+    return std::nullopt;
+  }
+  if (!value->is_array()) {
+    r.fail("overflow_steps", "must be an array of {\"after_seconds\", \"kind\", ...} objects");
+    return std::nullopt;
+  }
+  if (value->size() > kMaxListItems) {
+    r.fail("overflow_steps", fmt::format("must have at most {} items", kMaxListItems));
+    return std::nullopt;
+  }
+  std::vector<store::OverflowStep> steps;
+  bool ok = true;
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const Json& item = (*value)[i];
+    if (!item.is_object()) {
+      r.fail(fmt::format("overflow_steps[{}]", i), "must be an object");
+      ok = false;
+      continue;
+    }
+    FieldReader inner(item, fmt::format("overflow_steps[{}].", i));
+    store::OverflowStep step;
+    const auto after = inner.integer("after_seconds", Need::Required, 1, 86400);
+    const auto kindName = inner.string("kind", Need::Required, kMaxCodeBytes);
+    std::optional<store::OverflowStep::Kind> kind;
+    if (kindName) {
+      kind = store::parseOverflowKind(*kindName);
+      if (!kind) inner.fail("kind", "must be widen, move_to or leave_to");
+    }
+    const bool widen = kind == store::OverflowStep::Kind::Widen;
+    if (widen) {
+      step.minProficiency =
+          static_cast<int>(inner.integer("min_proficiency", Need::Required, 1, 5).value_or(1));
+      if (const Json* t = inner.raw("target"); t != nullptr && !t->is_null()) {
+        inner.fail("target", "a widen step has no target");
+      }
+    } else if (kind) {
+      if (const Json* m = inner.raw("min_proficiency"); m != nullptr && !m->is_null()) {
+        inner.fail("min_proficiency", "only widen steps have a min_proficiency");
+      }
+      const std::size_t max =
+          kind == store::OverflowStep::Kind::MoveTo ? kMaxCodeBytes : kMaxDestinationBytes;
+      step.target = inner.string("target", Need::Required, max).value_or("");
+    } else {
+      inner.ignore("min_proficiency");
+      inner.ignore("target");
+    }
+    inner.rejectUnknown();
+    if (!inner.ok()) {
+      r.merge(inner.errors());
+      ok = false;
+      continue;
+    }
+    step.after = std::chrono::seconds{*after};
+    step.kind = *kind;
+    steps.push_back(std::move(step));
+  }
+  if (!ok) return std::nullopt;
+  return steps;
+}
 
 struct QueueResource : ResourceHooks<store::Queue> {
   using Object = store::Queue;
@@ -32,7 +203,8 @@ struct QueueResource : ResourceHooks<store::Queue> {
   static void read(Call& /*call*/, FieldReader& r, Mode mode, const Object* current,
                    std::string_view pathKey, Draft<Object>& draft) {
     Object& o = draft.object;
-    // Service-level settings have defaults on create (80/20, 5 s); a replacement states them.
+    // Settings have defaults on create (80/20, 5 s, store/org_queues.h); a replacement states
+    // them.
     const Need settings = mode == Mode::Create ? Need::Optional : Need::Required;
     o.code = readKey(r, "code", mode, pathKey, kMaxCodeBytes);
     o.nameZh = r.string("name_zh", Need::Required, kMaxTextBytes).value_or("");
@@ -46,7 +218,38 @@ struct QueueResource : ResourceHooks<store::Queue> {
     if (auto v = r.integer("short_abandon_seconds", settings, 0, 600)) {
       o.shortAbandon = std::chrono::seconds{*v};
     }
-    o.skills = readList(r, "skills", mode, kMaxCodeBytes);
+    o.skillNeeds = readSkillNeeds(r, mode, current);
+    // Routing settings: defaults on create, stated by a replacement. language and fallback are
+    // optional in both (null, "" or absent: any language, no fallback) so that a merge patch
+    // can clear them with null.
+    if (auto v = r.stringList("dnis", settings, kMaxListItems, kMaxNumberBytes)) o.dnis = *v;
+    o.language = r.string("language", Need::Optional, kMaxLanguageBytes, true).value_or("");
+    if (auto v = r.string("routing_policy", settings, kMaxCodeBytes)) {
+      if (auto policy = store::parseRoutingPolicy(*v)) {
+        o.routingPolicy = *policy;
+      } else {
+        r.fail("routing_policy", "must be longest_idle, most_skilled or round_robin");
+      }
+    }
+    if (auto v = r.integer("aging_seconds", settings, 0, 3600)) o.aging = std::chrono::seconds{*v};
+    if (auto v = r.integer("max_size", settings, 0, 100000)) o.maxSize = static_cast<int>(*v);
+    if (auto v = r.integer("max_wait_seconds", settings, 0, 86400)) {
+      o.maxWait = std::chrono::seconds{*v};
+    }
+    o.fallback = r.string("fallback", Need::Optional, kMaxDestinationBytes, true).value_or("");
+    if (auto v = readSteps(r, settings)) o.overflowSteps = std::move(*v);
+    if (auto v = r.integer("ring_timeout_seconds", settings, 5, 120)) {
+      o.ringTimeout = std::chrono::seconds{*v};
+    }
+    if (auto v = r.integer("wrap_up_seconds", settings, 0, 1800)) {
+      o.wrapUp = std::chrono::seconds{*v};
+    }
+    if (auto v = r.boolean("ready_after_wrap_up", settings)) o.readyAfterWrapUp = *v;
+    if (auto v = r.string("music", settings, kMaxPromptBytes)) o.music = *v;
+    if (auto v = r.string("closed_prompt", settings, kMaxPromptBytes)) o.closedPrompt = *v;
+    if (auto v = r.integer("average_handle_seconds", settings, 1, 3600)) {
+      o.averageHandleTime = std::chrono::seconds{*v};
+    }
     o.active = readActive(r, current == nullptr || current->active);
     o.version = readVersion(r, mode);
     ignoreTimestamps(r);

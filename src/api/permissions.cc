@@ -30,6 +30,10 @@ constexpr std::array<PermissionInfo, kPermissionCount> kPermissions{{
      "Create, change, disable users; reset passwords; unlock accounts."},
     {Permission::AuditRead, "audit.read", "Read the audit log."},
     {Permission::EventsSubscribe, "events.subscribe", "Subscribe to live events (WebSocket)."},
+    {Permission::CtiControl, "cti.control",
+     "Log in and out, set state, control calls (agents: themselves; supervisors: their teams)."},
+    {Permission::CallsRead, "calls.read",
+     "Read live calls, agent states and the ACD's routing explanations."},
 }};
 
 constexpr bool inDeclarationOrder() {
@@ -51,14 +55,16 @@ struct RoleInfo {
 // organisation but do not read the audit log; auditors read everything and change nothing.
 const std::array<RoleInfo, 7>& roleTable() {
   static const std::array<RoleInfo, 7> table{{
-      {"agent", {P::OrgRead, P::EventsSubscribe}},
-      {"supervisor", {P::OrgRead, P::AgentsRead, P::AgentSkillsWrite, P::EventsSubscribe}},
+      {"agent", {P::OrgRead, P::EventsSubscribe, P::CtiControl}},
+      {"supervisor",
+       {P::OrgRead, P::AgentsRead, P::AgentSkillsWrite, P::EventsSubscribe, P::CtiControl,
+        P::CallsRead}},
       {"qa", {P::OrgRead, P::AgentsRead}},
       {"planner", {P::OrgRead, P::AgentsRead}},
       {"marketing", {P::OrgRead}},
       {"admin",
        {P::OrgRead, P::OrgWrite, P::AgentsRead, P::AgentsWrite, P::AgentSkillsWrite, P::UsersRead,
-        P::UsersWrite, P::EventsSubscribe}},
+        P::UsersWrite, P::EventsSubscribe, P::CtiControl, P::CallsRead}},
       {"auditor", {P::OrgRead, P::AgentsRead, P::UsersRead, P::AuditRead}},
   }};
   return table;

@@ -26,6 +26,8 @@ enum class Permission : unsigned char {
   UsersWrite,        ///< create/change/disable users, reset passwords, unlock accounts
   AuditRead,         ///< the audit log
   EventsSubscribe,   ///< the /api/v1/events WebSocket
+  CtiControl,        ///< log in, change state, control own calls (agents: themselves only)
+  CallsRead,         ///< live calls, agent states, routing explanations
   kCount
 };
 

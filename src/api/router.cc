@@ -59,7 +59,10 @@ void Router::add(Route route) {
   // Patterns are written in code, so a bad one is a programming error.
   BANKCC_RELEASE_ASSERT(!route.pattern.empty() && route.pattern.front() == '/',
                         "route pattern must start with '/'");
-  BANKCC_RELEASE_ASSERT(route.handler != nullptr, "route without a handler");
+  BANKCC_RELEASE_ASSERT((route.handler != nullptr) != (route.asyncHandler != nullptr),
+                        "a route needs exactly one of handler and asyncHandler");
+  BANKCC_RELEASE_ASSERT(!route.asyncHandler || !(route.flags & (kDatabase | kPasswordWork)),
+                        "an async route runs on the io thread, without a database session");
   for (const auto& r : routes_) {
     BANKCC_RELEASE_ASSERT(!(r.method == route.method && r.pattern == route.pattern),
                           "duplicate route");

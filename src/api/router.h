@@ -21,6 +21,10 @@ namespace bankcc::api {
 
 class Call;
 using Handler = std::function<Response(Call&)>;
+/// A handler that answers later, for routes that wait for another thread (the call-control
+/// core). It must call `respond` exactly once, from any thread; the Call is valid only until
+/// it returns, so it copies what `respond` needs. Never with kDatabase.
+using AsyncHandler = std::function<void(Call&, std::function<void(Response)> respond)>;
 
 /// What a route needs besides its permission.
 enum RouteFlag : unsigned {
@@ -50,8 +54,9 @@ struct Route {
   std::string pattern;  ///< "/api/v1/queues/{code}"
   Permission permission = Permission::Authenticated;
   unsigned flags = kNoFlags;
-  Handler handler;
+  Handler handler;      ///< unset when asyncHandler is set
   std::string summary;  ///< one line, for logs and docs
+  AsyncHandler asyncHandler{};
 };
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;

@@ -107,8 +107,255 @@ struct ConfigChanged {
   bool operator==(const ConfigChanged&) const = default;
 };
 
-/// Every domain event. Later issues append alternatives (call.*, queue.*, ivr.*, ...).
-using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged>;
+// ---- calls, queues and agents (the call-control core, callctl/call_control.h) ----------------
+//
+// The envelope carries call_id, agent_id (the agent number), queue_id and, when a CTI command
+// caused the event, request_id; payloads repeat the agent number and queue where a reader of
+// one event type needs them without the envelope. Durations are whole milliseconds.
+
+/// A call reached the core (a trunk call to one of our numbers). First event of every call.
+struct CallArrived {
+  static constexpr std::string_view kType = "call.arrived";
+  std::string ani{};    ///< calling number
+  std::string dnis{};   ///< called number
+  std::string trunk{};  ///< the trunk it came through; empty for an agent phone
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("ani", self.ani);
+    f("dnis", self.dnis);
+    f("trunk", self.trunk);
+  }
+  bool operator==(const CallArrived&) const = default;
+};
+
+/// The call waits in a queue (first join, a move between queues, a re-queue after a drop).
+struct QueueJoined {
+  static constexpr std::string_view kType = "queue.joined";
+  std::string queue{};
+  std::int64_t priority = 0;  ///< base priority (0 normal; VIP tiers and re-queues higher)
+  std::int64_t position = 0;  ///< 1 = next
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("queue", self.queue);
+    f("priority", self.priority);
+    f("position", self.position);
+  }
+  bool operator==(const QueueJoined&) const = default;
+};
+
+/// The call stopped waiting in a queue. `reason`: "answered", "abandoned" (the caller hung
+/// up), "full" and "closed" (refused at the door: these come WITHOUT a queue.joined, the call
+/// never waited), "timed_out" (the queue's maximum wait), "moved" (an overflow step moved it to
+/// another queue: a queue.joined follows), "overflow" (an overflow step sent it elsewhere),
+/// "removed" (the core took it out for another reason).
+struct QueueLeft {
+  static constexpr std::string_view kType = "queue.left";
+  std::string queue{};
+  std::string reason{};
+  std::int64_t waitedMs = 0;  ///< in this queue, since its queue.joined
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("queue", self.queue);
+    f("reason", self.reason);
+    f("waited_ms", self.waitedMs);
+  }
+  bool operator==(const QueueLeft&) const = default;
+};
+
+/// The ACD chose an agent for a call (the offer follows). The full explanation stays in the
+/// core (CallControl::routingExplanation()).
+struct RoutingDecided {
+  static constexpr std::string_view kType = "routing.decided";
+  std::string queue{};
+  std::string agentNo{};
+  std::string rule{};     ///< e.g. "longest_idle in queue retail_zh"
+  std::string trigger{};  ///< "call_joined", "agent_available", "offer_failed", ...
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("queue", self.queue);
+    f("agent_no", self.agentNo);
+    f("rule", self.rule);
+    f("trigger", self.trigger);
+  }
+  bool operator==(const RoutingDecided&) const = default;
+};
+
+/// A call is offered to an agent: the desktop's screen pop (屏幕弹出).
+struct CallOffered {
+  static constexpr std::string_view kType = "call.offered";
+  std::string agentNo{};
+  std::string extension{};  ///< the phone that rings (or will ring, for desktop answer)
+  std::string queue{};
+  std::string ani{};
+  std::int64_t waitMs = 0;  ///< since call.arrived
+  std::string tier{};       ///< customer tier ("vip", ...), empty for normal callers
+  std::int64_t priority = 0;
+  std::string customerId{};  ///< identified customer; empty until the IVR identifies callers
+  std::string ivrPath{};     ///< menus the caller went through; empty until the IVR issue
+  std::string collected{};   ///< non-secret data the IVR collected; empty until the IVR issue
+  /// The phone is not rung yet: it auto-answers, so it is called when the agent answers on
+  /// the desktop (AnswerCall).
+  bool desktopAnswer = false;
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("extension", self.extension);
+    f("queue", self.queue);
+    f("ani", self.ani);
+    f("wait_ms", self.waitMs);
+    f("tier", self.tier);
+    f("priority", self.priority);
+    f("customer_id", self.customerId);
+    f("ivr_path", self.ivrPath);
+    f("collected", self.collected);
+    f("desktop_answer", self.desktopAnswer);
+  }
+  bool operator==(const CallOffered&) const = default;
+};
+
+/// The agent answered: caller and agent are connected.
+struct CallAnswered {
+  static constexpr std::string_view kType = "call.answered";
+  std::string agentNo{};
+  std::string queue{};      ///< the queue the call is answered from
+  std::int64_t waitMs = 0;  ///< since call.arrived
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("queue", self.queue);
+    f("wait_ms", self.waitMs);
+  }
+  bool operator==(const CallAnswered&) const = default;
+};
+
+/// The agent's leg dropped while connected (media timeout, network failure): the caller hears
+/// the recovery prompt and waits again (a queue.joined follows) for the same agent first.
+struct CallAgentLost {
+  static constexpr std::string_view kType = "call.agent_lost";
+  std::string agentNo{};
+  std::string cause{};      ///< "media_timeout", "unreachable", "failed", ...
+  std::int64_t talkMs = 0;  ///< how long they had talked
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("cause", self.cause);
+    f("talk_ms", self.talkMs);
+  }
+  bool operator==(const CallAgentLost&) const = default;
+};
+
+/// The recording of a call started (caller left channel, agent right).
+struct RecordingStarted {
+  static constexpr std::string_view kType = "recording.started";
+  std::string recordingId{};
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("recording_id", self.recordingId);
+  }
+  bool operator==(const RecordingStarted&) const = default;
+};
+
+/// The recording's file is complete (it may come after call.ended).
+struct RecordingStopped {
+  static constexpr std::string_view kType = "recording.stopped";
+  std::string recordingId{};
+  std::int64_t durationMs = 0;
+  std::string file{};    ///< where the engine stored the (encrypted) file
+  bool complete = true;  ///< false when a write failed: the file holds what was written
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("recording_id", self.recordingId);
+    f("duration_ms", self.durationMs);
+    f("file", self.file);
+    f("complete", self.complete);
+  }
+  bool operator==(const RecordingStopped&) const = default;
+};
+
+/// The call is over: every leg has ended. Last event of every call (a recording.stopped may
+/// still follow).
+struct CallEnded {
+  static constexpr std::string_view kType = "call.ended";
+  /// The end cause of the leg that ended first ("normal", "cancelled", "media_timeout", ...)
+  /// or the core's reason: "unknown_dnis", "queue_full", "queue_closed", "queue_timeout",
+  /// "queue_overflow", "fallback_failed", "forced" (a supervisor's or admin's hang-up).
+  std::string cause{};
+  std::string hungUpBy{};       ///< "caller", "agent" or "system"
+  std::int64_t durationMs = 0;  ///< from call.arrived to the first hang-up
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("cause", self.cause);
+    f("hung_up_by", self.hungUpBy);
+    f("duration_ms", self.durationMs);
+  }
+  bool operator==(const CallEnded&) const = default;
+};
+
+/// The agent completed wrap-up with a code. The notes themselves are never in an event (they
+/// may hold customer data and events are pushed and kept for years): only their length.
+struct WrapUpCompleted {
+  static constexpr std::string_view kType = "wrapup.completed";
+  std::string agentNo{};
+  std::string code{};            ///< wrap-up code, may be empty
+  std::int64_t notesLength = 0;  ///< characters (Unicode code points) of the notes
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("code", self.code);
+    f("notes_length", self.notesLength);
+  }
+  bool operator==(const WrapUpCompleted&) const = default;
+};
+
+/// The agent asked for more wrap-up time.
+struct WrapUpExtended {
+  static constexpr std::string_view kType = "wrapup.extended";
+  std::string agentNo{};
+  std::int64_t extraMs = 0;
+  std::int64_t remainingMs = 0;  ///< wrap-up time left after the extension
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("extra_ms", self.extraMs);
+    f("remaining_ms", self.remainingMs);
+  }
+  bool operator==(const WrapUpExtended&) const = default;
+};
+
+/// The state an agent busy with a call (reserved, on_call, wrap_up) will take after it, as the
+/// agent asked: `not_ready` with a reason, or `ready` (the default again).
+struct AgentNextStateSet {
+  static constexpr std::string_view kType = "agent.next_state_set";
+  std::string agentNo{};
+  AgentState next = AgentState::Ready;
+  std::string reason{};  ///< not_ready reason code
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("next", self.next);
+    f("reason", self.reason);
+  }
+  bool operator==(const AgentNextStateSet&) const = default;
+};
+
+/// Every domain event. Later issues append alternatives (ivr.*, ...).
+using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged,
+                             CallArrived, QueueJoined, QueueLeft, RoutingDecided, CallOffered,
+                             CallAnswered, CallAgentLost, RecordingStarted, RecordingStopped,
+                             CallEnded, WrapUpCompleted, WrapUpExtended, AgentNextStateSet>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);
@@ -126,6 +373,10 @@ struct Event {
   std::string callId{};
   std::string agentId{};
   std::string queueId{};
+  /// The client-chosen request id of the CTI command that caused the event (CONVENTIONS.md
+  /// "REST": the outcome of a command arrives as an event carrying its request_id); empty
+  /// for events nothing asked for.
+  std::string requestId{};
   Payload payload{};
 
   bool operator==(const Event&) const = default;

@@ -74,7 +74,7 @@ void appendValue(std::string& out, const std::string& v) {
 void appendValue(std::string& out, std::int64_t v) {
   appendInt(out, v);
 }
-[[maybe_unused]] void appendValue(std::string& out, bool v) {
+void appendValue(std::string& out, bool v) {
   out += v ? "true" : "false";
 }
 void appendValue(std::string& out, AgentState v) {
@@ -118,7 +118,7 @@ std::string readValue(const Json& j, std::int64_t& v) {
   }
   return "must be an integer";
 }
-[[maybe_unused]] std::string readValue(const Json& j, bool& v) {
+std::string readValue(const Json& j, bool& v) {
   if (!j.is_boolean()) return "must be true or false";
   v = j.get<bool>();
   return {};

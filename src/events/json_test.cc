@@ -20,6 +20,19 @@ TEST(EventTypeTest, NamesAreStableAndUnique) {
   EXPECT_EQ(typeName(SystemStopping{}), "system.stopping");
   EXPECT_EQ(typeName(AgentStateChanged{}), "agent.state_changed");
   EXPECT_EQ(typeName(ConfigChanged{}), "config.changed");
+  EXPECT_EQ(typeName(CallArrived{}), "call.arrived");
+  EXPECT_EQ(typeName(QueueJoined{}), "queue.joined");
+  EXPECT_EQ(typeName(QueueLeft{}), "queue.left");
+  EXPECT_EQ(typeName(RoutingDecided{}), "routing.decided");
+  EXPECT_EQ(typeName(CallOffered{}), "call.offered");
+  EXPECT_EQ(typeName(CallAnswered{}), "call.answered");
+  EXPECT_EQ(typeName(CallAgentLost{}), "call.agent_lost");
+  EXPECT_EQ(typeName(RecordingStarted{}), "recording.started");
+  EXPECT_EQ(typeName(RecordingStopped{}), "recording.stopped");
+  EXPECT_EQ(typeName(CallEnded{}), "call.ended");
+  EXPECT_EQ(typeName(WrapUpCompleted{}), "wrapup.completed");
+  EXPECT_EQ(typeName(WrapUpExtended{}), "wrapup.extended");
+  EXPECT_EQ(typeName(AgentNextStateSet{}), "agent.next_state_set");
   std::set<std::string_view> names;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
@@ -90,6 +103,26 @@ TEST(PayloadJsonTest, WritesSnakeCaseFields) {
   EXPECT_EQ(payloadToJson(ConfigChanged{"queue", "retail_zh", "updated", 3, "admin"}),
             R"({"kind":"queue","code":"retail_zh","change":"updated","version":3,)"
             R"("actor":"admin"})");
+  EXPECT_EQ(payloadToJson(CallArrived{"13800000000", "95588", "trunk-1"}),
+            R"({"ani":"13800000000","dnis":"95588","trunk":"trunk-1"})");
+  EXPECT_EQ(payloadToJson(QueueLeft{"retail_zh", "answered", 12'345}),
+            R"({"queue":"retail_zh","reason":"answered","waited_ms":12345})");
+  EXPECT_EQ(payloadToJson(CallEnded{"normal", "caller", 61'000}),
+            R"({"cause":"normal","hung_up_by":"caller","duration_ms":61000})");
+  EXPECT_EQ(payloadToJson(RecordingStopped{"r1", 1500, "/data/r1.enc", false}),
+            R"({"recording_id":"r1","duration_ms":1500,"file":"/data/r1.enc","complete":false})");
+  EXPECT_EQ(payloadToJson(WrapUpCompleted{"1001", "billing", 42}),
+            R"({"agent_no":"1001","code":"billing","notes_length":42})");
+  EXPECT_EQ(payloadToJson(CallOffered{.agentNo = "1001",
+                                      .extension = "8001",
+                                      .queue = "retail_zh",
+                                      .ani = "13800000000",
+                                      .waitMs = 3000,
+                                      .tier = "vip",
+                                      .priority = 10}),
+            R"({"agent_no":"1001","extension":"8001","queue":"retail_zh","ani":"13800000000",)"
+            R"("wait_ms":3000,"tier":"vip","priority":10,"customer_id":"","ivr_path":"",)"
+            R"("collected":"","desktop_answer":false})");
 }
 
 TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
@@ -98,6 +131,20 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       SystemStopping{"管理员请求\n\tline 2 \\ end"},
       AgentStateChanged{"工号1001", AgentState::WrapUp, AgentState::NotReady, "小休"},
       ConfigChanged{"agent", "1001", "disabled", 9'000'000'000, "张伟.admin"},
+      CallArrived{"13800000000", "95588", "中继-1"},
+      QueueJoined{"retail_zh", 1000, 3},
+      QueueLeft{"retail_zh", "abandoned", 42'000},
+      RoutingDecided{"retail_zh", "1001", "longest_idle in queue retail_zh", "call_joined"},
+      CallOffered{"1001", "8001", "retail_zh", "13800000000", 5'000, "vip", 10, "c-42",
+                  "main>balance", "lang=zh", true},
+      CallAnswered{"1001", "retail_zh", 7'000},
+      CallAgentLost{"1001", "media_timeout", 93'000},
+      RecordingStarted{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887"},
+      RecordingStopped{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", 60'000, "/录音/x.enc", true},
+      CallEnded{"media_timeout", "agent", 120'000},
+      WrapUpCompleted{"1001", "投诉", 2'000},
+      WrapUpExtended{"1001", 30'000, 41'000},
+      AgentNextStateSet{"1001", AgentState::NotReady, "break"},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);
@@ -132,6 +179,11 @@ TEST(PayloadJsonTest, ParseErrorsNameTheProblem) {
   ASSERT_FALSE(badState.ok());
   EXPECT_NE(badState.error().message.find("field 'from'"), std::string::npos);
   EXPECT_NE(badState.error().message.find("flying"), std::string::npos);
+
+  auto badBool = parsePayload("recording.stopped", R"({"complete":"yes"})");
+  ASSERT_FALSE(badBool.ok());
+  EXPECT_NE(badBool.error().message.find("field 'complete' must be true or false"),
+            std::string::npos);
 
   auto badType = parsePayload("system.started", R"({"pid":"12"})");
   ASSERT_FALSE(badType.ok());

@@ -6,7 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include <toml++/toml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "store/org_agents.h"
 #include "store/org_codes.h"
@@ -21,6 +27,13 @@ namespace bankcc::server {
 namespace {
 
 using base::Errc;
+
+/// `v` as an int, out-of-range values clamped (so that the repository's range check reports
+/// them rather than a wrapped-around value).
+int clampToInt(std::int64_t v) {
+  return static_cast<int>(std::clamp<std::int64_t>(v, std::numeric_limits<int>::min(),
+                                                   std::numeric_limits<int>::max()));
+}
 
 std::string where(const std::string& file, const toml::source_region& src) {
   return fmt::format("{}:{}:{}", file, src.begin.line, src.begin.column);
@@ -74,6 +87,80 @@ class Entry {
     return out;
   }
 
+  bool boolean(std::string_view key, bool def) {
+    known_.insert(std::string(key));
+    const toml::node* node = table_.get(key);
+    if (!node) return def;
+    if (auto v = node->value<bool>()) return *v;
+    fail(node->source(), fmt::format("{} must be true or false", key));
+    return def;
+  }
+
+  /// A queue's skills: `key = { code = min_proficiency, ... }`, or `key = ["code", ...]` (each
+  /// at min_proficiency 1).
+  std::vector<store::QueueSkillNeed> skillNeeds(std::string_view key) {
+    known_.insert(std::string(key));
+    std::vector<store::QueueSkillNeed> out;
+    const toml::node* node = table_.get(key);
+    if (!node) return out;
+    if (node->is_array()) {
+      for (const std::string& code : strings(key)) out.push_back({code, 1});
+      return out;
+    }
+    for (const store::AgentSkill& s : skills(key)) out.push_back({s.code, s.proficiency});
+    return out;
+  }
+
+  /// `key = [{ after_seconds = 30, kind = "widen", min_proficiency = 1 },
+  ///         { after_seconds = 90, kind = "move_to", target = "retail_en" }, ...]`
+  std::vector<store::OverflowStep> steps(std::string_view key) {
+    known_.insert(std::string(key));
+    std::vector<store::OverflowStep> out;
+    const toml::node* node = table_.get(key);
+    if (!node) return out;
+    const toml::array* arr = node->as_array();
+    if (!arr) {
+      fail(node->source(), fmt::format("{} must be an array of inline tables such as "
+                                       "{{ after_seconds = 30, kind = \"widen\", "
+                                       "min_proficiency = 1 }}",
+                                       key));
+      return out;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* t = (*arr)[i].as_table();
+      const std::string at = fmt::format("{}[{}]", key, i);
+      if (!t) {
+        fail((*arr)[i].source(), fmt::format("{} must be a table", at));
+        continue;
+      }
+      store::OverflowStep step;
+      for (const auto& [k, v] : *t) {
+        const std::string name(k.str());
+        if (name == "after_seconds" && v.value<std::int64_t>()) {
+          step.after = std::chrono::seconds(*v.value<std::int64_t>());
+        } else if (name == "kind" && v.value<std::string>()) {
+          auto kind = store::parseOverflowKind(*v.value<std::string>());
+          if (!kind)
+            fail(v.source(), fmt::format("{}.kind must be widen, move_to or leave_to", at));
+          step.kind = kind.value_or(store::OverflowStep::Kind::Widen);
+        } else if (name == "min_proficiency" && v.value<std::int64_t>()) {
+          step.minProficiency = clampToInt(*v.value<std::int64_t>());
+        } else if (name == "target" && v.value<std::string>()) {
+          step.target = *v.value<std::string>();
+        } else {
+          fail(v.source(), fmt::format("{}: unknown key '{}' or wrong type (after_seconds, "
+                                       "min_proficiency: integers; kind, target: strings)",
+                                       at, name));
+        }
+      }
+      if (!t->contains("after_seconds") || !t->contains("kind")) {
+        fail(t->source(), fmt::format("{} needs after_seconds and kind", at));
+      }
+      out.push_back(std::move(step));
+    }
+    return out;
+  }
+
   /// `key = { code = proficiency, ... }`
   std::vector<store::AgentSkill> skills(std::string_view key) {
     known_.insert(std::string(key));
@@ -109,8 +196,11 @@ class Entry {
 
   /// Wraps a repository error with this entry's location.
   base::Error located(const base::Error& e) const {
-    return base::Error{e.code,
-                       fmt::format("{}: {}: {}", where(file_, table_.source()), label_, e.message)};
+    return base::Error{e.code, fmt::format("{}: {}", location(), e.message)};
+  }
+  /// "seed.toml:42:1: queues[3] (vip)"
+  std::string location() const {
+    return fmt::format("{}: {}", where(file_, table_.source()), label_);
   }
 
  private:
@@ -210,19 +300,60 @@ base::Status load(soci::session& session, const toml::table& doc, const std::str
     BANKCC_TRY(e.finish());
     return created(e, store::createTeam(session, clock, t));
   }));
+  // Queues whose move_to steps may name queues listed later are created without their steps
+  // first and get them once every queue exists.
+  std::vector<std::pair<store::Queue, std::string>> withMoves;  // the queue, its location
   BANKCC_TRY(forEach(doc, file, "queues", "code", [&](Entry& e) -> base::Status {
     store::Queue q;
     q.code = e.string("code");
     q.nameZh = e.string("name_zh");
     q.nameEn = e.string("name_en");
-    q.skills = e.strings("skills");
+    q.skillNeeds = e.skillNeeds("skills");
     q.serviceLevelTarget = static_cast<int>(e.integer("service_level_target", 80));
     q.serviceLevelThreshold =
         std::chrono::seconds(e.integer("service_level_threshold_seconds", 20));
     q.shortAbandon = std::chrono::seconds(e.integer("short_abandon_seconds", 5));
+    q.dnis = e.strings("dnis");
+    q.language = e.string("language", false);
+    const std::string policy = e.string("routing_policy", false);
+    if (!policy.empty()) {
+      auto parsed = store::parseRoutingPolicy(policy);
+      if (!parsed) {
+        return e.located(base::err(Errc::ValidationFailed,
+                                   "routing_policy: must be longest_idle, most_skilled or "
+                                   "round_robin"));
+      }
+      q.routingPolicy = *parsed;
+    }
+    q.aging = std::chrono::seconds(e.integer("aging_seconds", 60));
+    q.maxSize = clampToInt(e.integer("max_size", 0));
+    q.maxWait = std::chrono::seconds(e.integer("max_wait_seconds", 0));
+    q.fallback = e.string("fallback", false);
+    q.overflowSteps = e.steps("overflow_steps");
+    q.ringTimeout = std::chrono::seconds(e.integer("ring_timeout_seconds", 20));
+    q.wrapUp = std::chrono::seconds(e.integer("wrap_up_seconds", 15));
+    q.readyAfterWrapUp = e.boolean("ready_after_wrap_up", true);
+    if (auto music = e.string("music", false); !music.empty()) q.music = music;
+    if (auto prompt = e.string("closed_prompt", false); !prompt.empty()) q.closedPrompt = prompt;
+    q.averageHandleTime = std::chrono::seconds(e.integer("average_handle_seconds", 180));
     BANKCC_TRY(e.finish());
-    return created(e, store::createQueue(session, clock, q));
+    const bool moves = std::any_of(q.overflowSteps.begin(), q.overflowSteps.end(), [](auto& s) {
+      return s.kind == store::OverflowStep::Kind::MoveTo;
+    });
+    if (!moves) return created(e, store::createQueue(session, clock, q));
+    store::Queue first = q;
+    first.overflowSteps.clear();
+    auto made = store::createQueue(session, clock, first);
+    if (!made.ok()) return e.located(made.error());
+    q.version = made->version;
+    withMoves.emplace_back(std::move(q), e.location());
+    return {};
   }));
+  for (const auto& [queue, location] : withMoves) {
+    if (auto r = store::updateQueue(session, clock, queue); !r.ok()) {
+      return base::Error{r.error().code, fmt::format("{}: {}", location, r.error().message)};
+    }
+  }
   BANKCC_TRY(forEach(doc, file, "agents", "agent_no", [&](Entry& e) -> base::Status {
     store::Agent a;
     a.agentNo = e.string("agent_no");
@@ -231,6 +362,7 @@ base::Status load(soci::session& session, const toml::table& doc, const std::str
     a.teamCode = e.string("team", false);
     a.languages = e.strings("languages");
     a.skills = e.skills("skills");
+    for (std::string& x : e.strings("extensions")) a.extensions.push_back({std::move(x), false});
     BANKCC_TRY(e.finish());
     return created(e, store::createAgent(session, clock, a));
   }));

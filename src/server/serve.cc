@@ -23,6 +23,8 @@
 #include "events/event.h"
 #include "events/json.h"
 #include "server/commands.h"
+#include "server/core_org.h"
+#include "server/core_runtime.h"
 #include "server/demo_logins.h"
 #include "server/master_key.h"
 #include "server/phone_credentials.h"
@@ -91,7 +93,15 @@ class ServerEventSink final : public api::EventSink {
   ServerEventSink(store::EventLog& log, const base::Clock& clock) : log_(log), clock_(clock) {}
   void attach(api::ApiServer* server) { server_ = server; }
 
+  /// Where organisation changes go once call control runs (nullptr: nowhere). Start-up and
+  /// shut-down only.
+  void attachOrgSync(OrgSync* sync) { orgSync_.store(sync); }
+
   void publish(events::Payload payload) override {
+    if (const auto* changed = std::get_if<events::ConfigChanged>(&payload)) {
+      // After the commit: the core takes the change before the API answers the request.
+      if (OrgSync* sync = orgSync_.load()) sync->onConfigChanged(*changed);
+    }
     const auto topic = std::holds_alternative<events::ConfigChanged>(payload) ? "config" : "system";
     events::Event event{.ts = clock_.now(), .payload = std::move(payload)};
     const auto id = log_.append(event);
@@ -106,10 +116,39 @@ class ServerEventSink final : public api::EventSink {
     server_->publish(topic, std::move(json));
   }
 
+  /// A domain event of the call-control core (core thread): into the event log, then to the
+  /// WebSocket topics "calls" (supervisors) and "agent" (the agent it concerns).
+  void publishEvent(events::Event event) {
+    if (event.ts == base::SysTime{}) event.ts = clock_.now();
+    const auto id = log_.append(event);
+    if (server_ == nullptr) return;
+    std::string json = fmt::format(R"({{"epoch":{},"seq":{},"ts":"{}","type":)", id.epoch, id.seq,
+                                   api::formatTimestamp(event.ts));
+    events::appendJsonString(json, events::typeName(event.payload));
+    auto optionalId = [&json](std::string_view name, const std::string& value) {
+      json += fmt::format(R"(,"{}":)", name);
+      if (value.empty()) {
+        json += "null";
+      } else {
+        events::appendJsonString(json, value);
+      }
+    };
+    optionalId("call_id", event.callId);
+    optionalId("agent_id", event.agentId);
+    optionalId("queue_id", event.queueId);
+    optionalId("request_id", event.requestId);
+    json += R"(,"payload":)";
+    events::appendPayloadJson(json, event.payload);
+    json += '}';
+    if (!event.agentId.empty()) server_->publish("agent", json, event.agentId);
+    server_->publish("calls", std::move(json));
+  }
+
  private:
   store::EventLog& log_;
   const base::Clock& clock_;
   api::ApiServer* server_ = nullptr;
+  std::atomic<OrgSync*> orgSync_{nullptr};
 };
 
 std::string jsonString(std::string_view s) {
@@ -227,6 +266,8 @@ int runServe(const ServeOptions& options) {
   if (!http.ok()) return failLogged(http.error());
 
   std::unique_ptr<Telephony> telephony;
+  std::unique_ptr<CoreRuntime> core;
+  std::unique_ptr<OrgSync> orgSync;
   if (options.seedFile && settings.telephony.sip.trunks.empty()) {
     // The demo takes calls from softphones on this machine without any configuration.
     sip::TrunkConfig local;
@@ -254,6 +295,20 @@ int runServe(const ServeOptions& options) {
     telephony->registerMetrics(metrics.registry());
     telephonyForMetrics.store(telephony.get());
     (*apiServer)->setTelephony(telephony.get());
+
+    // Call control: the core on its own thread, with the organisation loaded before the
+    // first call reaches it.
+    core = std::make_unique<CoreRuntime>(
+        clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); });
+    auto loaded = loadOrganisation(**session, *core);
+    if (!loaded.ok()) return stopAndFail(loaded.error());
+    spdlog::info("call control: {} queues and {} agents loaded ({} skipped)", loaded->queues,
+                 loaded->agents, loaded->skipped);
+    orgSync = std::make_unique<OrgSync>(database, *core);
+    sink.attachOrgSync(orgSync.get());
+    CoreRuntime* c = core.get();
+    telephony->attachCallControl([c](telephony::Event e) { c->onTelephonyEvent(std::move(e)); });
+    (*apiServer)->setCti(core.get());
   }
 
   // The one line on stdout: tests and tools read the bound addresses from it.
@@ -282,8 +337,13 @@ int runServe(const ServeOptions& options) {
   }
   spdlog::info("received {}; stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*apiServer)->setTelephony(nullptr);
+  (*apiServer)->setCti(nullptr);
   telephonyForMetrics.store(nullptr);
-  (*http)->stop();    // no handler runs any more, so nothing reads the telephony engine
+  (*http)->stop();  // no handler runs any more, so nothing reads the telephony engine
+  sink.attachOrgSync(nullptr);
+  if (telephony) telephony->attachCallControl({});
+  orgSync.reset();
+  core.reset();       // the core's last events reach the log
   telephony.reset();  // ends every call before the event log goes
   (*apiServer)->stop();
   (*eventLog)->append(

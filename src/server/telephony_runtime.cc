@@ -10,14 +10,24 @@
 
 namespace bankcc::server {
 
-/// Stands in for call control until it exists: refuses every arriving call, honestly.
+/// Hands the engine's events to call control once it is attached. Before that (start-up, or
+/// a node without call control) arriving calls are refused with 480, honestly.
 class Telephony::Refuser {
  public:
   void setPort(telephony::TelephonyPort& port) { port_ = &port; }
+  void attach(std::function<void(telephony::Event)> core) {
+    std::lock_guard lock(mu_);
+    core_ = std::move(core);
+  }
+  /// The SIP thread.
   void onEvent(telephony::Event e) {
+    {
+      std::lock_guard lock(mu_);
+      if (core_) return core_(std::move(e));
+    }
     if (auto* a = std::get_if<telephony::LegArrived>(&e)) {
-      spdlog::info("telephony: refusing call from {} to {}: call control is not available yet",
-                   a->ani, a->dnis);
+      spdlog::info("telephony: refusing call from {} to {}: call control is not available", a->ani,
+                   a->dnis);
       port_->execute(telephony::Reject{a->leg, 480, "call control not available"});
     } else if (auto* r = std::get_if<telephony::RegistrationChanged>(&e)) {
       spdlog::info("telephony: extension {} {} ({} contacts)", r->extension,
@@ -27,6 +37,8 @@ class Telephony::Refuser {
 
  private:
   telephony::TelephonyPort* port_ = nullptr;
+  std::mutex mu_;
+  std::function<void(telephony::Event)> core_;
 };
 
 std::vector<std::int16_t> generatedMusicOnHold() {
@@ -137,6 +149,10 @@ void Telephony::refreshMetrics() {
   advance(m.diagnostic, now.diagnostic, m.last.diagnostic);
   advance(m.refused, now.refusedMedia, m.last.refusedMedia);
   m.last = now;
+}
+
+void Telephony::attachCallControl(std::function<void(telephony::Event)> core) {
+  refuser_->attach(std::move(core));
 }
 
 std::vector<api::PhoneRegistration> Telephony::registrations() const {

@@ -4,9 +4,9 @@
 // The telephony engine inside `bankcc serve`: the media engine, the SIP stack and the voice
 // engine that joins them, started and stopped in the right order.
 //
-// Until call control exists (the call-control issue), arriving calls other than the
-// diagnostic numbers are refused with 480 and a Reason saying so; the echo and tone test
-// numbers work, so that operators can check trunks and phones. Phones whose password was set
+// Until call control is attached, arriving calls other than the diagnostic numbers are refused
+// with 480 and a Reason saying so; the echo and tone test numbers always work, so that
+// operators can check trunks and phones. Phones whose password was set
 // with `bankcc admin set-phone-password` can register.
 
 #include <prometheus/counter.h>
@@ -14,6 +14,7 @@
 #include <prometheus/registry.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,10 @@ class Telephony final : public api::TelephonyStatus {
   /// api::TelephonyStatus: the registrar's table. Thread-safe.
   std::vector<api::PhoneRegistration> registrations() const override;
   voice::VoiceEngine& voice() { return *voice_; }
+  /// From now on the engine's events go to `core` (called on the SIP thread); an empty
+  /// function detaches it again (arriving calls are refused with 480 until one is attached).
+  /// Thread-safe.
+  void attachCallControl(std::function<void(telephony::Event)> core);
 
  private:
   Telephony() = default;

@@ -21,7 +21,8 @@ namespace {
 
 using base::Errc;
 
-constexpr const char* kColumns = "seq, epoch, ts, type, call_id, agent_id, queue_id, payload";
+constexpr const char* kColumns =
+    "seq, epoch, ts, type, call_id, agent_id, queue_id, payload, request_id";
 constexpr std::size_t kCopyChunk = 1u << 20;
 
 /// COPY text format: backslash, tab, newline and carriage return must be escaped; the text
@@ -182,6 +183,8 @@ class PostgresEventSink final : public EventSink {
       appendCopyNullable(buf_, r.queueId);
       buf_ += '\t';
       appendCopyText(buf_, r.payload);
+      buf_ += '\t';
+      appendCopyNullable(buf_, r.requestId);
       buf_ += '\n';
     }
     PGresult* res = PQexec(conn_, sql.c_str());

@@ -88,7 +88,7 @@ class RowBatch {
     const std::size_t n = entries.size();
     if (json_.size() < n) {
       json_.resize(n);
-      clean_.resize(3 * n);
+      clean_.resize(kIds * n);
     }
     rows_.clear();
     for (std::size_t i = 0; i < n; ++i) {
@@ -96,9 +96,16 @@ class RowBatch {
       std::string& json = json_[i];
       json.clear();
       events::appendPayloadJson(json, e.payload);
-      rows_.push_back(EventRowView{e.epoch, e.seq, e.ts.time_since_epoch().count(),
-                                   events::typeName(e.payload), clean(e.callId, 3 * i),
-                                   clean(e.agentId, 3 * i + 1), clean(e.queueId, 3 * i + 2), json});
+      const std::size_t slot = kIds * i;
+      rows_.push_back(EventRowView{.epoch = e.epoch,
+                                   .seq = e.seq,
+                                   .tsMicros = e.ts.time_since_epoch().count(),
+                                   .type = events::typeName(e.payload),
+                                   .callId = clean(e.callId, slot),
+                                   .agentId = clean(e.agentId, slot + 1),
+                                   .queueId = clean(e.queueId, slot + 2),
+                                   .payload = json,
+                                   .requestId = clean(e.requestId, slot + 3)});
     }
     return rows_;
   }
@@ -119,8 +126,11 @@ class RowBatch {
     return c;
   }
 
+  /// Ids per row that may need repair: call, agent, queue and request id.
+  static constexpr std::size_t kIds = 4;
+
   std::vector<std::string> json_;
-  std::vector<std::string> clean_;
+  std::vector<std::string> clean_;  // kIds slots per row
   std::vector<EventRowView> rows_;
 };
 

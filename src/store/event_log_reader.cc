@@ -14,17 +14,18 @@ base::Result<std::vector<StoredEvent>> readEvents(soci::session& session, std::u
         if (limit == 0) return out;
         out.reserve(std::min<std::size_t>(limit, 4096));
         long long seq = 0, epoch = 0, ts = 0;
-        std::string type, callId, agentId, queueId, payload;
-        soci::indicator callInd{}, agentInd{}, queueInd{};
+        std::string type, callId, agentId, queueId, payload, requestId;
+        soci::indicator callInd{}, agentInd{}, queueInd{}, requestInd{};
         const auto after = static_cast<long long>(afterSeq);
         const auto lim = static_cast<long long>(limit);
         soci::statement st =
-            (session.prepare << "SELECT seq, epoch, ts, type, call_id, "
-                                "agent_id, queue_id, payload FROM events "
+            (session.prepare << "SELECT seq, epoch, ts, type, call_id, agent_id, queue_id, "
+                                "payload, request_id FROM events "
                                 "WHERE seq > :after ORDER BY seq LIMIT :lim",
              soci::into(seq), soci::into(epoch), soci::into(ts), soci::into(type),
              soci::into(callId, callInd), soci::into(agentId, agentInd),
-             soci::into(queueId, queueInd), soci::into(payload), soci::use(after), soci::use(lim));
+             soci::into(queueId, queueInd), soci::into(payload), soci::into(requestId, requestInd),
+             soci::use(after), soci::use(lim));
         st.execute();
         while (st.fetch()) {
           StoredEvent e;
@@ -36,6 +37,7 @@ base::Result<std::vector<StoredEvent>> readEvents(soci::session& session, std::u
           if (agentInd == soci::i_ok) e.agentId = agentId;
           if (queueInd == soci::i_ok) e.queueId = queueId;
           e.payload = payload;
+          if (requestInd == soci::i_ok) e.requestId = requestId;
           out.push_back(std::move(e));
         }
         return out;

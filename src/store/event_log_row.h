@@ -13,15 +13,20 @@
 namespace bankcc::store {
 
 /// One stored event (a row of the `events` table). Empty ids are NULL in the database.
+/// requestId comes last (not beside the other ids, as in events::Event) so that positional
+/// initializers written before it existed keep their meaning. Every member has a default
+/// initializer, so designated initializers may leave any out (-Wmissing-field-initializers).
 struct StoredEvent {
   std::uint64_t epoch = 0;
   std::uint64_t seq = 0;
   base::SysTime ts{};  ///< UTC, microseconds
-  std::string type;    ///< "agent.state_changed"
-  std::string callId;
-  std::string agentId;
-  std::string queueId;
-  std::string payload;  ///< the JSON object (events::appendPayloadJson)
+  std::string type{};  ///< "agent.state_changed"
+  std::string callId{};
+  std::string agentId{};
+  std::string queueId{};
+  std::string payload{};  ///< the JSON object (events::appendPayloadJson)
+  /// The CTI command's request id (events::Event::requestId); empty = NULL.
+  std::string requestId{};
 
   bool operator==(const StoredEvent&) const = default;
 };
@@ -37,10 +42,12 @@ struct EventRowView {
   std::string_view agentId;
   std::string_view queueId;
   std::string_view payload;
+  std::string_view requestId;  ///< empty = NULL
 
   static EventRowView of(const StoredEvent& e) {
-    return {e.epoch,   e.seq,    e.ts.time_since_epoch().count(), e.type, e.callId, e.agentId,
-            e.queueId, e.payload};
+    return {e.epoch,   e.seq,     e.ts.time_since_epoch().count(),
+            e.type,    e.callId,  e.agentId,
+            e.queueId, e.payload, e.requestId};
   }
 };
 

@@ -22,12 +22,14 @@ using sqlite_api::sqlite3_stmt;
 /// Rows per multi-row INSERT: one statement step per kRowsPerStatement rows cuts the per-row
 /// overhead of sqlite3_step/reset (each also takes the connection's mutex) by about a fifth.
 constexpr int kRowsPerStatement = 32;
-constexpr int kColumnCount = 8;
+constexpr int kColumnCount = 9;
 
 std::string insertSql(bool ignore, int rows) {
   std::string sql = ignore ? "INSERT OR IGNORE" : "INSERT";
-  sql += " INTO events (seq, epoch, ts, type, call_id, agent_id, queue_id, payload) VALUES ";
-  for (int i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+  sql +=
+      " INTO events (seq, epoch, ts, type, call_id, agent_id, queue_id, payload, request_id) "
+      "VALUES ";
+  for (int i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?,?)";
   return sql;
 }
 
@@ -147,6 +149,7 @@ class SqliteEventSink final : public EventSink {
     bindText(s, base + 6, r.agentId, true);
     bindText(s, base + 7, r.queueId, true);
     bindText(s, base + 8, r.payload, false);
+    bindText(s, base + 9, r.requestId, true);
   }
 
   void rollback() {

@@ -111,6 +111,7 @@ events::Event makeEvent(int i) {
   }
   if (i % 5 == 0) e.callId = "call\t" + std::to_string(i) + "\\x\n\r";  // COPY's specials
   if (i % 7 == 0) e.queueId = "retail_zh";
+  if (i % 4 == 0) e.requestId = "0192f0c5-0a1b-7c2d-" + std::to_string(i) + "\t\\\n";  // COPY's too
   e.ts = base::SysTime{base::Duration{1'767'225'600'123'456 + i}};
   return e;
 }
@@ -287,6 +288,7 @@ TEST_P(EventLogTest, AppendsCommitsAndReadsBackInOrderWithTheirPayloads) {
     ASSERT_EQ(s.callId, e.callId);
     ASSERT_EQ(s.agentId, e.agentId);
     ASSERT_EQ(s.queueId, e.queueId);
+    ASSERT_EQ(s.requestId, e.requestId);
     auto p = events::parsePayload(s.type, s.payload);
     ASSERT_TRUE(p.ok()) << p.error().describe();
     ASSERT_EQ(*p, e.payload) << s.payload;
@@ -310,16 +312,41 @@ TEST_P(EventLogTest, AppendsCommitsAndReadsBackInOrderWithTheirPayloads) {
   EXPECT_EQ(metric(registry_, "bankcc_event_log_database_up"), 1);
 }
 
+TEST_P(EventLogTest, RequestIdRoundTripsAndEventsWithoutOneStoreNull) {
+  start();
+  events::Event asked = makeEvent(1);
+  asked.requestId = "0192f0c5-0a1b-7c2d-8e3f-405162738495";
+  events::Event unasked = makeEvent(2);
+  ASSERT_TRUE(unasked.requestId.empty());
+  log_->append(asked);
+  const auto id = log_->append(unasked);
+  ASSERT_TRUE(log_->waitCommitted(id.seq, kLong).ok());
+  const auto stored = readAll();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].requestId, asked.requestId);
+  EXPECT_EQ(stored[1].requestId, "");
+
+  auto s = db_->connect();
+  ASSERT_TRUE(s.ok());
+  long long nulls = 0, empties = 0;
+  **s << "SELECT COUNT(*) FROM events WHERE request_id IS NULL", soci::into(nulls);
+  **s << "SELECT COUNT(*) FROM events WHERE request_id = ''", soci::into(empties);
+  EXPECT_EQ(nulls, 1) << "an event nothing asked for has NULL, like the other ids";
+  EXPECT_EQ(empties, 0);
+}
+
 TEST_P(EventLogTest, BadTextInIdsIsRepairedNotFatal) {
   start();
   events::Event e = makeEvent(1);
   e.callId = std::string("bad\xff", 4) + std::string(1, '\0') + "id";
+  e.requestId = std::string("req\xff", 4);
   e.payload = events::SystemStopping{std::string("nul\0in", 6) + "\xC3"};
   const auto id = log_->append(e);
   ASSERT_TRUE(log_->waitCommitted(id.seq, kLong).ok());
   const auto stored = readAll();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].callId, "bad\xEF\xBF\xBDid");
+  EXPECT_EQ(stored[0].requestId, "req\xEF\xBF\xBD");
   auto p = events::parsePayload(stored[0].type, stored[0].payload);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(std::get<events::SystemStopping>(*p).reason,
@@ -413,7 +440,12 @@ TEST_P(EventLogTest, SpillsDuringAnOutageAndCatchesUp) {
 
   endOutage();
   ASSERT_TRUE(log_->waitCommitted(last, kLong).ok());
-  expectGapFree(readAll(), 1, 600);
+  const auto stored = readAll();
+  expectGapFree(stored, 1, 600);
+  for (int i = 101; i <= 600; ++i) {  // the envelope survives the spill file
+    ASSERT_EQ(stored[static_cast<std::size_t>(i - 1)].requestId, makeEvent(i).requestId);
+    ASSERT_EQ(stored[static_cast<std::size_t>(i - 1)].callId, makeEvent(i).callId);
+  }
   stats = log_->stats();
   EXPECT_EQ(stats.spilled, 0u);
   EXPECT_TRUE(stats.databaseUp);
@@ -470,6 +502,29 @@ TEST_P(EventLogTest, SpillFileFromBeforeIsReplayedIdempotentlyAtStart) {
   EXPECT_EQ(stored[10].payload, R"({"reason":"spilled"})");
   EXPECT_FALSE(fs::exists(config_.spillPath));
   EXPECT_NE(logs_.text().find("replayed 11 events from spill file"), std::string::npos);
+}
+
+TEST_P(EventLogTest, VersionOneSpillFileFromBeforeRequestIdsIsReplayedWithNullRequestIds) {
+  std::vector<StoredEvent> rows;
+  for (std::uint64_t s = 1; s <= 5; ++s) {
+    rows.push_back(StoredEvent{.epoch = 1,
+                               .seq = s,
+                               .ts = base::SysTime{base::Duration{1'767'225'600'000'000}},
+                               .type = "system.stopping",
+                               .callId = s == 2 ? "0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887" : "",
+                               .payload = R"({"reason":"spilled by 0.1"})"});
+  }
+  bankcc::testing::writeVersionOneSpillFile(config_.spillPath, rows);
+  start();
+  EXPECT_EQ(log_->lastCommittedSeq(), 5u);
+  EXPECT_EQ(readAll(), rows);
+  auto s = db_->connect();
+  ASSERT_TRUE(s.ok());
+  long long nulls = 0;
+  **s << "SELECT COUNT(*) FROM events WHERE request_id IS NULL", soci::into(nulls);
+  EXPECT_EQ(nulls, 5);
+  EXPECT_FALSE(fs::exists(config_.spillPath));
+  EXPECT_NE(logs_.text().find("replayed 5 events from spill file"), std::string::npos);
 }
 
 TEST_P(EventLogTest, CorruptedSpillFileReplaysTheValidRecordsAndSetsTheRestAside) {

@@ -19,6 +19,7 @@ using detail::OrgTable;
 
 constexpr std::size_t kMaxLanguages = 8;
 constexpr std::size_t kMaxSkills = 100;
+constexpr std::size_t kMaxExtensions = 10;
 
 constexpr const char* kSelect =
     "SELECT a.id, a.agent_no, a.name, a.languages, t.code, u.username, a.active, a.version, "
@@ -70,23 +71,6 @@ struct AgentRow {
   }
 };
 
-bool isLanguageTag(std::string_view tag) {
-  // A primary language subtag (2-3 letters) and optional subtags of 2-8 letters or digits.
-  std::size_t i = 0;
-  while (i < tag.size() && tag[i] >= 'a' && tag[i] <= 'z') ++i;
-  if (i < 2 || i > 3) return false;
-  while (i < tag.size()) {
-    if (tag[i] != '-') return false;
-    const std::size_t start = ++i;
-    while (i < tag.size() &&
-           ((tag[i] >= 'a' && tag[i] <= 'z') || (tag[i] >= '0' && tag[i] <= '9'))) {
-      ++i;
-    }
-    if (i - start < 2 || i - start > 8) return false;
-  }
-  return true;
-}
-
 base::Status validate(const Agent& agent) {
   const auto agentNoChar = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -106,7 +90,7 @@ base::Status validate(const Agent& agent) {
   }
   for (std::size_t i = 0; i < agent.languages.size(); ++i) {
     const std::string& tag = agent.languages[i];
-    if (!isLanguageTag(tag)) {
+    if (!detail::isLanguageTag(tag)) {
       return detail::invalid("languages", fmt::format("{} is not a lower-case language tag such "
                                                       "as zh, en or yue",
                                                       detail::quoted(tag)));
@@ -137,6 +121,25 @@ base::Status validate(const Agent& agent) {
       }
     }
   }
+  if (agent.extensions.size() > kMaxExtensions) {
+    return detail::invalid("extensions",
+                           fmt::format("at most {} extensions per agent", kMaxExtensions));
+  }
+  for (std::size_t i = 0; i < agent.extensions.size(); ++i) {
+    const std::string& e = agent.extensions[i].extension;
+    const std::string field = fmt::format("extensions[{}]", i);
+    // The syntax of phones' extensions (store/phones.h).
+    if (e.size() < 2 || e.size() > 20 ||
+        !std::all_of(e.begin(), e.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return detail::invalid(
+          field, fmt::format("{} is not an extension (2 to 20 digits)", detail::quoted(e)));
+    }
+    for (std::size_t k = 0; k < i; ++k) {
+      if (agent.extensions[k].extension == e) {
+        return detail::invalid(field, fmt::format("{} is listed twice", detail::quoted(e)));
+      }
+    }
+  }
   return {};
 }
 
@@ -158,11 +161,48 @@ std::map<long long, std::vector<AgentSkill>> skillsOf(soci::session& session,
   return out;
 }
 
+/// Extensions of the agents whose numbers lie in [first, last], by agent id, sorted, with
+/// their phones' auto-answer setting (false for a phone not provisioned).
+std::map<long long, std::vector<AgentExtension>> extensionsOf(soci::session& session,
+                                                              const std::string& first,
+                                                              const std::string& last) {
+  std::map<long long, std::vector<AgentExtension>> out;
+  long long agentId = 0;
+  std::string extension;
+  int autoAnswer = 0;
+  soci::statement st =
+      (session.prepare << "SELECT x.agent_id, x.extension, "
+                          "CASE WHEN p.auto_answer THEN 1 ELSE 0 END FROM agent_extensions x "
+                          "JOIN agents a ON a.id = x.agent_id "
+                          "LEFT JOIN phones p ON p.extension = x.extension "
+                          "WHERE a.agent_no >= :first AND a.agent_no <= :last "
+                          "ORDER BY x.extension",
+       soci::use(first, "first"), soci::use(last, "last"), soci::into(agentId),
+       soci::into(extension), soci::into(autoAnswer));
+  st.execute();
+  while (st.fetch()) out[agentId].push_back({extension, autoAnswer != 0});
+  return out;
+}
+
+/// Loads skills and extensions of `agents` (a page ordered by agent number, or one agent).
+void fillChildren(soci::session& session, std::vector<Agent>& agents) {
+  if (agents.empty()) return;
+  const std::string& first = agents.front().agentNo;
+  const std::string& last = agents.back().agentNo;
+  auto skills = skillsOf(session, first, last);
+  auto extensions = extensionsOf(session, first, last);
+  for (Agent& agent : agents) {
+    agent.skills = std::move(skills[agent.id]);
+    agent.extensions = std::move(extensions[agent.id]);
+  }
+}
+
 base::Result<Agent> findOrNotFound(soci::session& session, std::string_view agentNo) {
   auto agent = detail::findRow(session, kSelect, "a.agent_no", agentNo, &AgentRow::toAgent);
   if (!agent) return detail::notFound(OrgTable::Agents, agentNo);
-  agent->skills = std::move(skillsOf(session, agent->agentNo, agent->agentNo)[agent->id]);
-  return *agent;
+  std::vector<Agent> one{std::move(*agent)};
+  fillChildren(session, one);
+  return std::move(one.front());
 }
 
 /// The database keys `agent` refers to, checked.
@@ -204,16 +244,34 @@ base::Result<References> resolve(soci::session& session, const Agent& agent) {
       return detail::invalid("skills", fmt::format("unknown skill {}", detail::quoted(skill.code)));
     refs.skills.emplace_back(*id, skill.proficiency);
   }
+  for (std::size_t i = 0; i < agent.extensions.size(); ++i) {
+    const std::string& extension = agent.extensions[i].extension;
+    session << "SELECT a.agent_no FROM agent_extensions x JOIN agents a ON a.id = x.agent_id "
+               "WHERE x.extension = :extension AND a.agent_no <> :no",
+        soci::use(extension, "extension"), soci::use(agent.agentNo, "no"), soci::into(other);
+    if (session.got_data()) {
+      return base::err(Errc::Conflict,
+                       fmt::format("extensions[{}]: extension {} belongs to agent {}", i,
+                                   detail::quoted(extension), detail::quoted(other)));
+    }
+  }
   return refs;
 }
 
-void writeSkills(soci::session& session, long long agentId, const References& refs) {
+/// Replaces the skill and extension rows of agent `agentId`.
+void writeChildren(soci::session& session, long long agentId, const Agent& agent,
+                   const References& refs) {
   session << "DELETE FROM agent_skills WHERE agent_id = :agent", soci::use(agentId, "agent");
   for (const auto& [skillId, proficiency] : refs.skills) {
     session << "INSERT INTO agent_skills (agent_id, skill_id, proficiency) "
                "VALUES (:agent, :skill, :proficiency)",
         soci::use(agentId, "agent"), soci::use(skillId, "skill"),
         soci::use(proficiency, "proficiency");
+  }
+  session << "DELETE FROM agent_extensions WHERE agent_id = :agent", soci::use(agentId, "agent");
+  for (const AgentExtension& e : agent.extensions) {
+    session << "INSERT INTO agent_extensions (extension, agent_id) VALUES (:extension, :agent)",
+        soci::use(e.extension, "extension"), soci::use(agentId, "agent");
   }
 }
 
@@ -238,7 +296,7 @@ base::Result<Agent> createAgent(soci::session& session, const base::Clock& clock
         soci::use(languages, "languages"), soci::use(refs->teamId, refs->teamIndicator, "team"),
         soci::use(refs->userId, "user"), soci::use(active, "active"), soci::use(now, "created"),
         soci::use(now, "updated"), soci::into(id);
-    writeSkills(session, id, *refs);
+    writeChildren(session, id, agent, *refs);
     return findOrNotFound(session, agent.agentNo);
   });
 }
@@ -250,11 +308,8 @@ base::Result<Agent> getAgent(soci::session& session, std::string_view agentNo) {
 
 base::Result<Page<Agent>> listAgents(soci::session& session, const PageRequest& request) {
   return detail::listPage(session, request, "listing agents", kSelect, "a.agent_no",
-                          &AgentRow::toAgent, &Agent::agentNo, [&](std::vector<Agent>& page) {
-                            auto skills =
-                                skillsOf(session, page.front().agentNo, page.back().agentNo);
-                            for (Agent& agent : page) agent.skills = std::move(skills[agent.id]);
-                          });
+                          &AgentRow::toAgent, &Agent::agentNo,
+                          [&](std::vector<Agent>& page) { fillChildren(session, page); });
 }
 
 base::Result<Agent> updateAgent(soci::session& session, const base::Clock& clock,
@@ -283,7 +338,7 @@ base::Result<Agent> updateAgent(soci::session& session, const base::Clock& clock
     if (st.get_affected_rows() == 0) {
       return detail::missingOrStale(session, OrgTable::Agents, agent.agentNo, agent.version);
     }
-    writeSkills(session, *id, *refs);
+    writeChildren(session, *id, agent, *refs);
     return findOrNotFound(session, agent.agentNo);
   });
 }

@@ -6,6 +6,7 @@
 #include "store/org_skills.h"
 #include "store/org_teams.h"
 #include "store/org_users.h"
+#include "store/phones.h"
 #include "store/store_test_support.h"
 
 namespace bankcc::store {
@@ -215,6 +216,69 @@ TEST_P(AgentsTest, ListsInPagesWithSkills) {
     ASSERT_EQ(a.skills.size(), i % 3 == 0 ? 2u : 1u) << a.agentNo;
     EXPECT_EQ(a.skills[0], (AgentSkill{"retail", i % 5 + 1})) << a.agentNo;
   }
+}
+
+TEST_P(AgentsTest, ExtensionsBelongToOneAgentAndShowThePhonesAutoAnswer) {
+  // 8001 is a provisioned auto-answer phone, 8002 a plain one, 8003 not provisioned yet.
+  ASSERT_TRUE(isOk(upsertPhone(
+      session(), clock_,
+      Phone{.extension = "8001", .realm = "bankcc", .ha1Sealed = "x", .autoAnswer = true})));
+  ASSERT_TRUE(isOk(upsertPhone(session(), clock_,
+                               Phone{.extension = "8002", .realm = "bankcc", .ha1Sealed = "x"})));
+  Agent a = agent("1001", "agent1");
+  a.extensions = {{"8003", true}, {"8001", false}};  // autoAnswer is the phone's: ignored
+  auto created = createAgent(session(), clock_, a);
+  ASSERT_TRUE(isOk(created));
+  const std::vector<AgentExtension> expected = {{"8001", true}, {"8003", false}};  // sorted
+  EXPECT_EQ(created->extensions, expected);
+  EXPECT_EQ(getAgent(session(), "1001")->extensions, expected);
+
+  Agent b = agent("1002", "agent2");
+  b.extensions = {{"8002", false}, {"8003", false}};
+  EXPECT_TRUE(failsWith(createAgent(session(), clock_, b), Errc::Conflict,
+                        "extensions[1]: extension '8003' belongs to agent '1001'"));
+  // 1001 gives 8003 up; then 1002 may have it.
+  Agent change = *created;
+  change.extensions = {{"8001", false}};
+  auto updated = updateAgent(session(), clock_, change);
+  ASSERT_TRUE(isOk(updated));
+  EXPECT_EQ(updated->extensions, (std::vector<AgentExtension>{{"8001", true}}));
+  auto second = createAgent(session(), clock_, b);
+  ASSERT_TRUE(isOk(second));
+  EXPECT_EQ(second->extensions, (std::vector<AgentExtension>{{"8002", false}, {"8003", false}}));
+
+  // The phone's setting shows as it changes; a list page carries extensions.
+  ASSERT_TRUE(isOk(upsertPhone(
+      session(), clock_,
+      Phone{.extension = "8003", .realm = "bankcc", .ha1Sealed = "x", .autoAnswer = true})));
+  auto page = listAgents(session(), PageRequest{});
+  ASSERT_TRUE(isOk(page));
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].extensions, (std::vector<AgentExtension>{{"8001", true}}));
+  EXPECT_EQ(page->items[1].extensions,
+            (std::vector<AgentExtension>{{"8002", false}, {"8003", true}}));
+  // Changing skills alone keeps the extensions.
+  Agent skillsOnly = *second;
+  skillsOnly.skills = {{"retail", 1}};
+  EXPECT_EQ(updateAgent(session(), clock_, skillsOnly)->extensions,
+            (std::vector<AgentExtension>{{"8002", false}, {"8003", true}}));
+}
+
+TEST_P(AgentsTest, RejectsBadExtensionsNamingTheField) {
+  const auto expectInvalid = [&](std::vector<std::string> extensions, const std::string& text) {
+    Agent a = agent("1001", "agent1");
+    for (auto& e : extensions) a.extensions.push_back({std::move(e), false});
+    EXPECT_TRUE(failsWith(createAgent(session(), clock_, a), Errc::ValidationFailed, text)) << text;
+  };
+  expectInvalid({"8001", "80a1"}, "extensions[1]: '80a1' is not an extension (2 to 20 digits)");
+  expectInvalid({"8"}, "extensions[0]: '8' is not an extension");
+  expectInvalid({std::string(21, '8')}, "extensions[0]:");
+  expectInvalid({"+8001"}, "extensions[0]:");
+  expectInvalid({"8001", "8001"}, "extensions[1]: '8001' is listed twice");
+  expectInvalid(
+      {"8001", "8002", "8003", "8004", "8005", "8006", "8007", "8008", "8009", "8010", "8011"},
+      "extensions: at most 10 extensions per agent");
+  EXPECT_TRUE(failsWith(getAgent(session(), "1001"), Errc::NotFound));
 }
 
 BANKCC_STORE_BACKENDS(AgentsTest);

@@ -168,6 +168,23 @@ std::optional<base::Error> checkName(std::string_view field, std::string_view va
   return std::nullopt;
 }
 
+bool isLanguageTag(std::string_view tag) {
+  // A primary language subtag (2-3 letters) and optional subtags of 2-8 letters or digits.
+  std::size_t i = 0;
+  while (i < tag.size() && tag[i] >= 'a' && tag[i] <= 'z') ++i;
+  if (i < 2 || i > 3) return false;
+  while (i < tag.size()) {
+    if (tag[i] != '-') return false;
+    const std::size_t start = ++i;
+    while (i < tag.size() &&
+           ((tag[i] >= 'a' && tag[i] <= 'z') || (tag[i] >= '0' && tag[i] <= '9'))) {
+      ++i;
+    }
+    if (i - start < 2 || i - start > 8) return false;
+  }
+  return true;
+}
+
 std::optional<base::Error> checkUsername(std::string_view field, std::string_view value) {
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   bool ok = !value.empty() && value.size() <= 64 && alnum(value.front());

@@ -41,6 +41,9 @@ std::optional<base::Error> checkCode(std::string_view field, std::string_view va
 std::optional<base::Error> checkName(std::string_view field, std::string_view value);
 /// A username: 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit.
 std::optional<base::Error> checkUsername(std::string_view field, std::string_view value);
+/// A lower-case language tag: a primary subtag of 2-3 letters and optional subtags of 2-8
+/// letters or digits ("zh", "en", "yue", "zh-min").
+bool isLanguageTag(std::string_view tag);
 /// ValidationFailed "<field>: <message>".
 base::Error invalid(std::string_view field, std::string_view message);
 /// `value` in single quotes for a message, cut at 40 characters, control characters as '?'.

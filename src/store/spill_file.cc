@@ -16,7 +16,12 @@ namespace bankcc::store {
 namespace {
 
 constexpr std::array<char, 8> kMagic = {'B', 'A', 'N', 'K', 'C', 'C', 'S', 'P'};
-constexpr std::uint32_t kVersion = 1;
+/// The format append() writes (see spill_file.h): six strings per record.
+constexpr std::uint32_t kVersion = 2;
+/// The oldest format still read: five strings per record, no request_id.
+constexpr std::uint32_t kVersionWithoutRequestId = 1;
+constexpr std::size_t kStringsWithoutRequestId = 5;
+constexpr std::size_t kStrings = 6;
 constexpr std::size_t kFileHeaderSize = 16;
 constexpr std::size_t kRecordHeaderSize = 12;
 /// No event comes near this; a larger length is damage, not data.
@@ -60,28 +65,40 @@ std::uint64_t getU64(const std::byte* p) {
   return v;
 }
 
-std::array<std::byte, kFileHeaderSize> fileHeader() {
+std::array<std::byte, kFileHeaderSize> fileHeader(std::uint32_t version = kVersion) {
   std::array<std::byte, kFileHeaderSize> h{};
   std::memcpy(h.data(), kMagic.data(), kMagic.size());
-  setU32(h.data() + 8, kVersion);
+  setU32(h.data() + 8, version);
   setU32(h.data() + 12, crc32c(std::span(h.data(), 12)));
   return h;
 }
 
-/// Decodes a record body; `out` may be null (check only). False when the body is malformed.
-bool decodeBody(const std::byte* p, std::size_t n, StoredEvent* out) {
+/// The version in a file header; 0 when the magic or the checksum is wrong.
+std::uint32_t headerVersion(const std::byte* h) {
+  if (std::memcmp(h, kMagic.data(), kMagic.size()) != 0) return 0;
+  if (crc32c(std::span(h, 12)) != getU32(h + 12)) return 0;
+  return getU32(h + 8);
+}
+
+/// Decodes a record body of a file of `version`; `out` may be null (check only). False when
+/// the body is malformed. Version 1 bodies hold five strings; version 2 bodies six, or five
+/// for the records of a version 1 file that was upgraded (spill_file.h).
+bool decodeBody(const std::byte* p, std::size_t n, std::uint32_t version, StoredEvent* out) {
   if (n < 24) return false;
   const std::uint64_t epoch = getU64(p);
   const std::uint64_t seq = getU64(p + 8);
   const auto ts = static_cast<std::int64_t>(getU64(p + 16));
   std::size_t pos = 24;
-  std::string_view strs[5];
-  for (auto& s : strs) {
+  std::array<std::string_view, kStrings> strs{};
+  const std::size_t most =
+      version == kVersionWithoutRequestId ? kStringsWithoutRequestId : kStrings;
+  for (std::size_t i = 0; i < most; ++i) {
+    if (i == kStringsWithoutRequestId && pos == n) break;  // written without a request id
     if (n - pos < 4) return false;
     const std::uint32_t len = getU32(p + pos);
     pos += 4;
     if (n - pos < len) return false;
-    s = {reinterpret_cast<const char*>(p + pos), len};
+    strs[i] = {reinterpret_cast<const char*>(p + pos), len};
     pos += len;
   }
   if (pos != n || seq == 0) return false;
@@ -94,6 +111,7 @@ bool decodeBody(const std::byte* p, std::size_t n, StoredEvent* out) {
     out->agentId.assign(strs[2]);
     out->queueId.assign(strs[3]);
     out->payload.assign(strs[4]);
+    out->requestId.assign(strs[5]);
   }
   return true;
 }
@@ -150,9 +168,9 @@ class ChunkReader {
 
 enum class Next { Record, End, Torn, Corrupt, ReadError };
 
-/// Reads the record at the reader's position into `out` (may be null); on Record the reader
-/// has moved past it. `why` explains Corrupt.
-Next readRecord(ChunkReader& r, StoredEvent* out, std::string& why) {
+/// Reads the record at the reader's position in a file of `version` into `out` (may be null);
+/// on Record the reader has moved past it. `why` explains Corrupt.
+Next readRecord(ChunkReader& r, std::uint32_t version, StoredEvent* out, std::string& why) {
   if (r.remaining() == 0) return Next::End;
   const std::byte* h = r.get(kRecordHeaderSize);
   if (!h) return r.readErrno() ? Next::ReadError : Next::Torn;
@@ -173,7 +191,7 @@ Next readRecord(ChunkReader& r, StoredEvent* out, std::string& why) {
     why = "record checksum mismatch";
     return Next::Corrupt;
   }
-  if (!decodeBody(body, len, out)) {
+  if (!decodeBody(body, len, version, out)) {
     why = "record body malformed";
     return Next::Corrupt;
   }
@@ -258,17 +276,23 @@ base::Status SpillFile::scan() {
     ++damage_.tornTails;
     return removeFile();
   }
-  const auto expected = fileHeader();
-  if (std::memcmp(h, expected.data(), expected.size()) != 0) {
+  const std::uint32_t version = headerVersion(h);
+  if (version == 0) {
     setAside(0, "not a bankcc spill file (bad header)");
     return {};
   }
+  if (version < kVersionWithoutRequestId || version > kVersion) {
+    setAside(0, "unknown spill file format version " + std::to_string(version) +
+                    " (written by a newer bankcc?)");
+    return {};
+  }
+  version_ = version;
   r.advance(kFileHeaderSize);
   std::uint64_t records = 0;
   std::string why;
   for (;;) {
     const std::uint64_t at = r.position();
-    const Next n = readRecord(r, nullptr, why);
+    const Next n = readRecord(r, version_, nullptr, why);
     if (n == Next::Record) {
       ++records;
       continue;
@@ -384,6 +408,8 @@ base::Status SpillFile::append(std::span<const EventRowView> rows) {
     if (regular_ && ::ftruncate(fd_, 0) != 0) return ioError("cannot truncate", errno);
     const auto h = fileHeader();
     buf_.insert(buf_.end(), h.begin(), h.end());
+  } else if (version_ != kVersion) {
+    BANKCC_TRY(upgradeHeader());
   }
   for (const auto& row : rows) {
     const std::size_t start = buf_.size();
@@ -396,6 +422,7 @@ base::Status SpillFile::append(std::span<const EventRowView> rows) {
     putStr(buf_, row.agentId);
     putStr(buf_, row.queueId);
     putStr(buf_, row.payload);
+    putStr(buf_, row.requestId);
     const std::size_t bodyLen = buf_.size() - start - kRecordHeaderSize;
     std::byte* h = buf_.data() + start;
     setU32(h, static_cast<std::uint32_t>(bodyLen));
@@ -434,7 +461,10 @@ base::Status SpillFile::append(std::span<const EventRowView> rows) {
     lastSyncUs_ = now;
     dirty_ = false;
   }
-  if (writeOffset_ == 0) readOffset_ = kFileHeaderSize;
+  if (writeOffset_ == 0) {
+    readOffset_ = kFileHeaderSize;
+    version_ = kVersion;
+  }
   writeOffset_ += buf_.size();
   pending_ += rows.size();
   return {};
@@ -450,7 +480,7 @@ base::Result<std::vector<StoredEvent>> SpillFile::peek(std::size_t max) {
   while (out.size() < max) {
     const std::uint64_t at = r.position();
     StoredEvent e;
-    const Next n = readRecord(r, &e, why);
+    const Next n = readRecord(r, version_, &e, why);
     if (n == Next::Record) {
       out.push_back(std::move(e));
       peekEnds_.push_back(r.position());
@@ -481,6 +511,24 @@ base::Status SpillFile::consume(std::size_t n) {
   // Everything is committed: remove the file (the next spill starts a new one).
   peekEnds_.clear();
   return removeFile();
+}
+
+base::Status SpillFile::upgradeHeader() {
+  // The header alone, in place: the version 1 records after it read as version 2 (their
+  // request_id is empty), so the file is valid before and after this write.
+  const auto h = fileHeader();
+  std::size_t done = 0;
+  while (done < h.size()) {
+    const ssize_t w = ::pwrite(fd_, h.data() + done, h.size() - done, static_cast<off_t>(done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return ioError("cannot upgrade the header of", w < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(w);
+  }
+  spdlog::info("event log: spill file {} upgraded from format version {} to {}", path_.string(),
+               version_, kVersion);
+  version_ = kVersion;
+  dirty_ = true;
+  return {};
 }
 
 base::Status SpillFile::removeFile() {

@@ -5,10 +5,18 @@
 // down, read-only, full) until the database takes them again.
 //
 // Format (little-endian):
-//   file header   8 bytes "BANKCCSP", u32 version (1), u32 CRC32C of the previous 12 bytes
+//   file header   8 bytes "BANKCCSP", u32 version (2), u32 CRC32C of the previous 12 bytes
 //   record*       u32 length, u32 CRC32C of the body, u32 CRC32C of the previous 8 bytes,
-//                 then `length` bytes of body: u64 epoch, u64 seq, i64 ts (UTC µs), and five
-//                 strings (u32 length + bytes): type, call_id, agent_id, queue_id, payload.
+//                 then `length` bytes of body: u64 epoch, u64 seq, i64 ts (UTC µs), and six
+//                 strings (u32 length + bytes): type, call_id, agent_id, queue_id, payload,
+//                 request_id.
+//
+// Versions: 1 (before request ids) has five strings per record, no request_id. Version 2
+// writes six; it reads records of five too (request_id empty), because a version 1 file
+// left by an older bankcc is upgraded in place by the first append() to it: the header is
+// rewritten as version 2 (one 16-byte write), then the new records follow the old ones. A
+// crash between the two leaves a version 2 file of five-string records, which reads fine. A
+// file of an unknown (newer) version is set aside like a corrupted one, never replayed.
 //
 // The header CRC tells a damaged length from a record cut short, so:
 //   - a torn tail (a record cut short by a crash during a write) is truncated with a warning;
@@ -95,6 +103,9 @@ class SpillFile {
   base::Status removeFile();
   /// Copies the file aside, cuts it at `offset` and logs why.
   void setAside(std::uint64_t offset, const std::string& reason);
+  /// Rewrites the header of a version 1 file as the current version before the first append
+  /// of records that carry a request id. Errors: Io.
+  base::Status upgradeHeader();
   base::Status truncateTo(std::uint64_t size);
   base::Error ioError(const std::string& what, int errnum) const;
 
@@ -105,6 +116,7 @@ class SpillFile {
   std::uint64_t writeOffset_ = 0;        // end of the valid data; 0 = no header yet
   std::uint64_t readOffset_ = 0;         // first record not consumed
   std::uint64_t pending_ = 0;            // records in [readOffset_, writeOffset_)
+  std::uint32_t version_ = 0;            // format version of the file; 0 = no header yet
   std::vector<std::uint64_t> peekEnds_;  // end offset of each record of the last peek()
   std::int64_t lastSyncUs_ = 0;          // steady clock, µs
   bool dirty_ = false;                   // written since the last fdatasync

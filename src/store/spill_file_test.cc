@@ -22,7 +22,30 @@ StoredEvent event(std::uint64_t seq, std::string payload = R"({"reason":"x"})") 
   e.callId = seq % 2 ? "0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887" : "";
   e.agentId = "工号1001";
   e.payload = std::move(payload);
+  e.requestId =
+      seq % 3 == 0 ? "0192f0c5-0a1b-7c2d-8e3f-40516273849" + std::to_string(seq % 10) : "";
   return e;
+}
+
+/// As event(), as a version 1 file holds it: no request id.
+StoredEvent oldEvent(std::uint64_t seq) {
+  StoredEvent e = event(seq);
+  e.requestId.clear();
+  return e;
+}
+
+std::vector<StoredEvent> oldEvents(std::uint64_t first, std::uint64_t last) {
+  std::vector<StoredEvent> out;
+  for (auto s = first; s <= last; ++s) out.push_back(oldEvent(s));
+  return out;
+}
+
+/// The format version in the header of the file at `p`.
+std::uint32_t fileVersion(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  unsigned char b[12] = {};
+  f.read(reinterpret_cast<char*>(b), sizeof b);
+  return b[8] | (b[9] << 8) | (b[10] << 16) | (static_cast<std::uint32_t>(b[11]) << 24);
 }
 
 std::vector<StoredEvent> events(std::uint64_t first, std::uint64_t last) {
@@ -60,6 +83,7 @@ void flipByte(const fs::path& p, std::uint64_t offset) {
 }
 
 using bankcc::testing::LogCapture;
+using bankcc::testing::writeVersionOneSpillFile;
 
 class SpillFileTest : public ::testing::Test {
  protected:
@@ -120,6 +144,101 @@ TEST_F(SpillFileTest, SurvivesReopenIncludingLargeBatchesAcrossReadChunks) {
   auto f = open();
   EXPECT_EQ(f->pendingRecords(), 5000u);
   EXPECT_EQ(drain(*f, 4096), big);
+}
+
+TEST_F(SpillFileTest, RequestIdsRoundTripAndAbsentOnesStayEmpty) {
+  {
+    auto f = open();
+    ASSERT_TRUE(append(*f, events(1, 6)).ok());
+  }
+  EXPECT_EQ(fileVersion(path_), 2u);
+  auto f = open();
+  const auto back = drain(*f);
+  ASSERT_EQ(back, events(1, 6));
+  EXPECT_EQ(back[2].requestId, "0192f0c5-0a1b-7c2d-8e3f-405162738493");
+  EXPECT_EQ(back[0].requestId, "");
+}
+
+TEST_F(SpillFileTest, VersionOneFileFromBeforeRequestIdsStillReplays) {
+  writeVersionOneSpillFile(path_, events(1, 4));  // request ids are not written
+  LogCapture log;
+  auto f = open();
+  EXPECT_EQ(f->pendingRecords(), 4u);
+  EXPECT_EQ(f->damage().corruptions, 0u);
+  EXPECT_EQ(f->damage().tornTails, 0u);
+  EXPECT_EQ(drain(*f), oldEvents(1, 4));
+  EXPECT_FALSE(fs::exists(path_));
+  EXPECT_EQ(log.text().find("[error]"), std::string::npos) << log.text();
+}
+
+TEST_F(SpillFileTest, TornTailOfAVersionOneFileIsTruncatedAsBefore) {
+  writeVersionOneSpillFile(path_, events(1, 3));
+  fs::resize_file(path_, fs::file_size(path_) - 4);
+  auto f = open();
+  EXPECT_EQ(f->damage().tornTails, 1u);
+  EXPECT_EQ(drain(*f), oldEvents(1, 2));
+}
+
+TEST_F(SpillFileTest, AppendingToAVersionOneFileUpgradesItAndKeepsTheOldRecords) {
+  writeVersionOneSpillFile(path_, events(1, 2));
+  LogCapture log;
+  {
+    auto f = open();
+    EXPECT_EQ(f->pendingRecords(), 2u);
+    // The database is still down: this run spills behind the records of the older one.
+    ASSERT_TRUE(append(*f, events(3, 4)).ok());
+    EXPECT_EQ(fileVersion(path_), 2u);
+    ASSERT_TRUE(append(*f, events(5, 6)).ok());
+  }
+  EXPECT_NE(log.text().find("upgraded from format version 1 to 2"), std::string::npos)
+      << log.text();
+  auto f = open();
+  EXPECT_EQ(f->damage().corruptions, 0u);
+  auto expected = oldEvents(1, 2);
+  for (const auto& e : events(3, 6)) expected.push_back(e);
+  const auto back = drain(*f);
+  EXPECT_EQ(back, expected);
+  ASSERT_EQ(back.size(), 6u);
+  EXPECT_FALSE(back[2].requestId.empty()) << "seq 3 kept its request id";
+}
+
+TEST_F(SpillFileTest, UpgradedHeaderWithoutNewRecordsStillReads) {
+  // A crash after the header was rewritten and before the records went out.
+  writeVersionOneSpillFile(path_, events(1, 3), 2);
+  auto f = open();
+  EXPECT_EQ(f->damage().corruptions, 0u);
+  EXPECT_EQ(drain(*f), oldEvents(1, 3));
+}
+
+TEST_F(SpillFileTest, SixStringRecordInAVersionOneFileIsCorruption) {
+  writeVersionOneSpillFile(path_, events(1, 1));
+  const auto secondAt = fs::file_size(path_);
+  {
+    const fs::path other = dir_.path() / "other.spill";
+    writeVersionOneSpillFile(other, events(2, 2), 1, true);  // a record no writer made
+    std::ifstream in(other, std::ios::binary);
+    in.seekg(16);
+    std::ofstream(path_, std::ios::binary | std::ios::app) << in.rdbuf();
+  }
+  auto f = open();
+  EXPECT_EQ(f->damage().corruptions, 1u);
+  EXPECT_EQ(f->damage().lastCorruptOffset, secondAt);
+  EXPECT_EQ(drain(*f), oldEvents(1, 1));
+}
+
+TEST_F(SpillFileTest, FileOfAnUnknownVersionIsSetAsideWhole) {
+  writeVersionOneSpillFile(path_, events(1, 2), 3, true);
+  LogCapture log;
+  auto f = open();
+  EXPECT_TRUE(f->empty());
+  EXPECT_EQ(f->damage().corruptions, 1u);
+  EXPECT_EQ(f->damage().lastCorruptOffset, 0u);
+  EXPECT_TRUE(fs::exists(f->damage().lastCorruptCopy));
+  EXPECT_NE(log.text().find("unknown spill file format version 3"), std::string::npos)
+      << log.text();
+  ASSERT_TRUE(append(*f, events(1, 1)).ok());  // a fresh file of the current version
+  EXPECT_EQ(fileVersion(path_), 2u);
+  EXPECT_EQ(drain(*f), events(1, 1));
 }
 
 TEST_F(SpillFileTest, TruncatesATornTailWithAWarning) {

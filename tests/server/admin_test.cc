@@ -80,6 +80,24 @@ TEST(AdminTest, SeedLoadsOnceIntoAnEmptyOrganisation) {
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM skills"), 5);
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM reason_codes"), 6);
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM wrapup_codes"), 10);
+  // Routing: every queue has a number, the agents have extensions 8001..8020, and the queues'
+  // steps (a move_to may name a queue listed later) were all loaded.
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queue_dnis"), 5);
+  EXPECT_EQ(sqliteCount(db,
+                        "SELECT COUNT(*) FROM agent_extensions WHERE extension BETWEEN "
+                        "'8001' AND '8020'"),
+            20);
+  EXPECT_EQ(sqliteCount(db,
+                        "SELECT COUNT(*) FROM queue_overflow_steps s JOIN queues q ON "
+                        "q.id = s.queue_id JOIN queues t ON t.id = s.target_queue_id "
+                        "WHERE q.code = 'vip' AND s.kind = 'move_to' AND t.code = "
+                        "'retail_zh' AND s.after_seconds = 90"),
+            1);
+  EXPECT_EQ(sqliteCount(db,
+                        "SELECT COUNT(*) FROM queues WHERE code = 'vip' AND "
+                        "routing_policy = 'most_skilled' AND wrap_up_seconds = 15"),
+            1);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queue_skills WHERE min_proficiency > 1"), 5);
   auto [again, out2] = runCommand(
       {bankccBinary().string(), "admin", "seed", "--data-dir", data, "--file", seedPath()});
   EXPECT_EQ(again, 0) << out2;
@@ -100,6 +118,26 @@ TEST(AdminTest, ABadSeedFileNamesTheEntryAndLoadsNothing) {
   EXPECT_NE(out.find("seed.toml:6:"), std::string::npos) << out;
   EXPECT_NE(out.find("no_such_team"), std::string::npos) << out;
   EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM skills"), 0)
+      << "all or nothing";
+}
+
+TEST(AdminTest, ABadQueueInTheSeedNamesTheEntryAndLoadsNothing) {
+  testing::TempDir dir{"badqueue"};
+  const auto seed = dir.path() / "seed.toml";
+  std::ofstream(seed)
+      << "[[skills]]\ncode = \"retail\"\nname_zh = \"个人\"\nname_en = \"Retail\"\n\n"
+         "[[queues]]\ncode = \"q1\"\nname_zh = \"一\"\nname_en = \"One\"\n"
+         "skills = { retail = 2 }\noverflow_steps = [\n"
+         "  { after_seconds = 30, kind = \"widen\", min_proficiency = 1 },\n"
+         "  { after_seconds = 60, kind = \"move_to\", target = \"nowhere\" },\n]\n";
+  auto [code, out] = runCommand({bankccBinary().string(), "admin", "seed", "--data-dir",
+                                 dir.path().string(), "--file", seed.string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("seed.toml:6:"), std::string::npos) << out;
+  EXPECT_NE(out.find("queues[0] (q1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("overflow_steps[1].target: unknown queue 'nowhere'"), std::string::npos)
+      << out;
+  EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM queues"), 0)
       << "all or nothing";
 }
 

@@ -27,6 +27,7 @@
 #include "media/g711.h"
 #include "media/rtp_packet.h"
 #include "telephony/events.h"
+#include "telephony/port.h"
 
 namespace bankcc::voice::itest {
 

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CTI routes against a fake core: what reaches the core, and how its replies become HTTP.
+#include "api/api_cti_routes.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/call.h"
+#include "base/clock.h"
+
+namespace bankcc::api {
+namespace {
+
+using callctl::CommandReply;
+using json = nlohmann::json;
+
+class FakeCore final : public CtiService {
+ public:
+  void submit(callctl::CommandRequest request, std::function<void(CommandReply)> done) override {
+    requests.push_back(std::move(request));
+    done(reply);
+  }
+  void liveCalls(std::function<void(std::vector<callctl::CallView>)> done) override { done(calls); }
+  void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) override {
+    done(agents);
+  }
+  void routingExplanation(std::string callId,
+                          std::function<void(std::optional<acd::Explanation>)> done) override {
+    if (callId == "c1") return done(explanation);
+    done(std::nullopt);
+  }
+
+  CommandReply reply;
+  std::vector<callctl::CommandRequest> requests;
+  std::vector<callctl::CallView> calls;
+  std::vector<callctl::AgentView> agents;
+  acd::Explanation explanation;
+};
+
+class CtiRoutesTest : public ::testing::Test {
+ protected:
+  CtiRoutesTest() {
+    registerCtiRoutes(router_, &cti_);
+    cti_.store(&core_);
+    principal_.username = "li.na";
+    principal_.agentNo = "1001";
+    principal_.roles = {"agent"};
+    services_.clock = &clock_;
+  }
+
+  /// Runs `method path` with `body` and returns the answer.
+  Response call(const std::string& method, const std::string& path, const std::string& body = {}) {
+    Request request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    if (!body.empty()) request.headers.emplace_back("content-type", "application/json");
+    auto matched = router_.match(method, path);
+    auto* match = std::get_if<RouteMatch>(&matched);
+    EXPECT_NE(match, nullptr) << method << " " << path;
+    if (match == nullptr) return {};
+    EXPECT_TRUE(match->route->asyncHandler) << path;
+    Call c(request, *match->route, match->params, &principal_, nullptr, services_, "req-1");
+    std::optional<Response> answer;
+    match->route->asyncHandler(c, [&](Response r) { answer = std::move(r); });
+    EXPECT_TRUE(answer.has_value()) << "no answer for " << path;
+    return answer.value_or(Response{});
+  }
+
+  static json bodyOf(const Response& r) { return json::parse(r.body); }
+
+  base::ManualClock clock_;
+  FakeCore core_;
+  std::atomic<CtiService*> cti_{nullptr};
+  Router router_;
+  Principal principal_;
+  CallServices services_;
+};
+
+TEST_F(CtiRoutesTest, LoginReachesTheCoreWithTheActorAndTheClientsRequestId) {
+  auto r =
+      call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001","request_id":"desk-42"})");
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(bodyOf(r)["request_id"], "desk-42");
+  EXPECT_EQ(bodyOf(r)["replay"], false);
+  ASSERT_EQ(core_.requests.size(), 1u);
+  const auto& sent = core_.requests[0];
+  EXPECT_EQ(sent.requestId, "desk-42");
+  EXPECT_EQ(sent.actor.username, "li.na");
+  EXPECT_EQ(sent.actor.agentNo, "1001");
+  EXPECT_FALSE(sent.actor.supervisor);
+  const auto* login = std::get_if<callctl::Login>(&sent.command);
+  ASSERT_NE(login, nullptr);
+  EXPECT_EQ(login->agentNo, "1001");
+  EXPECT_EQ(login->extension, "8001");
+}
+
+TEST_F(CtiRoutesTest, ACommandWithoutARequestIdGetsOneFromTheServer) {
+  auto r = call("DELETE", "/api/v1/agents/1001/session");
+  EXPECT_EQ(r.status, 202) << r.body;
+  ASSERT_EQ(core_.requests.size(), 1u);
+  EXPECT_EQ(bodyOf(r)["request_id"], core_.requests[0].requestId);
+  EXPECT_FALSE(core_.requests[0].requestId.empty());
+  EXPECT_TRUE(std::holds_alternative<callctl::Logout>(core_.requests[0].command));
+}
+
+TEST_F(CtiRoutesTest, StateNeedsAReasonForNotReadyAndNoneForReady) {
+  auto r = call("PUT", "/api/v1/agents/1001/state", R"({"state":"not_ready"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "reason");
+  r = call("PUT", "/api/v1/agents/1001/state", R"({"state":"ready","reason":"break"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  r = call("PUT", "/api/v1/agents/1001/state", R"({"state":"sleeping"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_TRUE(core_.requests.empty());
+
+  r = call("PUT", "/api/v1/agents/1001/state", R"({"state":"not_ready","reason":"break"})");
+  EXPECT_EQ(r.status, 202) << r.body;
+  ASSERT_EQ(core_.requests.size(), 1u);
+  const auto* set = std::get_if<callctl::SetState>(&core_.requests[0].command);
+  ASSERT_NE(set, nullptr);
+  EXPECT_FALSE(set->ready);
+  EXPECT_EQ(set->reason, "break");
+}
+
+TEST_F(CtiRoutesTest, BadBodiesAreRefusedBeforeTheCore) {
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/session", "{").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/session", "[]").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/session", R"({"extension":8001})").status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/session",
+                 R"({"extension":"8001","request_id":"has space"})")
+                .status,
+            422);
+  EXPECT_EQ(
+      call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001","unknown":1})").status,
+      422);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/wrapup/extend", R"({"seconds":100000})").status, 422);
+  EXPECT_TRUE(core_.requests.empty());
+}
+
+TEST_F(CtiRoutesTest, TheCoresRefusalsBecomeHttpErrorsWithItsReason) {
+  struct Case {
+    CommandReply::Status status;
+    int http;
+    const char* code;
+  };
+  for (const auto& c : {Case{CommandReply::Status::Forbidden, 403, "forbidden"},
+                        Case{CommandReply::Status::NotFound, 404, "not_found"},
+                        Case{CommandReply::Status::Conflict, 409, "conflict"},
+                        Case{CommandReply::Status::Invalid, 422, "validation_failed"}}) {
+    core_.reply = CommandReply{c.status, "wrong_state", "the agent is on a call", false};
+    auto r = call("POST", "/api/v1/calls/c9/hangup", R"({"request_id":"r-7"})");
+    EXPECT_EQ(r.status, c.http);
+    const auto body = bodyOf(r);
+    EXPECT_EQ(body["error"]["code"], c.code);
+    EXPECT_EQ(body["error"]["reason"], "wrong_state");
+    EXPECT_EQ(body["error"]["request_id"], "r-7");
+  }
+}
+
+TEST_F(CtiRoutesTest, AReplayedRequestSaysSo) {
+  core_.reply.replay = true;
+  auto r = call("POST", "/api/v1/calls/c9/answer", R"({"request_id":"r-8"})");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(bodyOf(r)["replay"], true);
+}
+
+TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
+  callctl::CallView c;
+  c.callId = "c1";
+  c.ani = "13800000000";
+  c.dnis = "95588";
+  c.queue = "retail_zh";
+  c.phase = callctl::CallView::Phase::Offered;
+  c.agentNo = "1001";
+  core_.calls = {c};
+  auto r = call("GET", "/api/v1/calls");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(bodyOf(r)["items"][0]["phase"], "offered");
+  EXPECT_EQ(bodyOf(r)["items"][0]["answered_at"], nullptr);
+
+  callctl::AgentView a;
+  a.agentNo = "1001";
+  a.state = events::AgentState::NotReady;
+  a.reason = "break";
+  core_.agents = {a};
+  r = call("GET", "/api/v1/agent-states");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(bodyOf(r)["items"][0]["state"], "not_ready");
+  EXPECT_EQ(bodyOf(r)["items"][0]["reason"], "break");
+
+  core_.explanation.rule = "longest_idle in queue retail_zh";
+  core_.explanation.candidates.push_back({"1001", "retail_zh", true, true, "idle 42 s"});
+  r = call("GET", "/api/v1/routing/decisions/c1");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(bodyOf(r)["rule"], "longest_idle in queue retail_zh");
+  EXPECT_EQ(bodyOf(r)["candidates"][0]["chosen"], true);
+  EXPECT_EQ(call("GET", "/api/v1/routing/decisions/c2").status, 404);
+}
+
+TEST_F(CtiRoutesTest, WithoutACoreEveryRouteAnswers503) {
+  cti_.store(nullptr);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001"})").status, 503);
+  EXPECT_EQ(call("GET", "/api/v1/calls").status, 503);
+  EXPECT_EQ(call("GET", "/api/v1/routing/decisions/c1").status, 503);
+}
+
+}  // namespace
+}  // namespace bankcc::api

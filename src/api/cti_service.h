@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// What the API asks of the call-control core (CTI): commands and live views. The composition
+// root implements it over callctl::CallControl (posting to the core thread); unit tests use a
+// fake.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acd/acd.h"
+#include "callctl/call_control.h"
+
+namespace bankcc::api {
+
+class CtiService {
+ public:
+  virtual ~CtiService() = default;
+  /// Runs a command on the core. Thread-safe; `done` runs once, on any thread.
+  virtual void submit(callctl::CommandRequest request,
+                      std::function<void(callctl::CommandReply)> done) = 0;
+  /// The live calls. Thread-safe; `done` runs once, on any thread.
+  virtual void liveCalls(std::function<void(std::vector<callctl::CallView>)> done) = 0;
+  /// Every agent the core knows (logged in or not) with their state. Thread-safe.
+  virtual void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) = 0;
+  /// Why the last routing decision for `callId` came out as it did. Thread-safe.
+  virtual void routingExplanation(std::string callId,
+                                  std::function<void(std::optional<acd::Explanation>)> done) = 0;
+};
+
+}  // namespace bankcc::api

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// The agent state machine (DOMAIN.md "Agent states"): logged_out -> not_ready{reason} <-> ready
+// -> reserved -> on_call -> wrap_up -> ...; wrap-up timing; phone registration. Core thread.
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "base/assert.h"
+#include "callctl/core.h"
+
+namespace bankcc::callctl {
+
+using events::AgentState;
+
+AgentRec* CallControl::Impl::findAgent(std::string_view agentNo) {
+  auto it = agents_.find(agentNo);
+  return it == agents_.end() ? nullptr : &it->second;
+}
+
+void CallControl::Impl::setState(AgentRec& a, AgentState to, std::string_view reason) {
+  const std::string& no = a.setup.acd.agentNo;
+  const AgentState from = a.state;
+  const std::string newReason = to == AgentState::NotReady ? std::string(reason) : std::string();
+  if (from == to && a.reason == newReason) return;
+  if (from == AgentState::WrapUp) cancel(a.wrapUpTimer);
+  a.state = to;
+  a.reason = newReason;
+  a.since = now();
+  switch (to) {
+    case AgentState::LoggedOut: {
+      // The core releases every offer before logging an agent out (Logout is refused while
+      // reserved), so the ACD agrees to forget them.
+      const base::Status st = acd_.removeAgent(no);
+      if (!st.ok()) BANKCC_BUG("the ACD refused to forget a logged-out agent");
+      break;
+    }
+    case AgentState::Ready: {
+      // Ready agents have no offer in the ACD: offers are released or removed first.
+      const base::Status st = acd_.setAvailable(no, a.since);
+      if (!st.ok()) BANKCC_BUG("the ACD refused a ready agent");
+      break;
+    }
+    case AgentState::Reserved:
+      break;  // acd.offer() made the agent unavailable
+    case AgentState::NotReady:
+    case AgentState::OnCall:
+    case AgentState::WrapUp: {
+      const base::Status st = acd_.setUnavailable(no);
+      if (!st.ok()) BANKCC_BUG("the ACD does not know a logged-in agent");
+      break;
+    }
+  }
+  const std::string callId = a.callId;
+  if (to == AgentState::LoggedOut || to == AgentState::NotReady || to == AgentState::Ready) {
+    a.callId.clear();
+  }
+  emit(callId, no, {}, events::AgentStateChanged{no, from, to, newReason});
+  if (to == AgentState::Ready) routeAgent(a, "agent_available");
+}
+
+bool CallControl::Impl::phoneKnownUnregistered(const AgentRec& a) const {
+  auto it = registered_.find(a.extension);
+  return it != registered_.end() && !it->second;
+}
+
+void CallControl::Impl::releaseAgent(AgentRec& a) {
+  if (a.nextNotReady) {
+    const std::string reason = *std::exchange(a.nextNotReady, std::nullopt);
+    setState(a, AgentState::NotReady, reason);
+  } else if (phoneKnownUnregistered(a)) {
+    setState(a, AgentState::NotReady, kReasonPhoneUnavailable);
+  } else {
+    setState(a, AgentState::Ready);
+  }
+}
+
+void CallControl::Impl::enterWrapUp(AgentRec& a, const CallRec& c) {
+  a.readyAfterWrapUp = c.readyAfterWrapUp;
+  a.wrapUpQueue = c.queue;
+  a.talk = c.endedAt - c.answered;
+  a.callId = c.id;
+  if (c.wrapUp <= Duration::zero()) {
+    acd_.recordHandleTime(a.wrapUpQueue, a.talk);
+    endWrapUp(a);
+    return;
+  }
+  setState(a, AgentState::WrapUp);
+  a.wrapUpStarted = now();
+  a.wrapUpDeadline = clock_.monotonic() + c.wrapUp;
+  a.wrapUpTimer = at(a.wrapUpDeadline, [this, no = a.setup.acd.agentNo] {
+    onWrapUpTimer(no);
+    finishTurn();
+  });
+}
+
+void CallControl::Impl::onWrapUpTimer(const std::string& agentNo) {
+  AgentRec* a = findAgent(agentNo);
+  if (a == nullptr || a->state != AgentState::WrapUp) return;
+  a->wrapUpTimer = {};
+  endWrapUp(*a);
+}
+
+void CallControl::Impl::endWrapUp(AgentRec& a) {
+  if (a.state == AgentState::WrapUp) {
+    acd_.recordHandleTime(a.wrapUpQueue, a.talk + (now() - a.wrapUpStarted));
+  }
+  cancel(a.wrapUpTimer);
+  if (a.nextNotReady || a.readyAfterWrapUp) {
+    releaseAgent(a);
+  } else {
+    setState(a, AgentState::NotReady, kReasonAfterWrapUp);
+  }
+}
+
+void CallControl::Impl::onRegistration(const telephony::RegistrationChanged& e) {
+  registered_[e.extension] = e.registered;
+  if (e.registered) return;
+  auto owner = extensionOwner_.find(e.extension);
+  if (owner == extensionOwner_.end()) return;
+  AgentRec* a = findAgent(owner->second);
+  // extensionOwner_ holds logged-in agents only (login/logout keep it so).
+  BANKCC_ASSERT(a != nullptr, "an extension's owner is a known agent");
+  if (a == nullptr) return;
+  spdlog::info("agent {}: phone {} unregistered in state {}", a->setup.acd.agentNo, e.extension,
+               events::agentStateName(a->state));
+  if (a->state == AgentState::Ready) {
+    setState(*a, AgentState::NotReady, kReasonPhoneUnavailable);
+  } else if (a->state == AgentState::Reserved) {
+    // An offer waiting for the desktop answer would originate to a phone that is gone. A leg
+    // already ringing goes on (the engine ends it if it cannot reach the phone).
+    CallRec* c = findCall(a->callId);
+    if (c != nullptr && c->awaitingDesktopAnswer) failOffer(*c, kReasonPhoneUnavailable);
+  }
+}
+
+void CallControl::Impl::login(AgentRec& a, const std::string& extension, bool autoAnswer) {
+  const std::string& no = a.setup.acd.agentNo;
+  // The setup was validated by the ACD in setAgent(); it cannot have become invalid since.
+  const base::Status st = acd_.setAgent(a.setup.acd);
+  if (!st.ok()) BANKCC_BUG("the ACD refused the skills of a known agent");
+  a.extension = extension;
+  a.extensionAutoAnswer = autoAnswer;
+  a.nextNotReady.reset();
+  extensionOwner_[extension] = no;
+  // The ACD knows the agent as unavailable until they are ready.
+  setState(a, AgentState::NotReady, kReasonLoggedIn);
+}
+
+void CallControl::Impl::logout(AgentRec& a) {
+  // Logout is refused while the agent has an offer or a call (commands.cc).
+  BANKCC_ASSERT(a.state != AgentState::Reserved && a.state != AgentState::OnCall,
+                "no log-out with a call");
+  if (a.state == AgentState::WrapUp) {
+    acd_.recordHandleTime(a.wrapUpQueue, a.talk + (now() - a.wrapUpStarted));
+  }
+  cancel(a.wrapUpTimer);
+  extensionOwner_.erase(a.extension);
+  a.nextNotReady.reset();
+  setState(a, AgentState::LoggedOut);
+  a.extension.clear();
+  a.extensionAutoAnswer = false;
+}
+
+}  // namespace bankcc::callctl

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+// The call-control core (call_control.h): construction, the hand-off from other threads,
+// organisation data, inspection, and the plumbing every part uses (timers, ids, events). The
+// state machine lives in agents.cc, calls.cc, routing.cc and commands.cc (see core.h).
+#include "callctl/call_control.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "base/assert.h"
+#include "base/ids.h"
+#include "callctl/core.h"
+
+namespace bankcc::callctl {
+
+using base::Errc;
+using events::AgentState;
+
+std::string_view endCauseName(telephony::EndCause cause) {
+  using telephony::EndCause;
+  switch (cause) {
+    case EndCause::Normal:
+      return "normal";
+    case EndCause::Cancelled:
+      return "cancelled";
+    case EndCause::Busy:
+      return "busy";
+    case EndCause::NoAnswer:
+      return "no_answer";
+    case EndCause::Rejected:
+      return "rejected";
+    case EndCause::Unreachable:
+      return "unreachable";
+    case EndCause::MediaTimeout:
+      return "media_timeout";
+    case EndCause::Failed:
+      return "failed";
+    case EndCause::Shutdown:
+      return "shutdown";
+  }
+  return "failed";  // unreachable for a valid enum value
+}
+
+std::int64_t toMs(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+bool isSystemReason(std::string_view reason) {
+  return reason == kReasonLoggedIn || reason == kReasonNoAnswer ||
+         reason == kReasonPhoneUnavailable || reason == kReasonAfterWrapUp ||
+         reason == "desktop_lost" || reason == "session_locked";
+}
+
+// ---- Impl plumbing ----------------------------------------------------------------------------
+
+CallControl::Impl::Impl(base::EventLoop& loop, const base::Clock& clock,
+                        telephony::TelephonyPort& port, EventSink sink, CoreOptions options)
+    : loop_(loop),
+      clock_(clock),
+      port_(port),
+      sink_(std::move(sink)),
+      options_(std::move(options)) {
+  // Without a sink the core would change state without a trace: the event log is the truth.
+  BANKCC_RELEASE_ASSERT(sink_, "CallControl needs an event sink");
+}
+
+CallControl::Impl::~Impl() {
+  // Timers hold alive_ weakly, so they would not run; cancelling frees them now.
+  loop_.cancel(acdTimer_);
+  for (auto& [no, a] : agents_) loop_.cancel(a.wrapUpTimer);
+  for (auto& [id, c] : calls_) {
+    loop_.cancel(c.ringTimer);
+    loop_.cancel(c.endTimer);
+  }
+}
+
+void CallControl::Impl::assertCoreThread() const {
+  // The core's tables have no lock: one thread, the loop's, owns them (ARCHITECTURE.md).
+  BANKCC_ASSERT(loop_.isLoopThread(), "call control runs on its loop thread only");
+}
+
+base::TimerId CallControl::Impl::after(Duration d, std::function<void()> fn) {
+  return loop_.runAfter(d, [weak = std::weak_ptr<int>(alive_), fn = std::move(fn)] {
+    if (weak.lock()) fn();
+  });
+}
+
+base::TimerId CallControl::Impl::at(base::MonoTime when, std::function<void()> fn) {
+  return loop_.runAt(when, [weak = std::weak_ptr<int>(alive_), fn = std::move(fn)] {
+    if (weak.lock()) fn();
+  });
+}
+
+void CallControl::Impl::cancel(base::TimerId& id) {
+  if (id.valid()) loop_.cancel(id);
+  id = {};
+}
+
+std::string CallControl::Impl::newId() const {
+  return base::newUuidV7(clock_);
+}
+
+void CallControl::Impl::emit(std::string_view callId, std::string_view agentNo,
+                             std::string_view queue, events::Payload payload) {
+  events::Event e;
+  e.ts = now();
+  e.callId = callId;
+  e.agentId = agentNo;
+  e.queueId = queue;
+  e.requestId = requestId_;
+  e.payload = std::move(payload);
+  sink_(std::move(e));
+}
+
+void CallControl::Impl::finishTurn() {
+  // Exactly one pending timer, for the ACD's next deadline.
+  const std::optional<SysTime> next = acd_.nextDeadline();
+  if (next == acdDeadline_ && (acdTimer_.valid() || !next)) return;
+  cancel(acdTimer_);
+  acdDeadline_ = next;
+  if (!next) return;
+  const Duration delay = std::max(Duration::zero(), *next - now());
+  acdTimer_ = after(delay, [this] {
+    acdTimer_ = {};
+    acdDeadline_.reset();
+    onAcdTimer();
+    finishTurn();
+  });
+}
+
+// ---- CallControl -------------------------------------------------------------------------------
+
+CallControl::CallControl(base::EventLoop& loop, const base::Clock& clock,
+                         telephony::TelephonyPort& port, EventSink events, CoreOptions options)
+    : impl_(std::make_unique<Impl>(loop, clock, port, std::move(events), std::move(options))) {
+  impl_->assertCoreThread();
+}
+
+CallControl::~CallControl() = default;
+
+void CallControl::onTelephonyEvent(telephony::Event event) {
+  // Events are move-only (SecretDigits); the loop's tasks are copyable functions.
+  auto box = std::make_shared<telephony::Event>(std::move(event));
+  Impl* impl = impl_.get();
+  impl_->loop_.post([impl, weak = std::weak_ptr<int>(impl_->alive_), box] {
+    if (!weak.lock()) return;
+    impl->onTelephonyEvent(*box);
+    impl->finishTurn();
+  });
+}
+
+void CallControl::submit(CommandRequest request, std::function<void(CommandReply)> done) {
+  auto box = std::make_shared<CommandRequest>(std::move(request));
+  Impl* impl = impl_.get();
+  impl_->loop_.post([impl, weak = std::weak_ptr<int>(impl_->alive_), box, done = std::move(done)] {
+    if (!weak.lock()) return;
+    CommandReply reply = impl->run(*box);
+    impl->finishTurn();
+    if (done) done(std::move(reply));
+  });
+}
+
+base::Status CallControl::setQueue(QueueSetup queue) {
+  Impl& im = *impl_;
+  im.assertCoreThread();
+  const std::string code = queue.acd.code;
+  if (queue.ringTimeout <= Duration::zero()) {
+    return base::err(Errc::ValidationFailed,
+                     fmt::format("queue '{}': the ring timeout must be positive", code));
+  }
+  if (queue.wrapUp < Duration::zero()) {
+    return base::err(Errc::ValidationFailed,
+                     fmt::format("queue '{}': the wrap-up time must not be negative", code));
+  }
+  for (const auto& number : queue.dnis) {
+    if (number.empty()) {
+      return base::err(Errc::ValidationFailed, fmt::format("queue '{}': empty DNIS", code));
+    }
+    auto it = im.dnisToQueue_.find(number);
+    if (it != im.dnisToQueue_.end() && it->second != code) {
+      return base::err(Errc::Conflict,
+                       fmt::format("DNIS '{}' already reaches queue '{}'", number, it->second));
+    }
+  }
+  BANKCC_TRY(im.acd_.setQueue(queue.acd));
+  std::erase_if(im.dnisToQueue_, [&](const auto& entry) { return entry.second == code; });
+  for (const auto& number : queue.dnis) im.dnisToQueue_[number] = code;
+  im.queues_[code] = std::move(queue);
+  im.routeAll("setup_changed");
+  im.finishTurn();
+  return {};
+}
+
+base::Status CallControl::removeQueue(std::string_view code) {
+  Impl& im = *impl_;
+  im.assertCoreThread();
+  // The ACD refuses while calls wait; offered calls wait too. Connected calls keep copies of
+  // what they need from the queue.
+  BANKCC_TRY(im.acd_.removeQueue(code));
+  std::erase_if(im.dnisToQueue_, [&](const auto& entry) { return entry.second == code; });
+  if (auto it = im.queues_.find(code); it != im.queues_.end()) im.queues_.erase(it);
+  im.finishTurn();
+  return {};
+}
+
+base::Status CallControl::setAgent(AgentSetup agent) {
+  Impl& im = *impl_;
+  im.assertCoreThread();
+  const std::string no = agent.acd.agentNo;
+  if (no.empty()) return base::err(Errc::ValidationFailed, "agent number must not be empty");
+  for (std::size_t i = 0; i < agent.extensions.size(); ++i) {
+    if (agent.extensions[i].number.empty()) {
+      return base::err(Errc::ValidationFailed, fmt::format("agent '{}': empty extension", no));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (agent.extensions[j].number == agent.extensions[i].number) {
+        return base::err(Errc::ValidationFailed,
+                         fmt::format("agent '{}': extension '{}' is listed twice", no,
+                                     agent.extensions[i].number));
+      }
+    }
+  }
+  AgentRec* existing = im.findAgent(no);
+  if (existing != nullptr && existing->state != AgentState::LoggedOut) {
+    // Logged in: the ACD takes the new skills at once (availability is kept).
+    BANKCC_TRY(im.acd_.setAgent(agent.acd));
+  } else {
+    // Logged out: the ACD validates the skills and learns the agent's ordinal (its tie-break
+    // order) in the order agents are loaded, then forgets the agent until log-in.
+    BANKCC_TRY(im.acd_.setAgent(agent.acd));
+    const base::Status forgot = im.acd_.removeAgent(no);
+    // Just added and never offered a call: removal cannot fail.
+    BANKCC_ASSERT(forgot.ok(), "a logged-out agent has no offer");
+  }
+  if (existing != nullptr) {
+    existing->setup = std::move(agent);
+  } else {
+    AgentRec rec;
+    rec.setup = std::move(agent);
+    rec.since = im.now();
+    im.agents_.emplace(no, std::move(rec));
+  }
+  im.routeAll("setup_changed");
+  im.finishTurn();
+  return {};
+}
+
+base::Status CallControl::removeAgent(std::string_view agentNo) {
+  Impl& im = *impl_;
+  im.assertCoreThread();
+  AgentRec* a = im.findAgent(agentNo);
+  if (a == nullptr) return base::err(Errc::NotFound, fmt::format("no agent '{}'", agentNo));
+  if (a->state != AgentState::LoggedOut) {
+    return base::err(Errc::Conflict, fmt::format("agent '{}' is logged in", agentNo));
+  }
+  im.agents_.erase(im.agents_.find(agentNo));
+  return {};
+}
+
+// ---- inspection --------------------------------------------------------------------------------
+
+namespace {
+
+AgentView viewOf(const AgentRec& a) {
+  AgentView v;
+  v.agentNo = a.setup.acd.agentNo;
+  v.state = a.state;
+  v.reason = a.reason;
+  v.extension = a.extension;
+  v.since = a.since;
+  v.callId = a.callId;
+  return v;
+}
+
+CallView viewOf(const CallRec& c) {
+  CallView v;
+  v.callId = c.id;
+  v.ani = c.ani;
+  v.dnis = c.dnis;
+  v.queue = c.queue;
+  switch (c.phase) {
+    case Phase::Queued:
+      v.phase = CallView::Phase::Queued;
+      break;
+    case Phase::Offered:
+      v.phase = CallView::Phase::Offered;
+      break;
+    case Phase::Connected:
+      v.phase = CallView::Phase::Connected;
+      break;
+    case Phase::Fallback:
+      v.phase = c.fallbackConnected ? CallView::Phase::Connected : CallView::Phase::Ending;
+      break;
+    case Phase::Ending:
+      v.phase = CallView::Phase::Ending;
+      break;
+  }
+  v.agentNo = c.agentNo;
+  v.arrived = c.arrived;
+  v.answered = c.answered;
+  v.priority = c.priority;
+  v.tier = c.tier;
+  return v;
+}
+
+}  // namespace
+
+std::optional<AgentView> CallControl::agent(std::string_view agentNo) const {
+  impl_->assertCoreThread();
+  auto it = impl_->agents_.find(agentNo);
+  if (it == impl_->agents_.end()) return std::nullopt;
+  return viewOf(it->second);
+}
+
+std::vector<AgentView> CallControl::agents() const {
+  impl_->assertCoreThread();
+  std::vector<AgentView> out;
+  out.reserve(impl_->agents_.size());
+  for (const auto& [no, a] : impl_->agents_) out.push_back(viewOf(a));
+  return out;
+}
+
+std::vector<CallView> CallControl::calls() const {
+  impl_->assertCoreThread();
+  std::vector<CallView> out;
+  out.reserve(impl_->calls_.size());
+  for (const auto& [id, c] : impl_->calls_) out.push_back(viewOf(c));
+  return out;
+}
+
+std::optional<acd::Explanation> CallControl::routingExplanation(std::string_view callId) const {
+  impl_->assertCoreThread();
+  auto it = impl_->explanations_.find(callId);
+  if (it == impl_->explanations_.end()) return std::nullopt;
+  return it->second;
+}
+
+const acd::Acd& CallControl::acd() const {
+  impl_->assertCoreThread();
+  return impl_->acd_;
+}
+
+}  // namespace bankcc::callctl

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The call-control core (ARCHITECTURE.md): calls, legs, agents and their states, the ACD
+// inside it, CTI commands, and the domain events every change produces. It drives the
+// telephony port (telephony/port.h) and never sees SIP, SDP or RTP.
+//
+// Threads: the core runs on one EventLoop thread (the "core thread"). Every method below
+// names its thread. Public methods that other threads call (submit(), onTelephonyEvent())
+// post to the loop; everything else asserts it runs on the loop thread. The core never blocks
+// and never reads the database: organisation data arrives by command (setQueue, setAgent).
+//
+// Determinism: given the same clock readings, the same organisation and the same sequence of
+// inputs (telephony events, commands, timer firings), the core issues the same port commands
+// and emits the same events, up to the values of the ids it makes: call, leg and recording ids
+// are UUIDv7 from the clock (base/ids.h) with random bits, so tests compare structure, not id
+// values. Tables are ordered maps, so no decision depends on hashing or addresses.
+//
+// The walk of a queue call (this slice; the IVR issue adds flows in front of it):
+//   LegArrived whose DNIS belongs to a queue -> Answer, play the queue's music (looping) ->
+//   acd enqueue (call.arrived, queue.joined) -> routing picks an agent (routing.decided) ->
+//   the agent is reserved (agent.state_changed ready->reserved), the agent's extension is
+//   originated near the caller's leg with the queue's ring timeout (call.offered with the
+//   screen-pop data) -> Answered on the agent leg -> StopPlay, Bridge, StartRecording
+//   (call.answered, queue.left{answered}, agent -> on_call, recording.started) -> either side
+//   hangs up -> the other leg is hung up, the recording stops (recording.stopped), the call
+//   ends (call.ended{cause, hung_up_by}), the agent enters wrap_up -> after the queue's
+//   wrap-up time (or the agent's end_wrapup) the agent becomes ready (or not_ready when the
+//   agent asked for it during the call / the queue says so).
+// Ends handled: caller abandons in queue (queue.left{abandoned}, call.ended), the agent's
+// phone does not answer within the ring timeout or refuses (the caller keeps their place; the
+// agent goes not_ready{no_answer} or not_ready{phone_unavailable}), the agent's leg drops
+// mid-call: any end of the agent leg other than a normal hang-up (media timeout, unreachable,
+// failed, shutdown) while the caller is still there (call.agent_lost; the recording stops; the
+// caller hears the recovery prompt and is re-queued at CoreOptions::reQueuePriority,
+// preferring the same agent for reQueuePreference; the agent goes straight to ready, no
+// wrap-up, so that they can take the caller back), a media timeout on the caller's leg
+// (treated as the caller hanging up), a queue that is full or closed, an overflow step that
+// sends the call elsewhere or the queue's maximum wait (the call goes to the queue's fallback:
+// this slice plays the queue's closedPrompt and hangs up when no fallback is configured, else
+// blind transfers by originating to the fallback as an external number and bridging).
+//
+// Timing of the end: call.ended is emitted once every leg of the call has ended (or 10 s after
+// the core hung up the legs still up), so it is the call's last event; recording.stopped may
+// come before or after it. The agent enters wrap-up (or is freed) right after call.ended.
+//
+// Agent states (DOMAIN.md): Login puts the agent in not_ready{"logged_in"}; the desktop then
+// sets ready. A not_ready asked while reserved, on_call or wrap_up is remembered and applied
+// after the call (after wrap-up); ready asked then clears it, and ready during wrap-up ends
+// wrap-up at once. System reasons: no_answer, phone_unavailable (an offer refused or
+// unreachable, the phone unregistered while ready), after_wrapup (the queue says so),
+// logged_in. Reasons the core sets cannot be asked for by a command.
+//
+// Desktop answer: a phone that auto-answers (AgentSetup::Extension::autoAnswer) is not rung at
+// the offer. The desktop shows the offer (call.offered{desktop_answer=true}) and the phone is
+// originated with Originate::autoAnswer when the agent presses answer (AnswerCall), or at once
+// when the agent chose AgentSetup::autoAnswer. The queue's ring timeout covers the wait for the
+// desktop answer. Phones that do not auto-answer ring at once and are answered on the phone
+// (AnswerCall is refused 409 "answer_on_phone").
+//
+// Events caused by a command carry its request id in the envelope (the call.answered of an
+// AnswerCall and the call.ended of a HangupCall too, though they come later).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "acd/acd.h"
+#include "base/clock.h"
+#include "base/event_loop.h"
+#include "events/event.h"
+#include "telephony/port.h"
+
+namespace bankcc::callctl {
+
+using base::Duration;
+using base::SysTime;
+
+// --- organisation data ------------------------------------------------------------------------
+
+/// A queue as the core needs it: the ACD's part plus what happens around it.
+struct QueueSetup {
+  acd::QueueConfig acd;
+  /// Numbers (DNIS) that reach this queue directly, until the IVR issue adds flows.
+  std::vector<std::string> dnis;
+  Duration ringTimeout{std::chrono::seconds(20)};  ///< how long an agent's phone rings
+  Duration wrapUp{std::chrono::seconds(15)};       ///< 0: no wrap-up
+  bool readyAfterWrapUp = true;                    ///< else not_ready{"after_wrapup"}
+  std::string music = "moh";                       ///< prompt looped while the caller waits
+  /// Prompt played before the caller leaves for the fallback (full, closed, max wait).
+  std::string closedPrompt = "queue_closed";
+};
+
+/// An agent as the core needs it.
+struct AgentSetup {
+  acd::AgentConfig acd;  ///< agentNo, skills, languages
+  std::string team;      ///< team code; supervisors act on their teams
+  /// Extensions the agent may log in with; `autoAnswer` marks phones that answer an INVITE
+  /// carrying `Call-Info: answer-after=0` (desktop "answer" works for those only).
+  struct Extension {
+    std::string number;
+    bool autoAnswer = false;
+  };
+  std::vector<Extension> extensions;
+  /// The agent's preference: offers on an auto-answer extension connect without the desktop
+  /// answer (the phone is originated with auto-answer at once).
+  bool autoAnswer = false;
+};
+
+// --- commands (CTI) ---------------------------------------------------------------------------
+
+/// Who sent a command: the REST layer fills it from the session.
+struct Actor {
+  std::string username;
+  std::string agentNo;  ///< the actor's own agent number, empty for non-agents
+  bool supervisor = false;
+  bool admin = false;
+  std::vector<std::string> supervisedTeams;
+};
+
+struct Login {
+  std::string agentNo;
+  std::string extension;
+};
+struct Logout {
+  std::string agentNo;
+};
+/// ready, or not_ready with a reason code ("break", "training", ...; configured by the org).
+struct SetState {
+  std::string agentNo;
+  bool ready = false;
+  std::string reason;  ///< not_ready only; required
+};
+/// Desktop answer of an offered call on an auto-answer phone: the phone is called with
+/// auto-answer now (see the header comment). 409 "answer_on_phone" for other phones.
+struct AnswerCall {
+  std::string callId;
+};
+/// Hangs up a connected call (both parties). By the agent: hung_up_by "agent"; by a
+/// supervisor of the agent's team or an admin: hung_up_by "system", cause "forced".
+struct HangupCall {
+  std::string callId;
+};
+/// Ends wrap-up now (with the wrap-up code and notes), or extends it. The notes never reach
+/// an event (they may hold customer data): wrapup.completed carries their length only, and
+/// this slice keeps them nowhere else yet.
+struct CompleteWrapUp {
+  std::string agentNo;
+  std::string code;   ///< wrap-up code, may be empty
+  std::string notes;  ///< free text, at most 2,000 characters
+};
+struct ExtendWrapUp {
+  std::string agentNo;
+  Duration extra{std::chrono::seconds(30)};
+};
+
+using Command =
+    std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp, ExtendWrapUp>;
+
+struct CommandRequest {
+  std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
+  Actor actor;
+  Command command;
+};
+
+/// The immediate answer to a command; its outcome arrives later as events carrying the
+/// request id.
+struct CommandReply {
+  enum class Status {
+    Accepted,   ///< 202
+    Forbidden,  ///< 403: not the actor's agent or call, nor their team's
+    NotFound,   ///< 404: unknown agent, call or extension
+    Conflict,   ///< 409: wrong state
+    Invalid,    ///< 400/422: bad values (reason code empty, notes too long, ...)
+  };
+  Status status = Status::Accepted;
+  std::string code;     ///< machine code for 4xx: "wrong_state", "not_your_call", ...
+  std::string message;  ///< for people
+  bool replay = false;  ///< the request id was seen before; this is the first answer again
+};
+
+// --- views ------------------------------------------------------------------------------------
+
+struct AgentView {
+  std::string agentNo;
+  events::AgentState state = events::AgentState::LoggedOut;
+  std::string reason;  ///< not_ready reason
+  std::string extension;
+  SysTime since{};     ///< in this state since
+  std::string callId;  ///< reserved / on_call / wrap_up: the call
+};
+
+struct CallView {
+  std::string callId;
+  std::string ani;
+  std::string dnis;
+  std::string queue;
+  /// Connected also covers a call bridged to its queue's fallback (agentNo empty); Ending
+  /// covers a call hearing the closed prompt or waiting for the fallback to answer.
+  enum class Phase { Queued, Offered, Connected, Ending } phase = Phase::Queued;
+  std::string agentNo;
+  SysTime arrived{};
+  SysTime answered{};  ///< by an agent; epoch when not yet
+  int priority = 0;    ///< base priority in the ACD
+  std::string tier;    ///< customer tier, empty for normal callers
+};
+
+/// Sends domain events on (event log, WebSocket hub). The core fills type, ids, request id,
+/// ts and payload; the sink assigns (epoch, seq). Called on the core thread, synchronously:
+/// it must not block and must not call back into the core.
+using EventSink = std::function<void(events::Event)>;
+
+struct CoreOptions {
+  Duration reQueuePreference{std::chrono::seconds(60)};
+  int reQueuePriority = 1000;                 ///< priority of a call re-queued after a drop
+  std::string recoveryPrompt = "agent_lost";  ///< played to a caller whose agent dropped
+  /// Request ids remembered per user with their first reply; the oldest is forgotten first.
+  std::size_t requestIdMemory = 10'000;
+  Duration vipPriorityStep{std::chrono::seconds(0)};  ///< unused in this slice
+  /// Customer tier -> base priority. In this slice the tier comes from the `X-Bankcc-Tier`
+  /// header of a trunk call (set by the carrier or SBC; ignored from agent phones); the IVR
+  /// issue sets it after identifying the customer. Unknown tiers count as normal (0).
+  std::map<std::string, int> tierPriority{{"vip", 10}};
+};
+
+class CallControl {
+ public:
+  /// `loop`, `clock` (the loop's), `port` outlive the core. Constructed on the loop thread.
+  /// `port` commands are issued from the core thread; `port` events come back through
+  /// onTelephonyEvent().
+  CallControl(base::EventLoop& loop, const base::Clock& clock, telephony::TelephonyPort& port,
+              EventSink events, CoreOptions options = {});
+  ~CallControl();
+  CallControl(const CallControl&) = delete;
+  CallControl& operator=(const CallControl&) = delete;
+
+  /// The telephony port's event sink. Thread-safe: posts to the loop (the sim delivers on the
+  /// loop already; the live engine from the SIP thread).
+  void onTelephonyEvent(telephony::Event event);
+  /// Runs `request` on the core thread and answers through `done` (called on the core thread).
+  /// Thread-safe.
+  void submit(CommandRequest request, std::function<void(CommandReply)> done);
+
+  // --- organisation (core thread). Errors as acd's (ValidationFailed, Conflict, NotFound).
+  base::Status setQueue(QueueSetup queue);
+  base::Status removeQueue(std::string_view code);
+  base::Status setAgent(AgentSetup agent);
+  base::Status removeAgent(std::string_view agentNo);
+
+  // --- inspection (core thread)
+  std::optional<AgentView> agent(std::string_view agentNo) const;
+  std::vector<AgentView> agents() const;
+  std::vector<CallView> calls() const;
+  /// The explanation of the last routing decision for `callId` (kept while the call lives and
+  /// for a while after it ends).
+  std::optional<acd::Explanation> routingExplanation(std::string_view callId) const;
+  const acd::Acd& acd() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bankcc::callctl

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+// Invariants of the core under a long seeded random run: callers arrive and hang up at random,
+// agents log in and out, go ready and not ready, hang up, wrap up; phones answer late, never,
+// refuse, unregister, drop. After every step (and on every event) the checks below hold.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <random>
+#include <set>
+
+#include "callctl/call_control.h"
+#include "callctl/callctl_test_support.h"
+
+namespace bankcc::callctl {
+namespace {
+
+using namespace testing;
+
+constexpr int kReQueuePriority = 1000;
+
+class RandomRun {
+ public:
+  explicit RandomRun(std::uint32_t seed) : rng_(seed), b_(options()) {
+    QueueSetup retail = queueSetup("retail", "95588", "retail");
+    retail.acd.maxSize = 6;
+    retail.ringTimeout = 10s;
+    retail.wrapUp = 5s;
+    QueueSetup cards = queueSetup("cards", "95577", "cards");
+    cards.ringTimeout = 8s;
+    cards.wrapUp = 3s;
+    cards.acd.maxWait = 90s;  // then to the fallback number, which answers
+    cards.acd.fallback = "4008001234";
+    sim::PhoneBehaviour fallback;
+    fallback.answerAfter = 3s;
+    b_.sim().setExternalNumber("4008001234", fallback);
+    EXPECT_TRUE(b_.core().setQueue(retail).ok());
+    EXPECT_TRUE(b_.core().setQueue(cards).ok());
+    for (int i = 0; i < 8; ++i) {
+      const std::string no = std::to_string(1001 + i);
+      std::vector<std::string> skills = {"retail"};
+      if (i % 2 == 0) skills.push_back("cards");
+      if (i == 7) skills = {"cards"};
+      agents_.push_back({no, std::to_string(8001 + i)});
+      // 1004 has a phone that auto-answers: offers wait for the desktop answer.
+      EXPECT_TRUE(b_.core()
+                      .setAgent(agentSetup(no, agents_.back().ext, skills, "team_a",
+                                           /*autoAnswerPhone=*/i == 3))
+                      .ok());
+    }
+  }
+
+  /// One virtual second: random actions, then time, then the checks. False once a check failed.
+  bool step(bool arrivals) {
+    if (arrivals && chance(0.35)) {
+      const bool vip = chance(0.1);
+      std::map<std::string, std::string> headers;
+      if (vip) headers["X-Bankcc-Tier"] = "vip";
+      callers_.push_back(b_.sim().incomingCall("1380000" + std::to_string(callers_.size()),
+                                               chance(0.6) ? "95588" : "95577", headers));
+    }
+    std::erase_if(callers_, [&](const LegId& caller) {
+      const auto leg = b_.sim().leg(caller);
+      return !leg || leg->state == sim::LegState::Ended;
+    });
+    for (const LegId& caller : callers_) {
+      if (chance(0.015)) b_.sim().farHangup(caller);
+      if (chance(0.0005)) b_.sim().mediaTimeout(caller);
+    }
+    for (auto& a : agents_) actAgent(a);
+    b_.run(1s);
+    return check("after step");
+  }
+
+  /// Stops arrivals, hangs up every caller and lets everything settle.
+  bool drain() {
+    for (const LegId& caller : callers_) b_.sim().farHangup(caller);
+    b_.run(60s);
+    if (!check("after drain")) return false;
+    if (!b_.core().calls().empty()) return fail("calls left after every caller hung up");
+    for (const auto& [id, n] : ended_) {
+      if (n != 1) return fail("call " + id + " ended " + std::to_string(n) + " times");
+    }
+    if (ended_.size() != arrived_.size()) return fail("not every arrived call ended");
+    return true;
+  }
+
+  const std::string& failure() const { return failure_; }
+  std::size_t arrivedCalls() const { return arrived_.size(); }
+  std::size_t answeredCalls() const { return answered_; }
+  /// How often each event type, not-ready reason ("reason:no_answer"), queue.left reason
+  /// ("left:full") and end ("ended:normal/agent") was seen.
+  const std::map<std::string, int>& seen() const { return seenTypes_; }
+
+ private:
+  struct AgentSim {
+    std::string no;
+    std::string ext;
+    bool registered = false;
+  };
+  struct Tracked {
+    std::string queue;
+    std::int64_t priority = 0;
+    base::SysTime arrived{};
+    bool waiting = false;
+    bool offered = false;
+  };
+
+  CoreOptions options() {
+    CoreOptions o;
+    o.reQueuePriority = kReQueuePriority;
+    o.reQueuePreference = 20s;
+    return o;
+  }
+  /// The agent leg last originated to `extension` (the port's commands, read once each).
+  LegId agentLeg(const std::string& extension) {
+    const auto& cmds = b_.sim().commands();
+    for (; commandsSeen_ < cmds.size(); ++commandsSeen_) {
+      if (const auto* o = std::get_if<telephony::Originate>(&cmds[commandsSeen_])) {
+        lastLeg_[o->to.number] = o->leg;
+      }
+    }
+    return lastLeg_[extension];
+  }
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+
+  sim::PhoneBehaviour randomPhone() {
+    sim::PhoneBehaviour p;
+    const double r = std::uniform_real_distribution<double>(0, 1)(rng_);
+    if (r < 0.08) {
+      p.kind = sim::PhoneBehaviour::Kind::NeverAnswer;
+    } else if (r < 0.12) {
+      p.kind = sim::PhoneBehaviour::Kind::Busy;
+    } else if (r < 0.16) {
+      p.kind = sim::PhoneBehaviour::Kind::Reject;
+      p.answerAfter = 2s;
+    } else {
+      p.answerAfter =
+          std::chrono::milliseconds(std::uniform_int_distribution<int>(500, 9000)(rng_));
+    }
+    return p;
+  }
+
+  void send(const AgentSim& a, Command command) {
+    // A call id read at the start of the agent's turn may have ended since (events run while
+    // commands are answered): NotFound is then the right answer.
+    const bool aboutCall =
+        std::holds_alternative<AnswerCall>(command) || std::holds_alternative<HangupCall>(command);
+    const CommandReply r = b_.send(agentActor(a.no), std::move(command));
+    if (aboutCall && r.status == CommandReply::Status::NotFound) return;
+    // Agents act on themselves with valid values: only the state may refuse them.
+    if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
+      fail("unexpected refusal " + r.code + ": " + r.message);
+    }
+  }
+
+  void actAgent(AgentSim& a) {
+    if (!a.registered ? chance(0.2) : chance(0.004)) {
+      if (a.registered) {
+        b_.sim().unregisterPhone(a.ext);
+      } else {
+        b_.sim().registerPhone(a.ext, randomPhone());
+      }
+      a.registered = !a.registered;
+      b_.run(0ms);
+    }
+    const auto view = b_.core().agent(a.no);
+    switch (view->state) {
+      case AgentState::LoggedOut:
+        if (chance(0.1)) send(a, Login{a.no, a.ext});
+        break;
+      case AgentState::NotReady:
+        if (chance(0.25)) send(a, SetState{a.no, true, {}});
+        if (chance(0.003)) send(a, Logout{a.no});
+        break;
+      case AgentState::Ready:
+        if (chance(0.01)) send(a, SetState{a.no, false, "break"});
+        if (chance(0.002)) send(a, Logout{a.no});
+        break;
+      case AgentState::Reserved:
+        if (chance(0.01)) send(a, SetState{a.no, false, "break"});
+        if (chance(0.3)) send(a, AnswerCall{view->callId});
+        break;
+      case AgentState::OnCall: {
+        const LegId leg = agentLeg(a.ext);
+        if (chance(0.04)) b_.sim().farHangup(leg);
+        if (chance(0.004)) b_.sim().mediaTimeout(leg);
+        if (chance(0.01)) send(a, SetState{a.no, chance(0.5), "after_call"});
+        if (chance(0.003)) send(a, HangupCall{view->callId});
+        break;
+      }
+      case AgentState::WrapUp:
+        if (chance(0.2)) send(a, CompleteWrapUp{a.no, "done", "ok"});
+        if (chance(0.05)) send(a, ExtendWrapUp{a.no, 5s});
+        if (chance(0.02)) send(a, SetState{a.no, chance(0.5), "lunch"});
+        break;
+    }
+  }
+
+  bool fail(std::string what) {
+    if (failure_.empty()) {
+      failure_ = fmt::format("at +{} s: {}", (b_.clock().monotonic().time_since_epoch() / 1s),
+                             std::move(what));
+    }
+    return false;
+  }
+
+  /// Reads the new events in order and checks the invariants that need history.
+  void followEvents() {
+    auto& all = b_.events();
+    for (; seen_ < all.size(); ++seen_) {
+      const events::Event& e = all[seen_];
+      const std::string& call = e.callId;
+      if (ended_.contains(call) && !e.callId.empty()) {
+        // After call.ended only the agent's wrap-up and the recording's end may name the call.
+        const bool allowed = std::holds_alternative<events::AgentStateChanged>(e.payload) ||
+                             std::holds_alternative<events::RecordingStopped>(e.payload) ||
+                             std::holds_alternative<events::WrapUpCompleted>(e.payload) ||
+                             std::holds_alternative<events::WrapUpExtended>(e.payload) ||
+                             std::holds_alternative<events::AgentNextStateSet>(e.payload) ||
+                             std::holds_alternative<events::CallEnded>(e.payload);
+        if (!allowed) fail(fmt::format("{} after call.ended", events::typeName(e.payload)));
+      }
+      ++seenTypes_[std::string(events::typeName(e.payload))];
+      if (const auto* s = std::get_if<events::AgentStateChanged>(&e.payload)) {
+        if (!s->reason.empty()) ++seenTypes_["reason:" + s->reason];
+      }
+      if (const auto* l = std::get_if<events::QueueLeft>(&e.payload))
+        ++seenTypes_["left:" + l->reason];
+      if (const auto* c = std::get_if<events::CallEnded>(&e.payload)) {
+        ++seenTypes_["ended:" + c->cause + "/" + c->hungUpBy];
+      }
+      std::visit([&](const auto& p) { onEvent(e, p); }, e.payload);
+    }
+  }
+
+  template <typename T>
+  void onEvent(const events::Event&, const T&) {}
+
+  void onEvent(const events::Event& e, const events::CallArrived&) {
+    if (!arrived_.insert(e.callId).second) fail("call.arrived twice");
+    open_.insert(e.callId);
+    tracked_[e.callId].arrived = e.ts;
+  }
+  void onEvent(const events::Event& e, const events::QueueJoined& p) {
+    Tracked& t = tracked_[e.callId];
+    t.queue = p.queue;
+    t.priority = p.priority;
+    t.waiting = true;
+    t.offered = false;
+  }
+  void onEvent(const events::Event& e, const events::QueueLeft&) {
+    tracked_[e.callId].waiting = false;
+  }
+  void onEvent(const events::Event& e, const events::CallAnswered&) { ++answered_; }
+  void onEvent(const events::Event& e, const events::CallEnded&) {
+    if (!arrived_.contains(e.callId)) fail("call.ended without call.arrived");
+    ++ended_[e.callId];
+    open_.erase(e.callId);
+    tracked_.erase(e.callId);
+  }
+  void onEvent(const events::Event& e, const events::AgentStateChanged& p) {
+    auto [it, inserted] = agentState_.emplace(p.agentNo, AgentState::LoggedOut);
+    if (it->second != p.from) {
+      fail(fmt::format("agent {} went {}->{} but was {}", p.agentNo, events::agentStateName(p.from),
+                       events::agentStateName(p.to), events::agentStateName(it->second)));
+    }
+    it->second = p.to;
+    if (p.to == AgentState::Reserved) reservedFor_[p.agentNo] = e.callId;
+    if (p.from == AgentState::Reserved && p.to != AgentState::OnCall) {
+      // The offer ended without an answer: the call (if still waiting) is routable again.
+      if (auto t = tracked_.find(reservedFor_[p.agentNo]); t != tracked_.end()) {
+        t->second.offered = false;
+      }
+    }
+  }
+  void onEvent(const events::Event& e, const events::CallOffered& p) {
+    // No agent is offered two calls: the offer follows the agent's move to reserved for it.
+    if (agentState_[p.agentNo] != AgentState::Reserved || reservedFor_[p.agentNo] != e.callId) {
+      fail("call.offered to agent " + p.agentNo + " not reserved for it");
+    }
+    auto it = tracked_.find(e.callId);
+    if (it == tracked_.end() || !it->second.waiting) {
+      fail("call.offered for a call not waiting");
+      return;
+    }
+    Tracked& x = it->second;
+    if (x.offered) fail("call offered twice at once");
+    // FIFO within a priority: no older call of the same queue and priority waits un-offered.
+    if (x.priority != kReQueuePriority) {
+      for (const auto& [id, y] : tracked_) {
+        if (id == e.callId || !y.waiting || y.offered || y.queue != x.queue) continue;
+        if (y.priority == x.priority && y.arrived < x.arrived) {
+          fail(fmt::format("FIFO: call {} offered before older call {} in {}", e.callId, id,
+                           x.queue));
+        }
+      }
+    }
+    x.offered = true;
+  }
+
+  bool check(const char* when) {
+    followEvents();
+    const auto calls = b_.core().calls();
+    const auto agents = b_.core().agents();
+    std::map<std::string, const CallView*> byAgent;
+    std::size_t inAcd = 0;
+    std::set<std::string> live;
+    for (const auto& c : calls) {
+      live.insert(c.callId);
+      if (!arrived_.contains(c.callId)) fail("a live call without call.arrived");
+      if (ended_.contains(c.callId)) fail("a live call that has ended");
+      if (c.phase == CallView::Phase::Queued || c.phase == CallView::Phase::Offered) ++inAcd;
+      if (c.agentNo.empty()) {
+        // (A call connected without an agent talks to the fallback number.)
+        if (c.phase == CallView::Phase::Offered) fail("an offered call without an agent");
+        continue;
+      }
+      if (byAgent.contains(c.agentNo)) fail("agent " + c.agentNo + " has two calls");
+      byAgent[c.agentNo] = &c;
+    }
+    if (inAcd != b_.core().acd().waitingCalls()) {
+      fail(fmt::format("{} calls waiting in the core, {} in the ACD", inAcd,
+                       b_.core().acd().waitingCalls()));
+    }
+    // No call lost: every arrived call has ended or is live.
+    for (const auto& id : open_) {
+      if (!live.contains(id)) fail("call " + id + " was lost");
+    }
+    for (const auto& a : agents) {
+      if (agentState_.contains(a.agentNo) && agentState_[a.agentNo] != a.state) {
+        fail("agent " + a.agentNo + ": state differs from its events");
+      }
+      const bool busy = a.state == AgentState::Reserved || a.state == AgentState::OnCall;
+      auto it = byAgent.find(a.agentNo);
+      if (busy && (it == byAgent.end() || it->second->callId != a.callId)) {
+        fail(fmt::format("agent {} is {} without its call", a.agentNo,
+                         events::agentStateName(a.state)));
+      }
+      if (!busy && it != byAgent.end()) {
+        fail(fmt::format("agent {} is {} but has call {}", a.agentNo,
+                         events::agentStateName(a.state), it->second->callId));
+      }
+    }
+    if (!failure_.empty()) failure_ += fmt::format(" ({})", when);
+    return failure_.empty();
+  }
+
+  std::mt19937 rng_;
+  CoreBench b_;
+  std::vector<AgentSim> agents_;
+  std::vector<LegId> callers_;
+  std::size_t seen_ = 0;
+  std::size_t commandsSeen_ = 0;
+  std::map<std::string, LegId> lastLeg_;
+  std::set<std::string> arrived_;
+  std::set<std::string> open_;  ///< arrived and not ended
+  std::map<std::string, int> ended_;
+  std::map<std::string, Tracked> tracked_;
+  std::map<std::string, AgentState> agentState_;
+  std::map<std::string, std::string> reservedFor_;
+  std::size_t answered_ = 0;
+  std::map<std::string, int> seenTypes_;
+  std::string failure_;
+};
+
+TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
+  // Thousands of calls: keep the log to errors.
+  const auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::err);
+  for (std::uint32_t seed : {1u, 2u, 20260101u}) {
+    RandomRun run(seed);
+    bool ok = true;
+    for (int second = 0; ok && second < 2 * 3600; ++second) ok = run.step(true);
+    if (ok) ok = run.drain();
+    EXPECT_TRUE(ok) << "seed " << seed << ": " << run.failure();
+    // The run exercised the core: many calls, most of them answered.
+    EXPECT_GT(run.arrivedCalls(), 1500u) << "seed " << seed;
+    EXPECT_GT(run.answeredCalls(), 500u) << "seed " << seed;
+    for (const char* what :
+         {"call.agent_lost", "reason:no_answer", "reason:phone_unavailable", "left:full",
+          "left:abandoned", "ended:normal/agent", "ended:normal/caller", "ended:queue_full/system",
+          "left:timed_out", "wrapup.completed", "wrapup.extended", "agent.next_state_set",
+          "recording.stopped"}) {
+      EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
+          << "seed " << seed << " never saw " << what;
+    }
+  }
+  spdlog::set_level(level);
+}
+
+}  // namespace
+}  // namespace bankcc::callctl

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// CallControl::Impl: the state of the call-control core and the functions that change it.
+// Private to the module (call_control.h is the contract). Split by responsibility:
+//   call_control.cc  construction, thread hand-off, organisation data, inspection, emitting
+//   agents.cc        the agent state machine, wrap-up, phone registration
+//   calls.cc         telephony events and the life of a call (arrive, connect, drop, end)
+//   routing.cc       the ACD: joining queues, routing, offers, overflow steps, the ACD timer
+//   commands.cc      CTI commands: validation, authorization, request-id memory
+//
+// Threads: everything here runs on the core thread (the loop's); no member is touched from any
+// other thread. Entry points (a telephony event, a command, a timer, an organisation change)
+// end with finishTurn(), which re-arms the single ACD deadline timer.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "callctl/call_control.h"
+
+namespace bankcc::callctl {
+
+/// Grace after the queue's ring timeout before the core gives up on an agent leg itself (the
+/// port's Originate::ringTimeout normally ends it first).
+inline constexpr Duration kRingGrace = std::chrono::seconds(5);
+/// How long a call waits for the LegEnded of legs it hung up before it is closed anyway.
+inline constexpr Duration kLegEndGrace = std::chrono::seconds(10);
+/// How long the fallback destination of a full or closed queue may ring.
+inline constexpr Duration kFallbackRingTimeout = std::chrono::seconds(30);
+/// Routing explanations kept for calls that have ended.
+inline constexpr std::size_t kEndedExplanations = 1000;
+/// Limits of CTI command values.
+inline constexpr std::size_t kMaxNotes = 2000;  ///< characters (code points)
+inline constexpr std::size_t kMaxCode = 64;     ///< reason and wrap-up codes, bytes
+inline constexpr Duration kMaxWrapUpExtension = std::chrono::minutes(30);
+
+/// Not-ready reasons only the core sets (DOMAIN.md "Agent states").
+inline constexpr std::string_view kReasonLoggedIn = "logged_in";
+inline constexpr std::string_view kReasonNoAnswer = "no_answer";
+inline constexpr std::string_view kReasonPhoneUnavailable = "phone_unavailable";
+inline constexpr std::string_view kReasonAfterWrapUp = "after_wrapup";
+bool isSystemReason(std::string_view reason);
+
+/// "normal", "cancelled", "busy", "no_answer", "rejected", "unreachable", "media_timeout",
+/// "failed", "shutdown".
+std::string_view endCauseName(telephony::EndCause cause);
+std::int64_t toMs(Duration d);
+
+struct AgentRec {
+  AgentSetup setup;
+  events::AgentState state = events::AgentState::LoggedOut;
+  std::string reason;  ///< not_ready only
+  SysTime since{};
+  std::string extension;  ///< logged in with; empty when logged out
+  bool extensionAutoAnswer = false;
+  /// reserved / on_call: the call; wrap_up: the call that ended.
+  std::string callId;
+  /// A not_ready the agent asked for while busy with a call, applied after it.
+  std::optional<std::string> nextNotReady;
+  // Wrap-up (the settings come from the queue of the call that ended).
+  base::TimerId wrapUpTimer;
+  base::MonoTime wrapUpDeadline{};
+  SysTime wrapUpStarted{};
+  bool readyAfterWrapUp = true;
+  std::string wrapUpQueue;
+  Duration talk{};  ///< of the call in wrap-up: feeds the queue's handle time
+};
+
+/// A call's phase inside the core (CallView::Phase is the public summary).
+enum class Phase {
+  Queued,     ///< waiting in the ACD (possibly hearing the recovery prompt)
+  Offered,    ///< offered to `agentNo`: their phone rings, or the desktop shows the offer
+  Connected,  ///< bridged with the agent
+  Fallback,   ///< left the queue: the closed prompt plays, then the fallback rings or talks
+  Ending,     ///< hung up; waiting for the last legs to end
+};
+
+struct CallRec {
+  std::string id;
+  telephony::LegId customer;
+  std::string ani;
+  std::string dnis;
+  std::string trunk;
+  std::string tier;
+  int priority = 0;
+  std::string queue;  ///< current queue, or the last one
+  Phase phase = Phase::Queued;
+  bool inAcd = false;
+  SysTime arrived{};
+  SysTime joined{};  ///< joined the current queue
+  SysTime answered{};
+  SysTime endedAt{};
+  /// Every leg of the call that has not ended, with "the core sent Hangup" (or Reject).
+  std::map<telephony::LegId, bool> legs;
+  // Offer and conversation.
+  std::string agentNo;
+  std::optional<telephony::LegId> agentLeg;
+  bool awaitingDesktopAnswer = false;
+  std::string answerRequestId;  ///< the AnswerCall that originated the agent leg
+  base::TimerId ringTimer;
+  std::string recordingId;  ///< while recording
+  Duration wrapUp{};        ///< the answering queue's settings, kept for the end
+  bool readyAfterWrapUp = true;
+  // Fallback.
+  std::string fallbackDestination;
+  std::string fallbackCause;  ///< call.ended cause when the fallback does not connect
+  std::string closedPrompt;
+  std::optional<telephony::LegId> fallbackLeg;
+  bool fallbackConnected = false;
+  // End.
+  std::string endCause;
+  std::string hungUpBy;
+  std::string endRequestId;
+  base::TimerId endTimer;
+};
+
+struct CallControl::Impl {
+  Impl(base::EventLoop& loop, const base::Clock& clock, telephony::TelephonyPort& port,
+       EventSink sink, CoreOptions options);
+  ~Impl();
+
+  // ---- call_control.cc: plumbing ----
+  void assertCoreThread() const;
+  SysTime now() const { return clock_.now(); }
+  /// Runs `fn` after `d` on the loop unless the core is gone by then.
+  base::TimerId after(Duration d, std::function<void()> fn);
+  base::TimerId at(base::MonoTime when, std::function<void()> fn);
+  void cancel(base::TimerId& id);
+  std::string newId() const;
+  /// Emits a domain event with the current request id (see RequestScope).
+  void emit(std::string_view callId, std::string_view agentNo, std::string_view queue,
+            events::Payload payload);
+  void execute(telephony::Command command) { port_.execute(std::move(command)); }
+  /// End of every entry point: the ACD timer follows acd.nextDeadline().
+  void finishTurn();
+
+  // ---- agents.cc ----
+  AgentRec* findAgent(std::string_view agentNo);
+  /// Moves the agent to `to` (reason for not_ready), tells the ACD, emits agent.state_changed;
+  /// routes the agent when it became ready. No-op when nothing changes.
+  void setState(AgentRec& a, events::AgentState to, std::string_view reason = {});
+  /// The state an agent goes to when a call no longer needs them and no wrap-up applies:
+  /// the not_ready they asked for, else ready (not_ready{phone_unavailable} when the phone is
+  /// known to be unregistered).
+  void releaseAgent(AgentRec& a);
+  /// The call the agent was on ended: wrap-up (or its end at once when the queue has none).
+  void enterWrapUp(AgentRec& a, const CallRec& c);
+  /// Ends wrap-up: ready, not_ready{asked} or not_ready{after_wrapup}.
+  void endWrapUp(AgentRec& a);
+  void onWrapUpTimer(const std::string& agentNo);
+  void onRegistration(const telephony::RegistrationChanged& e);
+  bool phoneKnownUnregistered(const AgentRec& a) const;
+  void login(AgentRec& a, const std::string& extension, bool autoAnswer);
+  void logout(AgentRec& a);
+
+  // ---- calls.cc ----
+  void onTelephonyEvent(telephony::Event& e);
+  void onLegArrived(const telephony::LegArrived& e);
+  void onAnswered(const telephony::Answered& e);
+  void onLegEnded(const telephony::LegEnded& e);
+  void onPlaybackFinished(telephony::RequestId request);
+  void onRecordingStopped(const telephony::RecordingStopped& e);
+  CallRec* findCall(std::string_view callId);
+  void addLeg(CallRec& c, const telephony::LegId& leg);
+  void hangupLeg(CallRec& c, const telephony::LegId& leg, telephony::EndCause cause);
+  void playMusic(const CallRec& c);
+  telephony::RequestId playWithAnswer(CallRec& c, std::string prompt);
+  /// The agent leg answered: bridge, record, agent on_call.
+  void connect(CallRec& c);
+  /// The agent leg dropped mid-call: recovery prompt, re-queue preferring the same agent.
+  void agentLost(CallRec& c, telephony::EndCause cause);
+  void stopRecording(CallRec& c);
+  /// The call is over: legs are hung up, and once they have ended the call closes.
+  void endCall(CallRec& c, std::string cause, std::string hungUpBy);
+  /// Emits call.ended, forgets the call, frees its agent. Takes the id by value: callers
+  /// usually pass the call's own id, which goes with the call.
+  void closeCall(std::string callId);
+  /// Leaves the queue for the fallback: closed prompt, then the fallback or a hang-up.
+  void leaveForFallback(CallRec& c, std::string_view reason, std::string destination);
+  void onClosedPromptDone(CallRec& c);
+  void onFallbackLegEnded(CallRec& c, telephony::EndCause cause);
+
+  // ---- routing.cc ----
+  /// Puts the call in `queue` (queue.joined) or sends it to the fallback when the queue is
+  /// full or closed. False when the call did not join.
+  bool joinQueue(CallRec& c, const std::string& queue, int priority, SysTime arrived,
+                 std::string preferredAgent = {}, SysTime preferredUntil = {});
+  void routeCall(CallRec& c, std::string_view trigger);
+  void routeAgent(AgentRec& a, std::string_view trigger);
+  /// Routes every waiting call, oldest first (after organisation changes).
+  void routeAll(std::string_view trigger);
+  void offer(const acd::Match& m, acd::Explanation explanation);
+  void originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer);
+  /// The offer failed: the caller keeps their place, the agent goes not_ready{reason}.
+  void failOffer(CallRec& c, std::string_view reason);
+  void onRingTimer(const std::string& callId);
+  void onAcdTimer();
+  void onStepDue(const acd::StepDue& due);
+  void rememberExplanation(const std::string& callId, acd::Explanation ex);
+  void forgetCall(const std::string& callId);
+
+  // ---- commands.cc ----
+  CommandReply run(const CommandRequest& request);
+  CommandReply runCommand(const Actor& actor, const Login& c);
+  CommandReply runCommand(const Actor& actor, const Logout& c);
+  CommandReply runCommand(const Actor& actor, const SetState& c);
+  CommandReply runCommand(const Actor& actor, const AnswerCall& c);
+  CommandReply runCommand(const Actor& actor, const HangupCall& c);
+  CommandReply runCommand(const Actor& actor, const CompleteWrapUp& c);
+  CommandReply runCommand(const Actor& actor, const ExtendWrapUp& c);
+  bool mayActOn(const Actor& actor, const AgentRec& a) const;
+
+  /// Sets the request id carried by the events emitted while it lives.
+  class RequestScope {
+   public:
+    RequestScope(Impl& impl, std::string requestId)
+        : impl_(impl), saved_(std::exchange(impl.requestId_, std::move(requestId))) {}
+    ~RequestScope() { impl_.requestId_ = std::move(saved_); }
+    RequestScope(const RequestScope&) = delete;
+    RequestScope& operator=(const RequestScope&) = delete;
+
+   private:
+    Impl& impl_;
+    std::string saved_;
+  };
+
+  base::EventLoop& loop_;
+  const base::Clock& clock_;
+  telephony::TelephonyPort& port_;
+  EventSink sink_;
+  CoreOptions options_;
+  acd::Acd acd_;
+
+  std::map<std::string, QueueSetup, std::less<>> queues_;
+  std::map<std::string, std::string, std::less<>> dnisToQueue_;
+  std::map<std::string, AgentRec, std::less<>> agents_;
+  std::map<std::string, std::string, std::less<>> extensionOwner_;  ///< logged-in extensions
+  std::map<std::string, bool, std::less<>> registered_;  ///< extensions the port told about
+  std::map<std::string, CallRec, std::less<>> calls_;
+  std::map<telephony::LegId, std::string> legs_;  ///< leg -> call, for legs not ended
+  struct RecordingInfo {
+    std::string callId;
+    std::string agentNo;
+    std::string queue;
+  };
+  std::map<std::string, RecordingInfo> recordings_;  ///< until RecordingStopped
+  enum class PlayKind { ClosedPrompt, RecoveryPrompt };
+  std::map<telephony::RequestId, std::pair<std::string, PlayKind>> plays_;  ///< -> call
+  telephony::RequestId nextRequest_ = 1;
+  std::map<std::string, acd::Explanation, std::less<>> explanations_;
+  std::deque<std::string> endedExplanations_;  ///< ended calls' explanations, oldest first
+
+  // Request-id memory: (username, request id) -> first reply, evicted oldest first.
+  std::map<std::pair<std::string, std::string>, CommandReply> replies_;
+  std::deque<std::pair<std::string, std::string>> replyOrder_;
+  std::string requestId_;  ///< the request id of the events emitted now
+
+  base::TimerId acdTimer_;
+  std::optional<SysTime> acdDeadline_;
+
+  /// Tasks and timers hold this weakly: the loop may outlive the core.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace bankcc::callctl

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ACD inside the core: joining queues, asking for matches after every change that may
+// create one, offering calls to agents (reserve, ring, screen pop), failed offers, overflow
+// steps and the one ACD deadline timer. Core thread.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "base/assert.h"
+#include "callctl/core.h"
+
+namespace bankcc::callctl {
+
+using events::AgentState;
+
+bool CallControl::Impl::joinQueue(CallRec& c, const std::string& queue, int priority,
+                                  SysTime arrived, std::string preferredAgent,
+                                  SysTime preferredUntil) {
+  c.queue = queue;
+  c.priority = priority;
+  const acd::CallEntry entry{.callId = c.id,
+                             .queue = queue,
+                             .priority = priority,
+                             .arrived = arrived,
+                             .preferredAgent = std::move(preferredAgent),
+                             .preferredUntil = preferredUntil};
+  const base::Result<acd::JoinOutcome> outcome = acd_.enqueue(entry, now());
+  auto q = queues_.find(queue);
+  const std::string fallback = q != queues_.end() ? q->second.acd.fallback : std::string();
+  if (!outcome.ok()) {
+    // The DNIS map and the ACD hold the same queues, and a call is in the ACD at most once:
+    // a queue removed under a call that returns to it is the only way here.
+    spdlog::warn("call {}: cannot join queue '{}': {}", c.id, queue, outcome.error().describe());
+    c.joined = now();
+    leaveForFallback(c, "closed", fallback);
+    return false;
+  }
+  switch (*outcome) {
+    case acd::JoinOutcome::Full:
+    case acd::JoinOutcome::Closed:
+      c.joined = now();
+      leaveForFallback(c, acd::joinOutcomeName(*outcome), fallback);
+      return false;
+    case acd::JoinOutcome::NoMembers:
+      // The caller waits for an agent to log in; overflow steps and maxWait still apply.
+      spdlog::info("call {}: queue '{}' has no member who could take it", c.id, queue);
+      [[fallthrough]];
+    case acd::JoinOutcome::Queued:
+      break;
+  }
+  c.inAcd = true;
+  c.phase = Phase::Queued;
+  c.joined = now();
+  const auto pos = acd_.position(c.id, now());
+  emit(c.id, {}, queue, events::QueueJoined{queue, priority, pos ? pos->position : 0});
+  return true;
+}
+
+void CallControl::Impl::rememberExplanation(const std::string& callId, acd::Explanation ex) {
+  explanations_[callId] = std::move(ex);
+}
+
+void CallControl::Impl::forgetCall(const std::string& callId) {
+  // The explanation stays for a while after the call (routingExplanation()).
+  if (!explanations_.contains(callId)) return;
+  endedExplanations_.push_back(callId);
+  while (endedExplanations_.size() > kEndedExplanations) {
+    explanations_.erase(endedExplanations_.front());
+    endedExplanations_.pop_front();
+  }
+}
+
+void CallControl::Impl::routeCall(CallRec& c, std::string_view trigger) {
+  if (!c.inAcd || c.phase != Phase::Queued) return;
+  acd::Explanation ex;
+  ex.trigger = trigger;
+  std::optional<acd::Match> match = acd_.routeCall(c.id, now(), &ex);
+  if (!match) {
+    rememberExplanation(c.id, std::move(ex));
+    return;
+  }
+  offer(*match, std::move(ex));
+}
+
+void CallControl::Impl::routeAgent(AgentRec& a, std::string_view trigger) {
+  if (a.state != AgentState::Ready) return;
+  acd::Explanation ex;
+  ex.trigger = trigger;
+  std::optional<acd::Match> match = acd_.routeAgent(a.setup.acd.agentNo, now(), &ex);
+  if (match) offer(*match, std::move(ex));
+}
+
+void CallControl::Impl::routeAll(std::string_view trigger) {
+  // Oldest call first (call ids are time-ordered, ties by arrival); each offer changes who is
+  // available, so the list of candidates is taken first and re-checked one by one.
+  std::vector<std::pair<SysTime, std::string>> waiting;
+  for (const auto& [id, c] : calls_) {
+    if (c.inAcd && c.phase == Phase::Queued) waiting.emplace_back(c.arrived, id);
+  }
+  std::sort(waiting.begin(), waiting.end());
+  for (const auto& [arrived, id] : waiting) {
+    if (CallRec* c = findCall(id)) routeCall(*c, trigger);
+  }
+}
+
+void CallControl::Impl::offer(const acd::Match& m, acd::Explanation explanation) {
+  CallRec* c = findCall(m.callId);
+  AgentRec* a = findAgent(m.agentNo);
+  // The ACD holds only calls and agents the core gave it, and forgets them when the core does.
+  BANKCC_RELEASE_ASSERT(c != nullptr && a != nullptr, "an ACD match names a known call and agent");
+  // The ACD matches routable calls and available agents only: the core's mirror must agree.
+  if (c->phase != Phase::Queued || a->state != AgentState::Ready) {
+    BANKCC_BUG("the ACD matched a call or agent the core does not see as free");
+    return;
+  }
+  if (const base::Status st = acd_.offer(m.callId, m.agentNo); !st.ok()) {
+    BANKCC_BUG("the ACD refused the offer it proposed");
+    return;
+  }
+  const std::string rule = explanation.rule;
+  const std::string trigger = explanation.trigger;
+  rememberExplanation(c->id, std::move(explanation));
+  c->phase = Phase::Offered;
+  c->agentNo = m.agentNo;
+  c->queue = m.queue;
+  c->answerRequestId.clear();
+  emit(c->id, m.agentNo, m.queue, events::RoutingDecided{m.queue, m.agentNo, rule, trigger});
+  a->callId = c->id;
+  setState(*a, AgentState::Reserved);
+
+  const QueueSetup& q = queues_.at(m.queue);
+  const bool desktopAnswer = a->extensionAutoAnswer && !a->setup.autoAnswer;
+  if (desktopAnswer) {
+    // The phone answers by itself: it is called only when the agent answers on the desktop
+    // (AnswerCall), within the ring timeout.
+    c->awaitingDesktopAnswer = true;
+    c->ringTimer = after(q.ringTimeout, [this, id = c->id] {
+      onRingTimer(id);
+      finishTurn();
+    });
+  } else {
+    originateAgentLeg(*c, *a, a->extensionAutoAnswer);
+  }
+  emit(c->id, m.agentNo, m.queue,
+       events::CallOffered{.agentNo = m.agentNo,
+                           .extension = a->extension,
+                           .queue = m.queue,
+                           .ani = c->ani,
+                           .waitMs = toMs(now() - c->arrived),
+                           .tier = c->tier,
+                           .priority = c->priority,
+                           .customerId = {},
+                           .ivrPath = {},
+                           .collected = {},
+                           .desktopAnswer = desktopAnswer});
+}
+
+void CallControl::Impl::originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer) {
+  const QueueSetup& q = queues_.at(c.queue);
+  const telephony::LegId leg{newId()};
+  addLeg(c, leg);
+  c.agentLeg = leg;
+  c.awaitingDesktopAnswer = false;
+  execute(telephony::Originate{
+      .leg = leg,
+      .to = telephony::Destination{telephony::Destination::Kind::Extension, a.extension},
+      .callerId = c.ani,
+      .near = c.customer,
+      .ringTimeout = q.ringTimeout,
+      .autoAnswer = autoAnswer,
+      .headers = {{"X-Bankcc-Call-Id", c.id}}});
+  // The port ends the leg with NoAnswer at the ring timeout; this is the safety net.
+  cancel(c.ringTimer);
+  c.ringTimer = after(q.ringTimeout + kRingGrace, [this, id = c.id] {
+    onRingTimer(id);
+    finishTurn();
+  });
+}
+
+void CallControl::Impl::onRingTimer(const std::string& callId) {
+  CallRec* c = findCall(callId);
+  if (c == nullptr || c->phase != Phase::Offered) return;
+  c->ringTimer = {};
+  if (c->agentLeg) {
+    spdlog::warn("call {}: agent leg still ringing after the ring timeout; hanging it up", c->id);
+  }
+  failOffer(*c, kReasonNoAnswer);
+}
+
+void CallControl::Impl::failOffer(CallRec& c, std::string_view reason) {
+  BANKCC_ASSERT(c.phase == Phase::Offered, "only an offered call's offer can fail");
+  cancel(c.ringTimer);
+  if (c.agentLeg) {
+    hangupLeg(c, *c.agentLeg, telephony::EndCause::NoAnswer);
+    c.agentLeg.reset();
+  }
+  c.awaitingDesktopAnswer = false;
+  if (const base::Status st = acd_.release(c.id); !st.ok()) {
+    BANKCC_BUG("the ACD lost an offered call");
+  }
+  AgentRec* a = findAgent(c.agentNo);
+  c.phase = Phase::Queued;
+  c.agentNo.clear();
+  if (a != nullptr && a->callId == c.id) {
+    spdlog::info("call {}: offer to agent {} failed ({})", c.id, a->setup.acd.agentNo, reason);
+    // The system's reason wins over a not_ready the agent asked for meanwhile.
+    a->nextNotReady.reset();
+    setState(*a, AgentState::NotReady, reason);
+  }
+  routeCall(c, "offer_failed");
+}
+
+// ---- time: overflow steps, maximum wait, preference windows -------------------------------------
+
+void CallControl::Impl::onAcdTimer() {
+  const std::vector<acd::StepDue> due = acd_.advance(now());
+  for (const acd::StepDue& d : due) onStepDue(d);
+}
+
+void CallControl::Impl::onStepDue(const acd::StepDue& due) {
+  CallRec* c = findCall(due.callId);
+  // The ACD holds only the core's waiting calls, and the core removes them when they end.
+  if (c == nullptr) {
+    BANKCC_BUG("an ACD step for a call the core does not know");
+    return;
+  }
+  switch (due.kind) {
+    case acd::StepDue::Kind::Widened:
+      routeCall(*c, "widened");
+      break;
+    case acd::StepDue::Kind::PreferenceExpired:
+      routeCall(*c, "preference_expired");
+      break;
+    case acd::StepDue::Kind::Moved: {
+      emit(c->id, {}, due.fromQueue,
+           events::QueueLeft{due.fromQueue, "moved", toMs(now() - c->joined)});
+      c->queue = due.target;
+      c->joined = now();
+      const auto pos = acd_.position(c->id, now());
+      emit(c->id, {}, due.target,
+           events::QueueJoined{due.target, c->priority, pos ? pos->position : 0});
+      // The new queue's music.
+      playMusic(*c);
+      routeCall(*c, "moved");
+      break;
+    }
+    case acd::StepDue::Kind::Left:
+      c->inAcd = false;
+      leaveForFallback(*c, "overflow", due.target);
+      break;
+    case acd::StepDue::Kind::TimedOut:
+      c->inAcd = false;
+      leaveForFallback(*c, "timed_out", due.target);
+      break;
+  }
+}
+
+}  // namespace bankcc::callctl

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server/core_runtime.h"
+
+#include <future>
+#include <utility>
+
+#include "base/log.h"
+
+namespace bankcc::server {
+
+CoreRuntime::CoreRuntime(const base::Clock& clock, telephony::TelephonyPort& port,
+                         callctl::EventSink events, callctl::CoreOptions options)
+    : loop_(clock) {
+  thread_ = std::thread([this] {
+    base::setThreadName("core");
+    loop_.run();
+  });
+  std::promise<void> built;
+  loop_.post([&] {
+    core_ = std::make_unique<callctl::CallControl>(loop_, clock, port, std::move(events),
+                                                   std::move(options));
+    built.set_value();
+  });
+  built.get_future().wait();
+}
+
+CoreRuntime::~CoreRuntime() {
+  std::promise<void> gone;
+  loop_.post([&] {
+    core_.reset();
+    gone.set_value();
+  });
+  gone.get_future().wait();
+  loop_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+base::Status CoreRuntime::onCore(std::function<base::Status(callctl::CallControl&)> task) {
+  std::promise<base::Status> result;
+  loop_.post([&] { result.set_value(task(*core_)); });
+  return result.get_future().get();
+}
+
+base::Status CoreRuntime::setQueue(callctl::QueueSetup queue) {
+  return onCore([&](callctl::CallControl& core) { return core.setQueue(std::move(queue)); });
+}
+
+base::Status CoreRuntime::removeQueue(std::string code) {
+  return onCore([&](callctl::CallControl& core) { return core.removeQueue(code); });
+}
+
+base::Status CoreRuntime::setAgent(callctl::AgentSetup agent) {
+  return onCore([&](callctl::CallControl& core) { return core.setAgent(std::move(agent)); });
+}
+
+base::Status CoreRuntime::removeAgent(std::string agentNo) {
+  return onCore([&](callctl::CallControl& core) { return core.removeAgent(agentNo); });
+}
+
+void CoreRuntime::onTelephonyEvent(telephony::Event event) {
+  // CallControl::onTelephonyEvent posts to the loop itself; core_ is set before the engine is
+  // attached and reset only after it is detached.
+  core_->onTelephonyEvent(std::move(event));
+}
+
+void CoreRuntime::submit(callctl::CommandRequest request,
+                         std::function<void(callctl::CommandReply)> done) {
+  core_->submit(std::move(request), std::move(done));
+}
+
+void CoreRuntime::liveCalls(std::function<void(std::vector<callctl::CallView>)> done) {
+  loop_.post([this, done = std::move(done)] { done(core_->calls()); });
+}
+
+void CoreRuntime::agentStates(std::function<void(std::vector<callctl::AgentView>)> done) {
+  loop_.post([this, done = std::move(done)] { done(core_->agents()); });
+}
+
+void CoreRuntime::routingExplanation(std::string callId,
+                                     std::function<void(std::optional<acd::Explanation>)> done) {
+  loop_.post([this, callId = std::move(callId), done = std::move(done)] {
+    done(core_->routingExplanation(callId));
+  });
+}
+
+}  // namespace bankcc::server
