@@ -322,6 +322,19 @@ std::vector<AgentView> CallControl::agents() const {
   return out;
 }
 
+void CallControl::drain() {
+  impl_->assertCoreThread();
+  impl_->draining_ = true;
+  std::vector<std::string> live;
+  for (const auto& [id, c] : impl_->calls_) {
+    if (c.phase != Phase::Ending) live.push_back(id);
+  }
+  for (const auto& id : live) {
+    if (CallRec* c = impl_->findCall(id)) impl_->endCall(*c, "shutdown", "system");
+  }
+  impl_->finishTurn();
+}
+
 std::vector<CallView> CallControl::calls() const {
   impl_->assertCoreThread();
   std::vector<CallView> out;

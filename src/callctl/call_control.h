@@ -252,6 +252,11 @@ class CallControl {
   base::Status setAgent(AgentSetup agent);
   base::Status removeAgent(std::string_view agentNo);
 
+  /// Shutting down: every live call is hung up (call.ended{shutdown}, hung up by the system;
+  /// agents go to wrap-up as after any call) and new calls are refused with 503. The calls
+  /// leave calls() as their legs report their end. Core thread.
+  void drain();
+
   // --- inspection (core thread)
   std::optional<AgentView> agent(std::string_view agentNo) const;
   std::vector<AgentView> agents() const;

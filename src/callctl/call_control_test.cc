@@ -118,6 +118,34 @@ TEST_F(CallControlTest, AgentHangsUpAndTheCallerIsHungUp) {
   EXPECT_EQ(b.sim().leg(caller)->state, sim::LegState::Ended);
 }
 
+TEST_F(CallControlTest, DrainEndsEveryCallInOrderAndRefusesNewOnes) {
+  b.loginReady("1001", "8001");
+  const LegId talking = dial();
+  b.run(2s);                     // connected to 1001
+  const LegId waiting = dial();  // nobody else is ready: it waits
+  b.run(1s);
+  ASSERT_EQ(b.core().calls().size(), 2u);
+  clearTraces();
+
+  b.core().drain();
+  b.run(0ms);
+  const Lines events = b.takeEvents();
+  auto count = [&](const std::string& text) {
+    return std::count_if(events.begin(), events.end(),
+                         [&](const std::string& l) { return l.find(text) != std::string::npos; });
+  };
+  EXPECT_EQ(count("call.ended shutdown by=system"), 2) << ::testing::PrintToString(events);
+  EXPECT_EQ(count("agent 1001 on_call->wrap_up"), 1) << ::testing::PrintToString(events);
+  EXPECT_TRUE(b.core().calls().empty());
+  EXPECT_EQ(b.sim().leg(talking)->state, sim::LegState::Ended);
+  EXPECT_EQ(b.sim().leg(waiting)->state, sim::LegState::Ended);
+
+  // A call arriving now is refused with 503 and still has its end in the log.
+  const LegId late = dial();
+  EXPECT_EQ(b.sim().leg(late)->endStatus, 503);
+  EXPECT_EQ(b.takeEvents(), (Lines{"C3 call.arrived", "C3 call.ended shutdown by=system"}));
+}
+
 TEST_F(CallControlTest, CallerAbandonsInQueue) {
   const LegId caller = dial();
   EXPECT_EQ(b.takeEvents(), (Lines{"C1 call.arrived", "C1 queue.joined retail prio=0 pos=1"}));

@@ -117,6 +117,14 @@ void CallControl::Impl::onLegArrived(const telephony::LegArrived& e) {
   addLeg(c, c.customer);
   emit(c.id, {}, {}, events::CallArrived{c.ani, c.dnis, c.trunk});
 
+  if (draining_) {
+    // Shutting down: the caller gets a clean 503 (the carrier may route to another node).
+    c.legs[c.customer] = true;
+    execute(telephony::Reject{c.customer, 503, "shutting down"});
+    endCall(c, "shutdown", "system");
+    return;
+  }
+
   auto route = dnisToQueue_.find(e.dnis);
   if (route == dnisToQueue_.end()) {
     spdlog::info("call {}: no queue for DNIS '{}', rejected", c.id, e.dnis);

@@ -245,6 +245,7 @@ struct CallControl::Impl {
   std::map<std::string, std::string, std::less<>> extensionOwner_;  ///< logged-in extensions
   std::map<std::string, bool, std::less<>> registered_;  ///< extensions the port told about
   std::map<std::string, CallRec, std::less<>> calls_;
+  bool draining_ = false;                         ///< drain() was called: new calls are refused
   std::map<telephony::LegId, std::string> legs_;  ///< leg -> call, for legs not ended
   struct RecordingInfo {
     std::string callId;

@@ -57,6 +57,24 @@ base::Status CoreRuntime::removeAgent(std::string agentNo) {
   return onCore([&](callctl::CallControl& core) { return core.removeAgent(agentNo); });
 }
 
+std::size_t CoreRuntime::drain(std::chrono::milliseconds limit) {
+  auto liveCalls = [this](bool start) {
+    std::promise<std::size_t> n;
+    loop_.post([&] {
+      if (start) core_->drain();
+      n.set_value(core_->calls().size());
+    });
+    return n.get_future().get();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::size_t live = liveCalls(true);
+  while (live > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    live = liveCalls(false);
+  }
+  return live;
+}
+
 void CoreRuntime::onTelephonyEvent(telephony::Event event) {
   // CallControl::onTelephonyEvent posts to the loop itself; core_ is set before the engine is
   // attached and reset only after it is detached.

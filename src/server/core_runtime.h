@@ -5,6 +5,7 @@
 // callctl::CallControl on it, and the CTI service the API talks to. Everything that reaches the
 // core from another thread is posted to its loop; views are read on the loop and handed back.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +40,10 @@ class CoreRuntime final : public api::CtiService {
   base::Status removeQueue(std::string code);
   base::Status setAgent(callctl::AgentSetup agent);
   base::Status removeAgent(std::string agentNo);
+
+  /// Shutting down: hangs up every live call (CallControl::drain) and waits until the core
+  /// holds none, or `limit` passed. Returns the calls still live. Any thread but the core's.
+  std::size_t drain(std::chrono::milliseconds limit);
 
   /// The telephony engine's sink. Thread-safe.
   void onTelephonyEvent(telephony::Event event);

@@ -341,6 +341,13 @@ int runServe(const ServeOptions& options) {
   telephonyForMetrics.store(nullptr);
   (*http)->stop();  // no handler runs any more, so nothing reads the telephony engine
   sink.attachOrgSync(nullptr);
+  if (core) {
+    // Calls in progress end in order (call.ended{shutdown} in the log, recordings closed)
+    // while the engine still reports to the core; a few seconds at most.
+    if (auto left = core->drain(std::chrono::seconds(5)); left > 0) {
+      spdlog::warn("stopping with {} calls still ending", left);
+    }
+  }
   if (telephony) telephony->attachCallControl({});
   orgSync.reset();
   core.reset();       // the core's last events reach the log
