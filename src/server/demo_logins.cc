@@ -10,8 +10,11 @@
 #include <soci/soci.h>
 
 #include "api/permissions.h"
+#include "server/phone_credentials.h"
 #include "store/auth.h"
+#include "store/org_agents.h"
 #include "store/org_users.h"
+#include "store/phones.h"
 #include "store/transaction.h"
 
 namespace bankcc::server {
@@ -89,6 +92,49 @@ base::Result<std::vector<DemoLogin>> createDemoLogins(soci::session& session,
   }
   BANKCC_TRY(tx->commit());
   return logins;
+}
+
+base::Result<std::optional<DemoLogin>> createDemoPhone(
+    soci::session& session, const base::Clock& clock, const MasterKey& masterKey,
+    const std::string& realm, const store::AuditKey& auditKey, const std::string& agentUsername) {
+  std::string extension;
+  store::PageRequest request;
+  request.limit = store::kMaxPageLimit;
+  for (;;) {
+    auto page = store::listAgents(session, request);
+    if (!page.ok()) return std::move(page).error();
+    for (const auto& a : page->items) {
+      if (a.username == agentUsername && !a.extensions.empty()) {
+        extension = a.extensions.front().extension;
+      }
+    }
+    if (!extension.empty() || !page->nextCursor) break;
+    request.cursor = *page->nextCursor;
+  }
+  if (extension.empty()) return std::optional<DemoLogin>{};
+  DemoLogin login{"phone", extension, generatePassword()};
+  std::string ha1 = digestHa1(extension, realm, login.password);
+  store::Phone phone;
+  phone.extension = extension;
+  phone.realm = realm;
+  phone.ha1Sealed = sealHa1(masterKey, extension, ha1);
+  sodium_memzero(ha1.data(), ha1.size());
+  auto tx = store::Transaction::begin(session);
+  if (!tx.ok()) return std::move(tx).error();
+  BANKCC_TRY(store::upsertPhone(session, clock, phone));
+  store::AuditRecord record;
+  record.at = clock.now();
+  record.actor = "system";
+  record.sourceAddress = "cli";
+  record.action = "phone.demo_password_set";
+  record.targetType = "phone";
+  record.targetId = extension;
+  record.outcome = "success";
+  record.details = fmt::format(R"({{"realm":"{}"}})", realm);
+  auto audited = store::appendAudit(session, auditKey, std::move(record));
+  if (!audited.ok()) return std::move(audited).error();
+  BANKCC_TRY(tx->commit());
+  return std::optional<DemoLogin>{std::move(login)};
 }
 
 std::string formatDemoLogins(const std::vector<DemoLogin>& logins) {

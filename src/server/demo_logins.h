@@ -7,12 +7,14 @@
 // create-user` and passwords chosen by people.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/passwords.h"
 #include "base/clock.h"
 #include "base/result.h"
+#include "server/master_key.h"
 #include "store/audit_log.h"
 
 namespace soci {
@@ -36,6 +38,14 @@ base::Result<std::vector<DemoLogin>> createDemoLogins(soci::session& session,
                                                       api::PasswordHasher& hasher,
                                                       const store::AuditKey& auditKey,
                                                       const api::PasswordPolicy& policy);
+
+/// The demo agent's phone: the first extension of the agent whose user is `agentUsername` gets
+/// a generated SIP password (sealed HA1 in `realm`, audited), so that a softphone can register
+/// at once. Returns {"phone", extension, password}, or nullopt when that user is no agent or
+/// has no extension. Errors: Unavailable, Io.
+base::Result<std::optional<DemoLogin>> createDemoPhone(
+    soci::session& session, const base::Clock& clock, const MasterKey& masterKey,
+    const std::string& realm, const store::AuditKey& auditKey, const std::string& agentUsername);
 
 /// Writes `logins` as a table to `path` (mode 0600, replaced atomically).
 base::Status writeDemoLogins(const std::filesystem::path& path,

@@ -184,6 +184,15 @@ int runServe(const ServeOptions& options) {
         createDemoLogins(**session, seedClock, hasher, auditKey, settings.auth.passwordPolicy);
     if (!logins.ok()) return failLogged(logins.error());
     if (!logins->empty()) {
+      // The demo agent's phone can register at once (first start only, like the logins).
+      for (const auto& l : *logins) {
+        if (l.role != "agent") continue;
+        auto phone = createDemoPhone(**session, seedClock, *masterKey, settings.telephony.sip.realm,
+                                     auditKey, l.username);
+        if (!phone.ok()) return failLogged(phone.error());
+        if (*phone) logins->push_back(std::move(**phone));
+        break;
+      }
       const auto file = settings.dataDir / "demo-logins.txt";
       if (auto st = writeDemoLogins(file, *logins); !st.ok()) return failLogged(st.error());
       std::cerr << "\nDemo logins (also in " << file.string() << "):\n"

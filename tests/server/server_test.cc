@@ -338,6 +338,12 @@ TEST(ServeTest, DemoSeedsTheOrganisationOnceOnFirstStart) {
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM agents"), 20);
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM teams"), 4);
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queues"), 5);
+  // The demo agent's phone got a password (its sealed HA1 only), listed with the logins.
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM phones"), 1);
+  std::ifstream logins(server.dir.path() / "data" / "demo-logins.txt");
+  std::string text((std::istreambuf_iterator<char>(logins)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("phone"), std::string::npos) << text;
+  EXPECT_NE(text.find("8001"), std::string::npos) << text;
 }
 
 TEST(CliTest, VersionAndHelp) {
