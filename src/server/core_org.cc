@@ -33,22 +33,6 @@ acd::OverflowStep::Kind stepKindOf(store::OverflowStep::Kind k) {
   return acd::OverflowStep::Kind::Widen;
 }
 
-/// Every page of a store list.
-template <typename T, typename List>
-base::Result<std::vector<T>> all(soci::session& session, List list) {
-  std::vector<T> out;
-  store::PageRequest request;
-  request.limit = store::kMaxPageLimit;
-  request.active = true;
-  for (;;) {
-    auto page = list(session, request);
-    if (!page.ok()) return std::move(page).error();
-    for (auto& item : page->items) out.push_back(std::move(item));
-    if (!page->nextCursor) return out;
-    request.cursor = *page->nextCursor;
-  }
-}
-
 }  // namespace
 
 std::optional<callctl::QueueSetup> toQueueSetup(const store::Queue& q) {
@@ -88,9 +72,9 @@ callctl::AgentSetup toAgentSetup(const store::Agent& a, std::string teamCode) {
 
 base::Result<LoadedOrg> loadOrganisation(soci::session& session, CoreRuntime& core) {
   LoadedOrg loaded;
-  auto queues = all<store::Queue>(session, &store::listQueues);
+  auto queues = store::listAll(session, &store::listQueues, true);
   if (!queues.ok()) return std::move(queues).error();
-  auto agents = all<store::Agent>(session, &store::listAgents);
+  auto agents = store::listAll(session, &store::listAgents, true);
   if (!agents.ok()) return std::move(agents).error();
   // Queues first: an overflow step may name another queue, and the ACD checks targets only
   // when a call moves, so the order among queues does not matter.

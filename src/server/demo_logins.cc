@@ -46,16 +46,9 @@ base::Result<std::vector<DemoLogin>> createDemoLogins(soci::session& session,
                                                       const store::AuditKey& auditKey,
                                                       const api::PasswordPolicy& policy) {
   // Every user, to find the first holder of each role and whether anyone has a password.
-  std::vector<store::User> users;
-  store::PageRequest request;
-  request.limit = store::kMaxPageLimit;
-  for (;;) {
-    auto page = store::listUsers(session, request);
-    if (!page.ok()) return std::move(page).error();
-    users.insert(users.end(), page->items.begin(), page->items.end());
-    if (!page->nextCursor) break;
-    request.cursor = *page->nextCursor;
-  }
+  auto all = store::listAll(session, &store::listUsers);
+  if (!all.ok()) return std::move(all).error();
+  const std::vector<store::User>& users = *all;
   for (const auto& u : users) {
     if (u.passwordHash) return std::vector<DemoLogin>{};  // not the first start
   }
@@ -97,19 +90,14 @@ base::Result<std::vector<DemoLogin>> createDemoLogins(soci::session& session,
 base::Result<std::optional<DemoLogin>> createDemoPhone(
     soci::session& session, const base::Clock& clock, const MasterKey& masterKey,
     const std::string& realm, const store::AuditKey& auditKey, const std::string& agentUsername) {
+  auto agents = store::listAll(session, &store::listAgents);
+  if (!agents.ok()) return std::move(agents).error();
   std::string extension;
-  store::PageRequest request;
-  request.limit = store::kMaxPageLimit;
-  for (;;) {
-    auto page = store::listAgents(session, request);
-    if (!page.ok()) return std::move(page).error();
-    for (const auto& a : page->items) {
-      if (a.username == agentUsername && !a.extensions.empty()) {
-        extension = a.extensions.front().extension;
-      }
+  for (const auto& a : *agents) {
+    if (a.username == agentUsername && !a.extensions.empty()) {
+      extension = a.extensions.front().extension;
+      break;
     }
-    if (!extension.empty() || !page->nextCursor) break;
-    request.cursor = *page->nextCursor;
   }
   if (extension.empty()) return std::optional<DemoLogin>{};
   DemoLogin login{"phone", extension, generatePassword()};

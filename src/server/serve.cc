@@ -106,14 +106,7 @@ class ServerEventSink final : public api::EventSink {
     events::Event event{.ts = clock_.now(), .payload = std::move(payload)};
     const auto id = log_.append(event);
     if (server_ == nullptr) return;
-    // The envelope of docs/asyncapi.yaml.
-    std::string json = fmt::format(R"({{"epoch":{},"seq":{},"ts":"{}","type":)", id.epoch, id.seq,
-                                   api::formatTimestamp(event.ts));
-    events::appendJsonString(json, events::typeName(event.payload));
-    json += R"(,"payload":)";
-    events::appendPayloadJson(json, event.payload);
-    json += '}';
-    server_->publish(topic, std::move(json));
+    server_->publish(topic, envelope(event, id, false));
   }
 
   /// A domain event of the call-control core (core thread): into the event log, then to the
@@ -122,29 +115,38 @@ class ServerEventSink final : public api::EventSink {
     if (event.ts == base::SysTime{}) event.ts = clock_.now();
     const auto id = log_.append(event);
     if (server_ == nullptr) return;
-    std::string json = fmt::format(R"({{"epoch":{},"seq":{},"ts":"{}","type":)", id.epoch, id.seq,
-                                   api::formatTimestamp(event.ts));
-    events::appendJsonString(json, events::typeName(event.payload));
-    auto optionalId = [&json](std::string_view name, const std::string& value) {
-      json += fmt::format(R"(,"{}":)", name);
-      if (value.empty()) {
-        json += "null";
-      } else {
-        events::appendJsonString(json, value);
-      }
-    };
-    optionalId("call_id", event.callId);
-    optionalId("agent_id", event.agentId);
-    optionalId("queue_id", event.queueId);
-    optionalId("request_id", event.requestId);
-    json += R"(,"payload":)";
-    events::appendPayloadJson(json, event.payload);
-    json += '}';
+    std::string json = envelope(event, id, true);
     if (!event.agentId.empty()) server_->publish("agent", json, event.agentId);
     server_->publish("calls", std::move(json));
   }
 
  private:
+  /// The envelope of docs/asyncapi.yaml; `withIds` adds call_id, agent_id, queue_id and
+  /// request_id (null when empty), which call-control events carry.
+  static std::string envelope(const events::Event& event, events::EventId id, bool withIds) {
+    std::string json = fmt::format(R"({{"epoch":{},"seq":{},"ts":"{}","type":)", id.epoch, id.seq,
+                                   api::formatTimestamp(event.ts));
+    events::appendJsonString(json, events::typeName(event.payload));
+    if (withIds) {
+      for (const auto& [name, value] :
+           {std::pair<std::string_view, const std::string*>{"call_id", &event.callId},
+            {"agent_id", &event.agentId},
+            {"queue_id", &event.queueId},
+            {"request_id", &event.requestId}}) {
+        json += fmt::format(R"(,"{}":)", name);
+        if (value->empty()) {
+          json += "null";
+        } else {
+          events::appendJsonString(json, *value);
+        }
+      }
+    }
+    json += R"(,"payload":)";
+    events::appendPayloadJson(json, event.payload);
+    json += '}';
+    return json;
+  }
+
   store::EventLog& log_;
   const base::Clock& clock_;
   api::ApiServer* server_ = nullptr;

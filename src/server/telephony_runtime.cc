@@ -12,7 +12,7 @@ namespace bankcc::server {
 
 /// Hands the engine's events to call control once it is attached. Before that (start-up, or
 /// a node without call control) arriving calls are refused with 480, honestly.
-class Telephony::Refuser {
+class Telephony::EventRouter {
  public:
   void setPort(telephony::TelephonyPort& port) { port_ = &port; }
   void attach(std::function<void(telephony::Event)> core) {
@@ -75,12 +75,12 @@ base::Result<std::unique_ptr<Telephony>> Telephony::start(
   // itself (recording_file.cc derives it; the media engine only passes it on).
   std::copy(masterKey.begin(), masterKey.end(), settings.media.recordingKey.begin());
 
-  t->refuser_ = std::make_unique<Refuser>();
+  t->router_ = std::make_unique<EventRouter>();
   t->credentials_ = std::move(phones);
-  Refuser* refuser = t->refuser_.get();
+  EventRouter* router = t->router_.get();
   t->voice_ = std::make_unique<voice::VoiceEngine>(
-      settings.voice, clock, [refuser](telephony::Event e) { refuser->onEvent(std::move(e)); });
-  t->refuser_->setPort(*t->voice_);
+      settings.voice, clock, [router](telephony::Event e) { router->onEvent(std::move(e)); });
+  t->router_->setPort(*t->voice_);
 
   voice::VoiceEngine* voice = t->voice_.get();
   auto media = media::MediaEngine::start(
@@ -152,7 +152,7 @@ void Telephony::refreshMetrics() {
 }
 
 void Telephony::attachCallControl(std::function<void(telephony::Event)> core) {
-  refuser_->attach(std::move(core));
+  router_->attach(std::move(core));
 }
 
 std::vector<api::PhoneRegistration> Telephony::registrations() const {

@@ -60,10 +60,10 @@ class Telephony final : public api::TelephonyStatus {
 
  private:
   Telephony() = default;
-  class Refuser;
+  class EventRouter;
 
   std::unique_ptr<media::PromptLibrary> prompts_;
-  std::unique_ptr<Refuser> refuser_;
+  std::unique_ptr<EventRouter> router_;
   std::unique_ptr<sip::Credentials> credentials_;
   std::unique_ptr<voice::VoiceEngine> voice_;
   std::unique_ptr<media::MediaEngine> media_;

@@ -44,6 +44,25 @@ struct Page {
   std::optional<std::string> nextCursor;
 };
 
+/// Every object of a list, page by page: `list` is one of the list functions (listQueues,
+/// listAgents, listUsers, ...). `active` filters as PageRequest::active does. For start-up and
+/// tools, not for request handlers (a list may be long).
+template <typename List>
+auto listAll(soci::session& session, List list, std::optional<bool> active = std::nullopt)
+    -> base::Result<decltype(list(session, PageRequest{}).value().items)> {
+  decltype(list(session, PageRequest{}).value().items) out;
+  PageRequest request;
+  request.limit = kMaxPageLimit;
+  request.active = active;
+  for (;;) {
+    auto page = list(session, request);
+    if (!page.ok()) return std::move(page).error();
+    for (auto& item : page->items) out.push_back(std::move(item));
+    if (!page->nextCursor) return out;
+    request.cursor = *page->nextCursor;
+  }
+}
+
 /// How many objects of each kind exist, disabled ones included.
 struct OrgCounts {
   std::int64_t users = 0;

@@ -25,6 +25,7 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using testing::bankccBinary;
 using testing::Process;
+using testing::writeFile;
 
 /// The event types of the event log, in order (SQLite).
 std::vector<std::string> eventTypes(const std::filesystem::path& db) {
@@ -64,11 +65,6 @@ json firstPayload(const std::filesystem::path& db, const std::string& type) {
   sqlite3_finalize(st);
   sqlite3_close(h);
   return out;
-}
-
-std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
 }
 
 /// Copies `scenario` to `dir` with each key replaced (sipp does not substitute -key values in

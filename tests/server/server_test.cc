@@ -22,6 +22,7 @@ using namespace std::chrono_literals;
 using testing::bankccBinary;
 using testing::Process;
 using testing::sqliteCount;
+using testing::writeFile;
 
 /// A running `bankcc serve` on an ephemeral port with its own data directory and key.
 struct RunningServer {
@@ -53,11 +54,6 @@ struct RunningServer {
   }
   std::string log() const { return process->stderrText(); }
 };
-
-std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
 
 TEST(ServeTest, PrintsListeningLineServesProbesAndStopsCleanlyOnSigterm) {
   RunningServer server;

@@ -29,6 +29,11 @@ bool requirePostgres() {
   return env && std::string(env) == "1";
 }
 
+std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
 TempDir::TempDir(const std::string& prefix) {
   static std::atomic<int> counter{0};
   std::random_device rd;

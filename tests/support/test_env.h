@@ -17,6 +17,9 @@ std::optional<std::string> postgresUrl();
 /// True when BANKCC_REQUIRE_PG=1 (CI): a missing PostgreSQL fails instead of skipping.
 bool requirePostgres();
 
+/// Writes `text` to `path` (replacing it) and returns `path`.
+std::filesystem::path writeFile(const std::filesystem::path& path, const std::string& text);
+
 /// A fresh empty directory under the build tree's tmp/, removed by the destructor.
 class TempDir {
  public:
