@@ -351,11 +351,135 @@ struct AgentNextStateSet {
   bool operator==(const AgentNextStateSet&) const = default;
 };
 
+// ---- call control during a conversation and supervision --------------------------------------
+
+/// The agent put the customer on hold (the customer hears music on hold).
+struct CallHeld {
+  static constexpr std::string_view kType = "call.held";
+  std::string agentNo{};
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+  }
+  bool operator==(const CallHeld&) const = default;
+};
+
+/// The customer is back from hold.
+struct CallRetrieved {
+  static constexpr std::string_view kType = "call.retrieved";
+  std::string agentNo{};
+  std::int64_t heldMs = 0;  ///< how long this hold lasted
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("held_ms", self.heldMs);
+  }
+  bool operator==(const CallRetrieved&) const = default;
+};
+
+/// The agent handed the customer on. `mode` "blind" (the agent left at once) or "attended"
+/// (after a consult). `targetType` "agent", "queue" or "number". A transfer to a queue or an
+/// agent is followed by queue.joined (the call waits again, in the target queue or for the
+/// target agent); a transfer to a number by the customer's conversation with that number. The
+/// transferring agent's part of the call ends here: they go to wrap-up.
+struct CallTransferred {
+  static constexpr std::string_view kType = "call.transferred";
+  std::string agentNo{};     ///< who transferred
+  std::string mode{};        ///< "blind" or "attended"
+  std::string targetType{};  ///< "agent", "queue" or "number"
+  std::string target{};      ///< agent number, queue code or dialled number
+  std::int64_t talkMs = 0;   ///< the transferring agent's talk time on this call
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("mode", self.mode);
+    f("target_type", self.targetType);
+    f("target", self.target);
+    f("talk_ms", self.talkMs);
+  }
+  bool operator==(const CallTransferred&) const = default;
+};
+
+/// The recording of a call was paused (by the agent, or while a secret is collected).
+struct RecordingPaused {
+  static constexpr std::string_view kType = "recording.paused";
+  std::string recordingId{};
+  std::string by{};  ///< agent number, or "system"
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("recording_id", self.recordingId);
+    f("by", self.by);
+  }
+  bool operator==(const RecordingPaused&) const = default;
+};
+
+/// The recording of a call runs again.
+struct RecordingResumed {
+  static constexpr std::string_view kType = "recording.resumed";
+  std::string recordingId{};
+  std::string by{};
+  std::int64_t pausedMs = 0;  ///< how long this pause lasted
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("recording_id", self.recordingId);
+    f("by", self.by);
+    f("paused_ms", self.pausedMs);
+  }
+  bool operator==(const RecordingResumed&) const = default;
+};
+
+/// A supervisor started monitoring an agent's call, or switched mode: "listen" (hears both),
+/// "whisper" (the agent also hears the supervisor), "barge" (everyone hears everyone). A mode
+/// switch is another monitor_started with the new mode and `previousMode` set.
+struct SupervisorMonitorStarted {
+  static constexpr std::string_view kType = "supervisor.monitor_started";
+  std::string supervisor{};  ///< username
+  std::string agentNo{};
+  std::string mode{};
+  std::string previousMode{};  ///< empty when monitoring just began
+  std::string extension{};     ///< the supervisor's phone
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("supervisor", self.supervisor);
+    f("agent_no", self.agentNo);
+    f("mode", self.mode);
+    f("previous_mode", self.previousMode);
+    f("extension", self.extension);
+  }
+  bool operator==(const SupervisorMonitorStarted&) const = default;
+};
+
+/// Monitoring ended: the supervisor stopped, hung up, or the call ended.
+struct SupervisorMonitorEnded {
+  static constexpr std::string_view kType = "supervisor.monitor_ended";
+  std::string supervisor{};
+  std::string agentNo{};
+  std::string reason{};  ///< "stopped", "supervisor_hung_up", "call_ended", "failed"
+  std::int64_t durationMs = 0;
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("supervisor", self.supervisor);
+    f("agent_no", self.agentNo);
+    f("reason", self.reason);
+    f("duration_ms", self.durationMs);
+  }
+  bool operator==(const SupervisorMonitorEnded&) const = default;
+};
+
 /// Every domain event. Later issues append alternatives (ivr.*, ...).
 using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged,
                              CallArrived, QueueJoined, QueueLeft, RoutingDecided, CallOffered,
                              CallAnswered, CallAgentLost, RecordingStarted, RecordingStopped,
-                             CallEnded, WrapUpCompleted, WrapUpExtended, AgentNextStateSet>;
+                             CallEnded, WrapUpCompleted, WrapUpExtended, AgentNextStateSet,
+                             CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
+                             RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

@@ -33,6 +33,13 @@ TEST(EventTypeTest, NamesAreStableAndUnique) {
   EXPECT_EQ(typeName(WrapUpCompleted{}), "wrapup.completed");
   EXPECT_EQ(typeName(WrapUpExtended{}), "wrapup.extended");
   EXPECT_EQ(typeName(AgentNextStateSet{}), "agent.next_state_set");
+  EXPECT_EQ(typeName(CallHeld{}), "call.held");
+  EXPECT_EQ(typeName(CallRetrieved{}), "call.retrieved");
+  EXPECT_EQ(typeName(CallTransferred{}), "call.transferred");
+  EXPECT_EQ(typeName(RecordingPaused{}), "recording.paused");
+  EXPECT_EQ(typeName(RecordingResumed{}), "recording.resumed");
+  EXPECT_EQ(typeName(SupervisorMonitorStarted{}), "supervisor.monitor_started");
+  EXPECT_EQ(typeName(SupervisorMonitorEnded{}), "supervisor.monitor_ended");
   std::set<std::string_view> names;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
@@ -145,6 +152,13 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       WrapUpCompleted{"1001", "投诉", 2'000},
       WrapUpExtended{"1001", 30'000, 41'000},
       AgentNextStateSet{"1001", AgentState::NotReady, "break"},
+      CallHeld{"1001"},
+      CallRetrieved{"1001", 12'000},
+      CallTransferred{"1001", "blind", "queue", "credit_card", 65'000},
+      RecordingPaused{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", "1001"},
+      RecordingResumed{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", "1001", 8'000},
+      SupervisorMonitorStarted{"王芳.sup", "1001", "whisper", "listen", "8101"},
+      SupervisorMonitorEnded{"王芳.sup", "1001", "call_ended", 30'000},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);
