@@ -5,9 +5,13 @@
 // core's reason. Every route answers 503 while no core runs on this node.
 #include "api/api_cti_routes.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "api/call.h"
@@ -120,11 +124,74 @@ CommandBody readCommandBody(Call& call, bool bodyRequired, Read&& read) {
   return out;
 }
 
+/// How a command is written to the audit log (CONVENTIONS.md "Audit"): interventions (an
+/// actor acting on another agent or their call, or refused one: CommandReply::intervention)
+/// always; `always` commands (pausing a recording, monitoring) whoever sends them.
+struct AuditSpec {
+  std::string_view action;      ///< "cti.hold", ...
+  std::string_view targetType;  ///< "agent" or "call"
+  std::string_view param;       ///< the path parameter naming the target
+  bool always = false;
+};
+
+std::string_view monitorModeName(telephony::MonitorMode m) {
+  switch (m) {
+    case telephony::MonitorMode::Listen:
+      return "listen";
+    case telephony::MonitorMode::Whisper:
+      return "whisper";
+    case telephony::MonitorMode::Barge:
+      return "barge";
+  }
+  return "listen";
+}
+
+std::optional<telephony::MonitorMode> parseMonitorMode(std::string_view s) {
+  if (s == "listen") return telephony::MonitorMode::Listen;
+  if (s == "whisper") return telephony::MonitorMode::Whisper;
+  if (s == "barge") return telephony::MonitorMode::Barge;
+  return std::nullopt;
+}
+
+/// What the audit record says about a command besides its target: never digits or notes.
+json auditDetails(const callctl::Command& command) {
+  return std::visit(
+      [](const auto& c) -> json {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, callctl::SetState>) {
+          return json{{"state", c.ready ? "ready" : "not_ready"}, {"reason", c.reason}};
+        } else if constexpr (std::is_same_v<T, callctl::BlindTransfer>) {
+          return json{{"target_type",
+                       c.targetType == callctl::BlindTransfer::Target::Queue ? "queue" : "number"},
+                      {"target", c.target}};
+        } else if constexpr (std::is_same_v<T, callctl::MonitorCall>) {
+          return json{{"mode", monitorModeName(c.mode)}, {"extension", c.extension}};
+        } else if constexpr (std::is_same_v<T, callctl::SendDigits>) {
+          return json{{"digit_count", c.digits.size()}};
+        } else {
+          return json::object();
+        }
+      },
+      command);
+}
+
+std::string_view auditOutcome(const CommandReply& reply) {
+  switch (reply.status) {
+    case CommandReply::Status::Accepted:
+      return "success";
+    case CommandReply::Status::Forbidden:
+      return "denied";
+    default:
+      return "failure";
+  }
+}
+
 /// The route table's async handler for one command: reads the body, builds the command,
-/// submits it, answers with the core's reply.
+/// submits it, writes the audit record when `audit` says so, answers with the core's reply.
 template <typename Build>
-AsyncHandler commandRoute(const std::atomic<CtiService*>* cti, bool bodyRequired, Build build) {
-  return [cti, bodyRequired, build](Call& call, Respond respond) {
+AsyncHandler commandRoute(const std::atomic<CtiService*>* cti, bool bodyRequired, Build build,
+                          AuditSpec audit) {
+  return [cti, bodyRequired, build, audit](Call& call, Respond respond) {
     CtiService* core = cti->load();
     if (core == nullptr) return respond(noCore());
     std::optional<callctl::Command> command;
@@ -132,15 +199,56 @@ AsyncHandler commandRoute(const std::atomic<CtiService*>* cti, bool bodyRequired
         readCommandBody(call, bodyRequired, [&](FieldReader& in) { command = build(call, in); });
     if (body.refusal) return respond(std::move(*body.refusal));
     if (!command) return respond(errorResponse(400, "bad_request", "no command"));
+    // What the audit record needs, copied: the Call is gone when the core answers.
+    store::AuditRecord record;
+    record.actor = call.principal().username;
+    record.sourceAddress = call.request().remoteAddress;
+    record.action = std::string(audit.action);
+    record.targetType = std::string(audit.targetType);
+    record.targetId = call.param(audit.param);
+    record.requestId = call.requestId();
+    json details = auditDetails(*command);
+    details["cti_request_id"] = body.requestId;
+    const CallServices* services = &call.services();
     CommandRequest request{body.requestId, actorOf(call.principal()), std::move(*command)};
-    core->submit(std::move(request),
-                 [respond = std::move(respond), id = body.requestId](CommandReply reply) {
-                   respond(replyResponse(reply, id));
-                 });
+    core->submit(std::move(request), [respond = std::move(respond), id = body.requestId, audit,
+                                      services, record = std::move(record),
+                                      details = std::move(details)](CommandReply reply) mutable {
+      Response response = replyResponse(reply, id);
+      if (reply.replay || !(audit.always || reply.intervention) || !services->runOnWorker ||
+          services->auditKey == nullptr) {
+        return respond(std::move(response));
+      }
+      // The answer waits for the audit record, so that a client never sees an intervention
+      // the audit log does not hold yet (unless the database is down: logged loudly).
+      record.at = services->clock->now();
+      record.outcome = std::string(auditOutcome(reply));
+      if (!reply.code.empty()) details["reason"] = reply.code;
+      record.details = details.dump(-1, ' ', false, json::error_handler_t::replace);
+      auto shared = std::make_shared<Respond>(std::move(respond));
+      auto answer = std::make_shared<Response>(std::move(response));
+      const bool queued = services->runOnWorker([services, record = std::move(record), shared,
+                                                 answer](soci::session* db) mutable {
+        const std::string action = record.action;
+        const std::string target = record.targetId;
+        if (db == nullptr) {
+          spdlog::error("audit record of {} on {} not written: no database", action, target);
+        } else if (auto stored = store::appendAudit(*db, *services->auditKey, std::move(record));
+                   !stored.ok()) {
+          spdlog::error("audit record of {} on {} not written: {}", action, target,
+                        stored.error().describe());
+        }
+        (*shared)(std::move(*answer));
+      });
+      if (!queued) {
+        spdlog::error("audit record of {} not written: the worker queue is full", audit.action);
+        (*shared)(std::move(*answer));
+      }
+    });
   };
 }
 
-json agentJson(const callctl::AgentView& a) {
+json agentJsonOf(const callctl::AgentView& a) {
   return json{{"agent_no", a.agentNo},
               {"state", events::agentStateName(a.state)},
               {"reason", a.reason.empty() ? json(nullptr) : json(a.reason)},
@@ -163,7 +271,7 @@ std::string_view phaseName(callctl::CallView::Phase p) {
   return "unknown";
 }
 
-json callJson(const callctl::CallView& c) {
+json callJsonOf(const callctl::CallView& c) {
   return json{{"call_id", c.callId},
               {"ani", c.ani},
               {"dnis", c.dnis},
@@ -172,7 +280,11 @@ json callJson(const callctl::CallView& c) {
               {"agent_no", c.agentNo.empty() ? json(nullptr) : json(c.agentNo)},
               {"arrived_at", formatTimestamp(c.arrived)},
               {"answered_at",
-               c.answered == base::SysTime{} ? json(nullptr) : json(formatTimestamp(c.answered))}};
+               c.answered == base::SysTime{} ? json(nullptr) : json(formatTimestamp(c.answered))},
+              {"held", c.held},
+              {"recording_paused", c.recordingPaused},
+              {"monitored_by", c.monitoredBy.empty() ? json(nullptr) : json(c.monitoredBy)},
+              {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)}};
 }
 
 json explanationJson(const acd::Explanation& e) {
@@ -188,6 +300,14 @@ json explanationJson(const acd::Explanation& e) {
 }
 
 }  // namespace
+
+json callViewJson(const callctl::CallView& c) {
+  return callJsonOf(c);
+}
+
+json agentViewJson(const callctl::AgentView& a) {
+  return agentJsonOf(a);
+}
 
 void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
   auto add = [&](const char* method, std::string pattern, Permission permission,
@@ -207,13 +327,15 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                      auto extension = in.string("extension", Need::Required, 32);
                      if (!extension) return std::nullopt;
                      return callctl::Login{call.param("agent_no"), *extension};
-                   }),
+                   },
+                   {"cti.login", "agent", "agent_no"}),
       "Log an agent in with one of their extensions (command)");
   add("DELETE", "/api/v1/agents/{agent_no}/session", Permission::CtiControl,
       commandRoute(cti, false,
                    [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
                      return callctl::Logout{call.param("agent_no")};
-                   }),
+                   },
+                   {"cti.logout", "agent", "agent_no"}),
       "Log an agent out (command)");
   add("PUT", "/api/v1/agents/{agent_no}/state", Permission::CtiControl,
       commandRoute(cti, true,
@@ -231,7 +353,8 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                      }
                      in.fail("state", "must be \"ready\" or \"not_ready\"");
                      return std::nullopt;
-                   }),
+                   },
+                   {"cti.set_state", "agent", "agent_no"}),
       "Set an agent ready or not ready with a reason (command)");
   add("POST", "/api/v1/agents/{agent_no}/wrapup", Permission::CtiControl,
       commandRoute(cti, false,
@@ -240,7 +363,8 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                      auto notes = in.string("notes", Need::Optional, kMaxNotesBytes, true);
                      return callctl::CompleteWrapUp{call.param("agent_no"), code.value_or(""),
                                                     notes.value_or("")};
-                   }),
+                   },
+                   {"cti.complete_wrapup", "agent", "agent_no"}),
       "End an agent's wrap-up with a wrap-up code and notes (command)");
   add("POST", "/api/v1/agents/{agent_no}/wrapup/extend", Permission::CtiControl,
       commandRoute(cti, false,
@@ -248,20 +372,105 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                      auto seconds = in.integer("seconds", Need::Optional, 1, 600);
                      return callctl::ExtendWrapUp{call.param("agent_no"),
                                                   std::chrono::seconds(seconds.value_or(30))};
-                   }),
+                   },
+                   {"cti.extend_wrapup", "agent", "agent_no"}),
       "Extend an agent's wrap-up (command)");
   add("POST", "/api/v1/calls/{call_id}/answer", Permission::CtiControl,
       commandRoute(cti, false,
                    [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
                      return callctl::AnswerCall{call.param("call_id")};
-                   }),
+                   },
+                   {"cti.answer", "call", "call_id"}),
       "Answer an offered call from the desktop (auto-answer phones; command)");
   add("POST", "/api/v1/calls/{call_id}/hangup", Permission::CtiControl,
       commandRoute(cti, false,
                    [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
                      return callctl::HangupCall{call.param("call_id")};
-                   }),
+                   },
+                   {"cti.hangup", "call", "call_id"}),
       "Hang up a call (command)");
+
+  // A call-control verb on a connected call that takes no body besides the request id.
+  auto callVerb = [&](const char* verb, std::string_view action, bool alwaysAudit,
+                      callctl::Command (*make)(std::string callId), std::string summary) {
+    add("POST", fmt::format("/api/v1/calls/{{call_id}}/{}", verb), Permission::CtiControl,
+        commandRoute(cti, false,
+                     [make](Call& call, FieldReader&) -> std::optional<callctl::Command> {
+                       return make(call.param("call_id"));
+                     },
+                     {action, "call", "call_id", alwaysAudit}),
+        std::move(summary));
+  };
+  callVerb(
+      "hold", "cti.hold", false,
+      [](std::string id) -> callctl::Command { return callctl::HoldCall{std::move(id)}; },
+      "Put the customer on hold: they hear music (command)");
+  callVerb(
+      "retrieve", "cti.retrieve", false,
+      [](std::string id) -> callctl::Command { return callctl::RetrieveCall{std::move(id)}; },
+      "Take the customer off hold (command)");
+  // Pausing a recording leaves a gap an auditor must be able to explain: always audited.
+  callVerb(
+      "pause_recording", "cti.pause_recording", true,
+      [](std::string id) -> callctl::Command { return callctl::PauseCallRecording{std::move(id)}; },
+      "Pause the call's recording (command; audited)");
+  callVerb(
+      "resume_recording", "cti.resume_recording", true,
+      [](std::string id) -> callctl::Command {
+        return callctl::ResumeCallRecording{std::move(id)};
+      },
+      "Resume the call's recording (command; audited)");
+  add("POST", "/api/v1/calls/{call_id}/send_dtmf", Permission::CtiControl,
+      commandRoute(cti, true,
+                   [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+                     auto digits = in.string("digits", Need::Required, 32);
+                     if (!digits) return std::nullopt;
+                     return callctl::SendDigits{call.param("call_id"), *digits};
+                   },
+                   {"cti.send_dtmf", "call", "call_id"}),
+      "Send DTMF digits to the far party (command; the digits are never logged)");
+  add("POST", "/api/v1/calls/{call_id}/blind_transfer", Permission::CtiControl,
+      commandRoute(cti, true,
+                   [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+                     auto type = in.string("target_type", Need::Required, 16);
+                     auto target = in.string("target", Need::Required, 64);
+                     if (!type || !target) return std::nullopt;
+                     callctl::BlindTransfer t{call.param("call_id"),
+                                              callctl::BlindTransfer::Target::Queue, *target};
+                     if (*type == "number") {
+                       t.targetType = callctl::BlindTransfer::Target::Number;
+                     } else if (*type != "queue") {
+                       in.fail("target_type", "must be \"queue\" or \"number\"");
+                       return std::nullopt;
+                     }
+                     return t;
+                   },
+                   {"cti.blind_transfer", "call", "call_id"}),
+      "Transfer the customer to a queue or an allowed number without a consult (command)");
+  add("POST", "/api/v1/agents/{agent_no}/monitor", Permission::CallsSupervise,
+      commandRoute(
+          cti, true,
+          [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+            auto mode = in.string("mode", Need::Required, 16);
+            auto extension = in.string("extension", Need::Optional, 32);
+            if (!mode) return std::nullopt;
+            auto parsed = parseMonitorMode(*mode);
+            if (!parsed) {
+              in.fail("mode", "must be \"listen\", \"whisper\" or \"barge\"");
+              return std::nullopt;
+            }
+            return callctl::MonitorCall{call.param("agent_no"), *parsed, extension.value_or("")};
+          },
+          {"cti.monitor", "agent", "agent_no", true}),
+      "Monitor an agent's call from your phone (listen, whisper, barge), or switch mode "
+      "(command; audited)");
+  add("DELETE", "/api/v1/agents/{agent_no}/monitor", Permission::CallsSupervise,
+      commandRoute(cti, false,
+                   [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
+                     return callctl::StopMonitoring{call.param("agent_no")};
+                   },
+                   {"cti.stop_monitor", "agent", "agent_no", true}),
+      "Stop monitoring an agent's call (command; audited)");
 
   add(
       "GET", "/api/v1/calls", Permission::CallsRead,
@@ -270,7 +479,7 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
         if (core == nullptr) return respond(noCore());
         core->liveCalls([respond = std::move(respond)](std::vector<callctl::CallView> calls) {
           json items = json::array();
-          for (const auto& c : calls) items.push_back(callJson(c));
+          for (const auto& c : calls) items.push_back(callJsonOf(c));
           respond(jsonResponse(200, dumpJson(json{{"items", std::move(items)}})));
         });
       },
@@ -282,7 +491,7 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
         if (core == nullptr) return respond(noCore());
         core->agentStates([respond = std::move(respond)](std::vector<callctl::AgentView> agents) {
           json items = json::array();
-          for (const auto& a : agents) items.push_back(agentJson(a));
+          for (const auto& a : agents) items.push_back(agentJsonOf(a));
           respond(jsonResponse(200, dumpJson(json{{"items", std::move(items)}})));
         });
       },

@@ -28,6 +28,10 @@ class FakeCore final : public CtiService {
   void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) override {
     done(agents);
   }
+  void snapshot(std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)>
+                    done) override {
+    done(calls, agents);
+  }
   void routingExplanation(std::string callId,
                           std::function<void(std::optional<acd::Explanation>)> done) override {
     if (callId == "c1") return done(explanation);
@@ -167,6 +171,95 @@ TEST_F(CtiRoutesTest, AReplayedRequestSaysSo) {
   auto r = call("POST", "/api/v1/calls/c9/answer", R"({"request_id":"r-8"})");
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(bodyOf(r)["replay"], true);
+}
+
+TEST_F(CtiRoutesTest, CallVerbsBuildTheirCommands) {
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/hold").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/retrieve", "{}").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/pause_recording").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/resume_recording").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/send_dtmf", R"({"digits":"123#"})").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/blind_transfer",
+                 R"({"target_type":"number","target":"4008200588"})")
+                .status,
+            202);
+  EXPECT_EQ(
+      call("POST", "/api/v1/agents/1002/monitor", R"({"mode":"barge","extension":"8101"})").status,
+      202);
+  EXPECT_EQ(call("DELETE", "/api/v1/agents/1002/monitor").status, 202);
+  ASSERT_EQ(core_.requests.size(), 8u);
+  EXPECT_EQ(std::get<callctl::HoldCall>(core_.requests[0].command).callId, "c9");
+  EXPECT_TRUE(std::holds_alternative<callctl::RetrieveCall>(core_.requests[1].command));
+  EXPECT_TRUE(std::holds_alternative<callctl::PauseCallRecording>(core_.requests[2].command));
+  EXPECT_TRUE(std::holds_alternative<callctl::ResumeCallRecording>(core_.requests[3].command));
+  EXPECT_EQ(std::get<callctl::SendDigits>(core_.requests[4].command).digits, "123#");
+  const auto& xfer = std::get<callctl::BlindTransfer>(core_.requests[5].command);
+  EXPECT_EQ(xfer.targetType, callctl::BlindTransfer::Target::Number);
+  EXPECT_EQ(xfer.target, "4008200588");
+  const auto& mon = std::get<callctl::MonitorCall>(core_.requests[6].command);
+  EXPECT_EQ(mon.agentNo, "1002");
+  EXPECT_EQ(mon.mode, telephony::MonitorMode::Barge);
+  EXPECT_EQ(mon.extension, "8101");
+  EXPECT_EQ(std::get<callctl::StopMonitoring>(core_.requests[7].command).agentNo, "1002");
+}
+
+TEST_F(CtiRoutesTest, BadVerbBodiesAreRefusedBeforeTheCore) {
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/send_dtmf", "{}").status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/send_dtmf", R"({"digits":12})").status, 422);
+  EXPECT_EQ(
+      call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"agent","target":"1002"})")
+          .status,
+      422);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"queue"})").status,
+            422);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1002/monitor", R"({"mode":"spy"})").status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/agents/1002/monitor", "").status, 400);  // a body is needed
+  EXPECT_TRUE(core_.requests.empty());
+}
+
+TEST_F(CtiRoutesTest, InterventionsAndRecordingPausesGoToTheAuditWorkerBeforeTheAnswer) {
+  std::vector<std::function<void(soci::session*)>> jobs;
+  services_.runOnWorker = [&](std::function<void(soci::session*)> job) {
+    jobs.push_back(std::move(job));
+    return true;
+  };
+  store::AuditKey key{};
+  services_.auditKey = &key;
+  auto pending = [&](const std::string& method, const std::string& path, const std::string& body) {
+    Request request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    auto matched = router_.match(method, path);
+    auto& match = std::get<RouteMatch>(matched);
+    Call c(request, *match.route, match.params, &principal_, nullptr, services_, "req-1");
+    auto answer = std::make_shared<std::optional<Response>>();
+    match.route->asyncHandler(c, [answer](Response r) { *answer = std::move(r); });
+    return answer;
+  };
+  // The agent on their own call: no audit, answered at once.
+  auto own = pending("POST", "/api/v1/calls/c9/hold", "");
+  EXPECT_TRUE(own->has_value());
+  EXPECT_TRUE(jobs.empty());
+  // A recording pause is audited whoever asks: the answer waits for the audit job.
+  auto pause = pending("POST", "/api/v1/calls/c9/pause_recording", "");
+  EXPECT_FALSE(pause->has_value());
+  ASSERT_EQ(jobs.size(), 1u);
+  jobs[0](nullptr);  // the database is down: logged, and the answer still goes out
+  ASSERT_TRUE(pause->has_value());
+  EXPECT_EQ((*pause)->status, 202);
+  // The core says it was an intervention (a supervisor's hold of an agent's call).
+  core_.reply.intervention = true;
+  auto forced = pending("POST", "/api/v1/calls/c9/hold", "");
+  EXPECT_FALSE(forced->has_value());
+  ASSERT_EQ(jobs.size(), 2u);
+  jobs[1](nullptr);
+  EXPECT_TRUE(forced->has_value());
+  // A replay is not audited again.
+  core_.reply.replay = true;
+  auto replay = pending("POST", "/api/v1/calls/c9/hold", "");
+  EXPECT_TRUE(replay->has_value());
+  EXPECT_EQ(jobs.size(), 2u);
 }
 
 TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {

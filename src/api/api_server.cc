@@ -12,7 +12,9 @@
 #include <mutex>
 #include <thread>
 
+#include "api/api_cdr_routes.h"
 #include "api/api_cti_routes.h"
+#include "api/api_stats_routes.h"
 #include "api/audit_routes.h"
 #include "api/auth_service.h"
 #include "api/event_hub.h"
@@ -164,6 +166,7 @@ void registerApiRoutes(Router& router, AuthService& auth, const store::AuditKey&
                        const std::atomic<CtiService*>* cti) {
   registerAuthRoutes(router, auth);
   registerCtiRoutes(router, cti);
+  registerCdrRoutes(router);
   registerOrgRoutes(router);
   registerAuditRoutes(router, key);
   router.add(registrationsRoute(telephony));
@@ -190,6 +193,7 @@ struct ApiServer::Impl {
   std::unique_ptr<WorkerPool> passwordWorkers;  // kPasswordWork routes
   std::atomic<const TelephonyStatus*> telephony{nullptr};
   std::atomic<CtiService*> cti{nullptr};
+  std::atomic<StatsService*> stats{nullptr};
   const std::uint64_t serial = ++g_serverSerial;
   const bool quickReadsInline;
 
@@ -312,6 +316,7 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
   impl->services.hasher = &impl->auth->hasher();
   impl->services.passwordPolicy = &impl->auth->settings().passwordPolicy;
   registerApiRoutes(impl->router, *impl->auth, auditKey, &impl->telephony, &impl->cti);
+  registerStatsRoutes(impl->router, &impl->stats);
   for (auto& extra : extras) {
     impl->router.add({"GET", extra.path, Permission::Public, kNoFlags,
                       [h = std::move(extra.handler)](Call& call) { return h(call.request()); },
@@ -321,6 +326,9 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
       std::make_unique<WorkerPool>(database, settings.workers, settings.maxQueuedRequests);
   impl->passwordWorkers = std::make_unique<WorkerPool>(database, settings.auth.maxConcurrentHashes,
                                                        settings.maxQueuedRequests);
+  impl->services.runOnWorker = [workers = impl->workers.get()](WorkerPool::Job job) {
+    return workers->post(std::move(job));
+  };
   Impl* raw = impl.get();
   impl->hub = std::make_unique<EventHub>(
       [raw](std::string token, std::function<void(std::shared_ptr<const Principal>)> done) {
@@ -337,6 +345,19 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
         if (!raw->workers->post(std::move(job))) done(nullptr);
       },
       clock, settings.wsHeartbeat, settings.wsAuthTimeout);
+  raw->hub->setSnapshotSource([raw](std::function<void(EventHub::Snapshot)> done) {
+    CtiService* core = raw->cti.load();
+    if (core == nullptr) {
+      return done(EventHub::Snapshot{json::array(), json::array(), false});
+    }
+    core->snapshot([done = std::move(done)](std::vector<callctl::CallView> calls,
+                                            std::vector<callctl::AgentView> agents) {
+      EventHub::Snapshot snapshot{json::array(), json::array(), true};
+      for (const auto& c : calls) snapshot.calls.push_back(callViewJson(c));
+      for (const auto& a : agents) snapshot.agents.push_back(agentViewJson(a));
+      done(std::move(snapshot));
+    });
+  });
   raw->auth->onSessionEnded = [raw](const std::string& sessionId) {
     raw->hub->closeSession(sessionId);
   };
@@ -455,8 +476,9 @@ std::variant<Response, WsAccept> ApiServer::upgrade(const Request& request) {
   }};
 }
 
-void ApiServer::publish(std::string_view topic, std::string json, std::string_view agentNo) {
-  impl_->hub->publish(topic, json, agentNo);
+void ApiServer::publish(std::string_view topic, std::string json, std::string_view agentNo,
+                        std::uint64_t epoch, std::uint64_t seq) {
+  impl_->hub->publish(topic, json, agentNo, epoch, seq);
 }
 
 void ApiServer::stop() {
@@ -472,6 +494,10 @@ void ApiServer::setTelephony(const TelephonyStatus* status) {
 
 void ApiServer::setCti(CtiService* cti) {
   impl_->cti.store(cti);
+}
+
+void ApiServer::setStats(StatsService* stats) {
+  impl_->stats.store(stats);
 }
 
 const Router& ApiServer::router() const {
@@ -493,6 +519,8 @@ Router describeRoutes() {
   static const std::atomic<CtiService*> noCti{nullptr};
   Router router;
   registerApiRoutes(router, auth, key, &noTelephony, &noCti);
+  static const std::atomic<StatsService*> noStats{nullptr};
+  registerStatsRoutes(router, &noStats);
   for (const auto* path : {"/healthz", "/readyz", "/metrics"}) {
     router.add({"GET", path, Permission::Public, kNoFlags,
                 [](Call&) { return errorResponse(500, "internal", "not served here"); },

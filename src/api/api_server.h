@@ -23,6 +23,7 @@
 #include "api/cti_service.h"
 #include "api/passwords.h"
 #include "api/router.h"
+#include "api/stats_service.h"
 #include "api/telephony_status.h"
 #include "api/transport.h"
 #include "base/clock.h"
@@ -97,7 +98,8 @@ class ApiServer final : public HttpApplication {
 
   /// Sends a domain event (already JSON) to WebSocket clients subscribed to `topic` (topic
   /// "agent": only to clients logged in as agent `agentNo`).
-  void publish(std::string_view topic, std::string json, std::string_view agentNo = {});
+  void publish(std::string_view topic, std::string json, std::string_view agentNo = {},
+               std::uint64_t epoch = 0, std::uint64_t seq = 0);
   /// Stops the workers (queued requests get 503) and the heartbeat. Idempotent.
   void stop();
   /// The telephony engine whose state the API reports, or nullptr (503 on its routes). Set it
@@ -106,6 +108,9 @@ class ApiServer final : public HttpApplication {
   /// The call-control core the CTI routes talk to, or nullptr (503 on those routes). Set it
   /// back to nullptr before `cti` goes away. Thread-safe.
   void setCti(CtiService* cti);
+  /// The live statistics the stats routes read, or nullptr (503 on those routes). Set it back
+  /// to nullptr before `stats` goes away. Thread-safe.
+  void setStats(StatsService* stats);
 
   const Router& router() const;
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,10 @@ struct CallServices {
   EventSink* events = nullptr;  ///< may be null (tools, some tests)
   PasswordHasher* hasher = nullptr;
   const PasswordPolicy* passwordPolicy = nullptr;
+  /// Runs `job` on a database worker (null session: the database cannot be reached). False
+  /// when the queue is full or the server stops. For async routes that must write (the audit
+  /// record of a CTI intervention); unset in tools and some tests.
+  std::function<bool(std::function<void(soci::session*)> job)> runOnWorker;
 };
 
 /// Parsed query string: keys and percent-decoded values in order ('+' means space).

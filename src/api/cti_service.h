@@ -25,6 +25,12 @@ class CtiService {
   virtual void liveCalls(std::function<void(std::vector<callctl::CallView>)> done) = 0;
   /// Every agent the core knows (logged in or not) with their state. Thread-safe.
   virtual void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) = 0;
+  /// The live calls and agents together, with `done` called ON THE CORE THREAD (the thread
+  /// that publishes the core's events), so that the WebSocket hub can start a subscription
+  /// exactly after the last event the snapshot includes. Thread-safe.
+  virtual void snapshot(
+      std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)>
+          done) = 0;
   /// Why the last routing decision for `callId` came out as it did. Thread-safe.
   virtual void routingExplanation(std::string callId,
                                   std::function<void(std::optional<acd::Explanation>)> done) = 0;

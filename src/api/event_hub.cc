@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "api/json_io.h"
@@ -57,6 +58,15 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
       authenticating = authenticating_;
     }
     if (!p) {
+      if (authenticating) {
+        // A client may subscribe right after its auth message, before the welcome: keep a
+        // few messages for when the token has been checked.
+        std::lock_guard lock(mutex_);
+        if (early_.size() < kMaxEarlyMessages) {
+          early_.push_back(std::move(text));
+          return;
+        }
+      }
       if (type != "auth" || authenticating) {
         connection_->close(1008, "authenticate first");
         return;
@@ -97,11 +107,15 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
         self->connection_->close(1008, "token refused");
         return;
       }
+      std::vector<std::string> early;
       {
         std::lock_guard lock(self->mutex_);
         self->principal_ = std::move(principal);
+        self->authenticating_ = false;
+        early.swap(self->early_);
       }
       self->welcome();
+      for (auto& message : early) self->onMessage(std::move(message));
     });
   }
 
@@ -132,29 +146,71 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
       }
       wanted.push_back(name);
     }
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> resume;
+    if (add && message.contains("resume")) {
+      const auto& r = message["resume"];
+      const auto valid = [&](const char* key) {
+        return r.is_object() && r.contains(key) && r[key].is_number_unsigned();
+      };
+      if (!valid("epoch") || !valid("seq")) {
+        sendError("bad_request", "resume must be {\"epoch\": n, \"seq\": n}");
+        return;
+      }
+      resume.emplace(r["epoch"].get<std::uint64_t>(), r["seq"].get<std::uint64_t>());
+    }
+    // Core topics become active only with their snapshot or replay (EventHub::startCoreTopic).
+    std::vector<std::string> starting;
     json now = json::array();
     {
       std::lock_guard lock(mutex_);
       for (auto& w : wanted) {
-        if (add) {
-          topics_.insert(std::move(w));
-        } else {
+        if (!add) {
           topics_.erase(w);
+          floors_.erase(w);
+        } else if (topics_.contains(w) || starting_.contains(w)) {
+          continue;
+        } else if (EventHub::isCoreTopic(w)) {
+          starting_.insert(w);
+          starting.push_back(std::move(w));
+        } else {
+          topics_.insert(std::move(w));
         }
       }
-      for (const auto& t : topics_) now.push_back(t);
+      std::set<std::string, std::less<>> all = topics_;
+      all.insert(starting_.begin(), starting_.end());
+      for (const auto& t : all) now.push_back(t);
     }
     send(json{{"type", "subscribed"}, {"topics", std::move(now)}});
+    for (const auto& topic : starting) hub_.startCoreTopic(shared_from_this(), topic, resume);
   }
 
-  bool wants(std::string_view topic) {
+  /// Sends `frame` when this client takes events of `topic` (for the agent topic: of its own
+  /// agent) and has not seen `seq` yet (a snapshot or replay may have covered it).
+  void offer(std::string_view topic, std::string_view agentNo, std::uint64_t seq,
+             const std::string& frame) {
     std::lock_guard lock(mutex_);
-    return principal_ && topics_.count(std::string(topic)) > 0;
+    if (!principal_ || !topics_.contains(topic)) return;
+    if (topic == kAgentTopic && (agentNo.empty() || principal_->agentNo != agentNo)) return;
+    if (seq != 0) {
+      auto floor = floors_.find(topic);
+      if (floor != floors_.end()) {
+        if (seq <= floor->second) return;
+        floor->second = seq;
+      }
+    }
+    connection_->send(frame);
   }
-  /// True when this client is logged in as agent `agentNo` (the "agent" topic).
-  bool isAgent(std::string_view agentNo) {
+  /// A core topic starts: events after `floor` (the snapshot's or replay's last seq) follow.
+  /// Call with the hub's lock held.
+  void activate(const std::string& topic, std::uint64_t floor) {
     std::lock_guard lock(mutex_);
-    return principal_ && !agentNo.empty() && principal_->agentNo == agentNo;
+    if (!starting_.erase(topic)) return;  // unsubscribed meanwhile
+    topics_.insert(topic);
+    floors_[topic] = floor;
+  }
+  std::string agentNo() {
+    std::lock_guard lock(mutex_);
+    return principal_ ? principal_->agentNo : std::string();
   }
   bool authenticated() {
     std::lock_guard lock(mutex_);
@@ -178,7 +234,11 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
   std::mutex mutex_;
   std::shared_ptr<const Principal> principal_;
   bool authenticating_ = false;
+  static constexpr std::size_t kMaxEarlyMessages = 8;
+  std::vector<std::string> early_;  ///< received while the token was being checked
   std::set<std::string, std::less<>> topics_;
+  std::set<std::string, std::less<>> starting_;  ///< core topics waiting for their start
+  std::map<std::string, std::uint64_t, std::less<>> floors_;  ///< core topic -> last seq sent
   const std::chrono::steady_clock::time_point opened_;
 };
 
@@ -230,24 +290,119 @@ std::shared_ptr<WsSession> EventHub::open(std::shared_ptr<WsConnection> connecti
   return client;
 }
 
+bool EventHub::isCoreTopic(std::string_view topic) {
+  return topic == "calls" || topic == kAgentTopic;
+}
+
+void EventHub::setSnapshotSource(SnapshotSource source) {
+  std::lock_guard lock(mutex_);
+  snapshots_ = std::move(source);
+}
+
 void EventHub::publish(std::string_view topic, const std::string& eventJson,
-                       std::string_view agentNo) {
+                       std::string_view agentNo, std::uint64_t epoch, std::uint64_t seq) {
+  // The event is already JSON: splice it in rather than parse and re-serialise.
+  const std::string frame = fmt::format(R"({{"type":"event","topic":{},"event":{}}})",
+                                        dumpJson(json(std::string(topic))), eventJson);
   std::vector<std::shared_ptr<Client>> targets;
   {
     std::lock_guard lock(mutex_);
+    if (seq != 0) {
+      if (epoch != lastEpoch_) {
+        recent_.clear();
+        evictedUpTo_ = 0;
+        lastEpoch_ = epoch;
+        lastSeq_ = 0;
+      }
+      lastSeq_ = std::max(lastSeq_, seq);
+      if (isCoreTopic(topic)) {
+        recent_.push_back(Recent{seq, std::string(topic), std::string(agentNo), frame});
+        if (recent_.size() > kRecentEvents) {
+          evictedUpTo_ = recent_.front().seq;
+          recent_.pop_front();
+        }
+      }
+    }
     targets = clients_;
   }
-  std::string frame;
-  for (auto& c : targets) {
-    if (!c->wants(topic)) continue;
-    if (topic == kAgentTopic && !c->isAgent(agentNo)) continue;
-    if (frame.empty()) {
-      // The event is already JSON: splice it in rather than parse and re-serialise.
-      frame = fmt::format(R"({{"type":"event","topic":{},"event":{}}})",
-                          dumpJson(json(std::string(topic))), eventJson);
+  for (auto& c : targets) c->offer(topic, agentNo, seq, frame);
+}
+
+void EventHub::startCoreTopic(const std::shared_ptr<Client>& client, const std::string& topic,
+                              std::optional<std::pair<std::uint64_t, std::uint64_t>> resume) {
+  std::string reason = "subscribe";
+  if (resume) {
+    std::lock_guard lock(mutex_);
+    const auto [epoch, seq] = *resume;
+    if (epoch != lastEpoch_ || lastEpoch_ == 0) {
+      reason = "new_epoch";
+    } else if (seq < evictedUpTo_ || seq > lastSeq_) {
+      reason = "too_old";  // (a seq from the future is as useless as one too old)
+    } else {
+      // Replay under the hub's lock: a publish waits, and its event follows the replay.
+      const std::string agentNo = topic == kAgentTopic ? client->agentNo() : std::string();
+      std::vector<const std::string*> frames;
+      for (const auto& r : recent_) {
+        if (r.seq <= seq || r.topic != topic) continue;
+        if (topic == kAgentTopic && (agentNo.empty() || r.agentNo != agentNo)) continue;
+        frames.push_back(&r.frame);
+      }
+      client->activate(topic, lastSeq_);
+      client->send(json{{"type", "resumed"},
+                        {"topic", topic},
+                        {"epoch", lastEpoch_},
+                        {"from_seq", seq + 1},
+                        {"replayed", frames.size()}});
+      for (const auto* f : frames) client->sendText(*f);
+      return;
     }
-    c->sendText(frame);
   }
+  SnapshotSource source;
+  {
+    std::lock_guard lock(mutex_);
+    source = snapshots_;
+  }
+  if (!source) {
+    sendSnapshot(client, topic, reason, Snapshot{json::array(), json::array(), false});
+    return;
+  }
+  std::weak_ptr<Client> weak = client;
+  source([this, weak, topic, reason](Snapshot snapshot) {
+    if (auto self = weak.lock()) sendSnapshot(self, topic, reason, std::move(snapshot));
+  });
+}
+
+void EventHub::sendSnapshot(const std::shared_ptr<Client>& client, const std::string& topic,
+                            std::string_view reason, Snapshot snapshot) {
+  if (topic == kAgentTopic) {
+    // An agent's desktop sees its own agent and its own call only.
+    const std::string agentNo = client->agentNo();
+    const auto mine = [&](const json& item) {
+      return item.is_object() && item.value("agent_no", json()) == json(agentNo);
+    };
+    json calls = json::array();
+    json agents = json::array();
+    for (auto& c : snapshot.calls) {
+      if (mine(c)) calls.push_back(std::move(c));
+    }
+    for (auto& a : snapshot.agents) {
+      if (mine(a)) agents.push_back(std::move(a));
+    }
+    snapshot.calls = std::move(calls);
+    snapshot.agents = std::move(agents);
+  }
+  // Under the hub's lock: the snapshot is as of lastSeq_ (the source answers on the thread
+  // that publishes the core's events, so none is half-way published now).
+  std::lock_guard lock(mutex_);
+  client->activate(topic, lastSeq_);
+  client->send(json{{"type", "snapshot"},
+                    {"topic", topic},
+                    {"epoch", lastEpoch_},
+                    {"seq", lastSeq_},
+                    {"reason", reason},
+                    {"core_running", snapshot.coreRunning},
+                    {"calls", std::move(snapshot.calls)},
+                    {"agents", std::move(snapshot.agents)}});
 }
 
 void EventHub::closeSession(const std::string& sessionId) {

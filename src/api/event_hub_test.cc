@@ -125,6 +125,36 @@ TEST_F(EventHubTest, ProtocolViolationsClose) {
   }
 }
 
+TEST(EventHubAuthTest, MessagesSentWhileTheTokenIsCheckedWaitForIt) {
+  base::ManualClock clock;
+  std::function<void(std::shared_ptr<const Principal>)> pending;
+  EventHub hub(
+      [&](std::string, std::function<void(std::shared_ptr<const Principal>)> done) {
+        pending = std::move(done);
+      },
+      clock, std::chrono::seconds(20), std::chrono::seconds(10));
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub.open(conn, nullptr);
+  session->onMessage(R"({"type":"auth","token":"good"})");
+  session->onMessage(R"({"type":"subscribe","topics":["config"]})");
+  EXPECT_TRUE(conn->messages().empty());
+  ASSERT_TRUE(pending);
+  pending(principalWith({"agent"}));
+  auto m = conn->messages();
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]["type"], "welcome");
+  EXPECT_EQ(m[1]["type"], "subscribed");
+  EXPECT_EQ(conn->closeCode(), 0);
+
+  // A flood before the answer closes the connection.
+  auto flood = std::make_shared<FakeConnection>();
+  auto flooding = hub.open(flood, nullptr);
+  flooding->onMessage(R"({"type":"auth","token":"good"})");
+  for (int i = 0; i < 20; ++i) flooding->onMessage(R"({"type":"ping"})");
+  EXPECT_EQ(flood->closeCode(), 1008);
+  hub.stop();
+}
+
 TEST_F(EventHubTest, BadSubscriptionsAnswerErrorsAndKeepTheConnection) {
   auto conn = std::make_shared<FakeConnection>();
   auto session = hub_.open(conn, principalWith({"auditor"}));  // no events.subscribe
@@ -156,6 +186,143 @@ TEST_F(EventHubTest, LogoutClosesThatSessionsConnectionsOnly) {
   EXPECT_EQ(b->closeCode(), 0);
   hub_.stop();
   EXPECT_EQ(b->closeCode(), 1001);
+}
+
+// ---- core topics: snapshot, then deltas; resume after a reconnect ----
+
+std::shared_ptr<const Principal> agentPrincipal(std::string agentNo) {
+  auto p = principalWith({"agent"});
+  auto copy = std::make_shared<Principal>(*p);
+  copy->agentNo = std::move(agentNo);
+  return copy;
+}
+
+std::string coreEvent(std::uint64_t epoch, std::uint64_t seq, const std::string& agentNo) {
+  return json{
+      {"epoch", epoch}, {"seq", seq}, {"type", "agent.state_changed"}, {"agent_id", agentNo}}
+      .dump();
+}
+
+class CoreTopicsTest : public EventHubTest {
+ protected:
+  /// Publishes one core event as serve does: to "agent" (for its agent) and to "calls".
+  void publishCore(std::uint64_t seq, const std::string& agentNo, std::uint64_t epoch = 3) {
+    const std::string e = coreEvent(epoch, seq, agentNo);
+    hub_.publish("agent", e, agentNo, epoch, seq);
+    hub_.publish("calls", e, {}, epoch, seq);
+  }
+  static std::vector<std::uint64_t> eventSeqs(const std::vector<json>& messages) {
+    std::vector<std::uint64_t> out;
+    for (const auto& m : messages) {
+      if (m["type"] == "event") out.push_back(m["event"]["seq"].get<std::uint64_t>());
+    }
+    return out;
+  }
+};
+
+TEST_F(CoreTopicsTest, WithoutACoreTheSnapshotSaysSoAndEventsFollow) {
+  publishCore(1, "1001");
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  session->onMessage(R"({"type":"subscribe","topics":["calls"]})");
+  publishCore(2, "1001");
+  auto m = conn->messages();
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[1]["type"], "subscribed");
+  EXPECT_EQ(m[2]["type"], "snapshot");
+  EXPECT_EQ(m[2]["core_running"], false);
+  EXPECT_EQ(m[2]["epoch"], 3);
+  EXPECT_EQ(m[2]["seq"], 1);
+  EXPECT_EQ(eventSeqs(m), (std::vector<std::uint64_t>{2}));
+}
+
+TEST_F(CoreTopicsTest, TheSnapshotComesFromTheCoreAndNoEventIsMissedOrRepeated) {
+  // A source that answers later (as the core thread does): events published before it
+  // answers are part of the snapshot, not sent again.
+  std::function<void(EventHub::Snapshot)> pending;
+  hub_.setSnapshotSource([&](std::function<void(EventHub::Snapshot)> done) { pending = done; });
+  publishCore(1, "1001");
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub_.open(conn, agentPrincipal("1001"));
+  session->onMessage(R"({"type":"subscribe","topics":["agent"]})");
+  publishCore(2, "1001");  // before the snapshot: inside it
+  ASSERT_TRUE(pending);
+  EventHub::Snapshot snap;
+  snap.calls = json::array({json{{"call_id", "c1"}, {"agent_no", "1001"}},
+                            json{{"call_id", "c2"}, {"agent_no", "1002"}}});
+  snap.agents = json::array({json{{"agent_no", "1001"}, {"state", "on_call"}},
+                             json{{"agent_no", "1002"}, {"state", "ready"}}});
+  pending(snap);
+  publishCore(3, "1002");  // another agent's: not for this desktop
+  publishCore(4, "1001");
+  auto m = conn->messages();
+  ASSERT_GE(m.size(), 3u);
+  EXPECT_EQ(m[2]["type"], "snapshot");
+  EXPECT_EQ(m[2]["topic"], "agent");
+  EXPECT_EQ(m[2]["seq"], 2);
+  EXPECT_EQ(m[2]["reason"], "subscribe");
+  // An agent sees only itself and its own call.
+  EXPECT_EQ(m[2]["calls"].size(), 1u);
+  EXPECT_EQ(m[2]["calls"][0]["call_id"], "c1");
+  EXPECT_EQ(m[2]["agents"].size(), 1u);
+  EXPECT_EQ(eventSeqs(m), (std::vector<std::uint64_t>{4}));
+}
+
+TEST_F(CoreTopicsTest, ResumeReplaysWhatWasMissedWithinTheEpoch) {
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) publishCore(seq, seq % 2 ? "1001" : "1002");
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  session->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":{"epoch":3,"seq":2}})");
+  publishCore(6, "1001");
+  auto m = conn->messages();
+  ASSERT_GE(m.size(), 3u);
+  EXPECT_EQ(m[2]["type"], "resumed");
+  EXPECT_EQ(m[2]["from_seq"], 3);
+  EXPECT_EQ(m[2]["replayed"], 3);
+  EXPECT_EQ(eventSeqs(m), (std::vector<std::uint64_t>{3, 4, 5, 6}));
+
+  // The agent topic replays only the agent's own events.
+  auto agentConn = std::make_shared<FakeConnection>();
+  auto agent = hub_.open(agentConn, agentPrincipal("1001"));
+  agent->onMessage(R"({"type":"subscribe","topics":["agent"],"resume":{"epoch":3,"seq":0}})");
+  EXPECT_EQ(eventSeqs(agentConn->messages()), (std::vector<std::uint64_t>{1, 3, 5, 6}));
+}
+
+TEST_F(CoreTopicsTest, ResumeFromAnotherEpochOrTooFarBackGetsASnapshot) {
+  publishCore(1, "1001", /*epoch=*/2);
+  publishCore(1, "1001", /*epoch=*/3);  // the server restarted
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  session->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":{"epoch":2,"seq":1}})");
+  auto m = conn->messages();
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[2]["type"], "snapshot");
+  EXPECT_EQ(m[2]["reason"], "new_epoch");
+  EXPECT_EQ(m[2]["epoch"], 3);
+
+  // More events than the hub keeps: the oldest ones are gone.
+  for (std::uint64_t seq = 2; seq <= EventHub::kRecentEvents + 10; ++seq) {
+    hub_.publish("calls", coreEvent(3, seq, "1001"), {}, 3, seq);
+  }
+  auto late = std::make_shared<FakeConnection>();
+  auto again = hub_.open(late, principalWith({"supervisor"}));
+  again->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":{"epoch":3,"seq":1}})");
+  auto lm = late->messages();
+  ASSERT_EQ(lm.size(), 3u);
+  EXPECT_EQ(lm[2]["type"], "snapshot");
+  EXPECT_EQ(lm[2]["reason"], "too_old");
+}
+
+TEST_F(CoreTopicsTest, BadResumeIsAnErrorAndKeepsTheConnection) {
+  auto conn = std::make_shared<FakeConnection>();
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  session->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":{"epoch":-1}})");
+  session->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":"yesterday"})");
+  auto m = conn->messages();
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[1]["type"], "error");
+  EXPECT_EQ(m[2]["type"], "error");
+  EXPECT_EQ(conn->closeCode(), 0);
 }
 
 }  // namespace

@@ -34,6 +34,12 @@ constexpr std::array<PermissionInfo, kPermissionCount> kPermissions{{
      "Log in and out, set state, control calls (agents: themselves; supervisors: their teams)."},
     {Permission::CallsRead, "calls.read",
      "Read live calls, agent states and the ACD's routing explanations."},
+    {Permission::CallsSupervise, "calls.supervise",
+     "Monitor calls (listen, whisper, barge), force an agent's state, logout or hang-up, "
+     "intercept a ringing call (supervisors: their teams; every use is audited)."},
+    {Permission::StatsRead, "stats.read",
+     "Read queue and agent statistics (live, today, 15-minute intervals)."},
+    {Permission::CdrsRead, "cdrs.read", "Read call detail records and agent state intervals."},
 }};
 
 constexpr bool inDeclarationOrder() {
@@ -58,14 +64,16 @@ const std::array<RoleInfo, 7>& roleTable() {
       {"agent", {P::OrgRead, P::EventsSubscribe, P::CtiControl}},
       {"supervisor",
        {P::OrgRead, P::AgentsRead, P::AgentSkillsWrite, P::EventsSubscribe, P::CtiControl,
-        P::CallsRead}},
-      {"qa", {P::OrgRead, P::AgentsRead}},
-      {"planner", {P::OrgRead, P::AgentsRead}},
+        P::CallsRead, P::CallsSupervise, P::StatsRead, P::CdrsRead}},
+      {"qa", {P::OrgRead, P::AgentsRead, P::StatsRead, P::CdrsRead}},
+      {"planner", {P::OrgRead, P::AgentsRead, P::StatsRead}},
       {"marketing", {P::OrgRead}},
       {"admin",
        {P::OrgRead, P::OrgWrite, P::AgentsRead, P::AgentsWrite, P::AgentSkillsWrite, P::UsersRead,
-        P::UsersWrite, P::EventsSubscribe, P::CtiControl, P::CallsRead}},
-      {"auditor", {P::OrgRead, P::AgentsRead, P::UsersRead, P::AuditRead}},
+        P::UsersWrite, P::EventsSubscribe, P::CtiControl, P::CallsRead, P::CallsSupervise,
+        P::StatsRead, P::CdrsRead}},
+      {"auditor",
+       {P::OrgRead, P::AgentsRead, P::UsersRead, P::AuditRead, P::StatsRead, P::CdrsRead}},
   }};
   return table;
 }

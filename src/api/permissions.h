@@ -28,6 +28,9 @@ enum class Permission : unsigned char {
   EventsSubscribe,   ///< the /api/v1/events WebSocket
   CtiControl,        ///< log in, change state, control own calls (agents: themselves only)
   CallsRead,         ///< live calls, agent states, routing explanations
+  CallsSupervise,    ///< monitor (listen, whisper, barge), force state/logout/hang-up, intercept
+  StatsRead,         ///< queue and agent statistics (live, today, 15-minute intervals)
+  CdrsRead,          ///< call detail records and agent state intervals
   kCount
 };
 

@@ -74,10 +74,10 @@ void CallControl::Impl::releaseAgent(AgentRec& a) {
   }
 }
 
-void CallControl::Impl::enterWrapUp(AgentRec& a, const CallRec& c) {
+void CallControl::Impl::enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded) {
   a.readyAfterWrapUp = c.readyAfterWrapUp;
   a.wrapUpQueue = c.queue;
-  a.talk = c.endedAt - c.answered;
+  a.talk = talkEnded - c.answered;
   a.callId = c.id;
   if (c.wrapUp <= Duration::zero()) {
     acd_.recordHandleTime(a.wrapUpQueue, a.talk);

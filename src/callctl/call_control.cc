@@ -302,6 +302,10 @@ CallView viewOf(const CallRec& c) {
   v.answered = c.answered;
   v.priority = c.priority;
   v.tier = c.tier;
+  v.held = c.held;
+  v.recordingPaused = c.recordingPaused;
+  if (c.monitor) v.monitoredBy = c.monitor->supervisor;
+  v.transferredTo = c.transferredTo;
   return v;
 }
 

@@ -58,6 +58,15 @@
 // desktop answer. Phones that do not auto-answer ring at once and are answered on the phone
 // (AnswerCall is refused 409 "answer_on_phone").
 //
+// During the conversation (conversation.cc, decision 0017): hold/retrieve, DTMF to the far
+// party, recording pause/resume, blind transfer (to a queue: call.transferred, the agent to
+// wrap-up, queue.joined with the caller's original arrival and priority; to an allowed number:
+// the caller is connected there, or back in the queue when it does not answer) and a
+// supervisor's monitoring (the supervisor's phone is originated with auto-answer and mixed in
+// with telephony::Monitor; supervisor.monitor_started on answer and on every mode switch,
+// supervisor.monitor_ended when it stops, the supervisor hangs up, the agent leaves or the call
+// ends — before call.ended). CommandReply::intervention tells the API which commands to audit.
+//
 // Events caused by a command carry its request id in the envelope (the call.answered of an
 // AnswerCall and the call.ended of a HangupCall too, though they come later).
 
@@ -159,8 +168,52 @@ struct ExtendWrapUp {
   Duration extra{std::chrono::seconds(30)};
 };
 
-using Command =
-    std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp, ExtendWrapUp>;
+/// Puts the customer on hold (they hear the queue's music; the agent hears silence), and
+/// back. 409 "already_held" / "not_held".
+struct HoldCall {
+  std::string callId;
+};
+struct RetrieveCall {
+  std::string callId;
+};
+/// Sends DTMF to the far party (the customer, or the number the call was transferred to):
+/// 1 to 32 of 0-9 * # A-D. No event names the digits (they may be account numbers).
+struct SendDigits {
+  std::string callId;
+  std::string digits;
+};
+/// Pauses the call's recording (the customer is about to say something that must not be
+/// kept) and resumes it. recording.paused/resumed; the API writes an audit record.
+struct PauseCallRecording {
+  std::string callId;
+};
+struct ResumeCallRecording {
+  std::string callId;
+};
+/// Hands the customer on without a consult: to a queue (they wait there again, keeping their
+/// arrival time and priority) or to a number CoreOptions::transferNumbers allows (an external
+/// conversation the core only watches). The agent goes to wrap-up at once.
+struct BlindTransfer {
+  enum class Target { Queue, Number };
+  std::string callId;
+  Target targetType = Target::Queue;
+  std::string target;  ///< queue code or number
+};
+/// A supervisor monitors an agent's connected call from their phone `extension` (called with
+/// auto-answer), or switches mode when already monitoring that agent. One monitor per call and
+/// one call per supervisor. Supervisors of the agent's team and admins only.
+struct MonitorCall {
+  std::string agentNo;
+  telephony::MonitorMode mode = telephony::MonitorMode::Listen;
+  std::string extension;  ///< needed to start; ignored when switching mode
+};
+struct StopMonitoring {
+  std::string agentNo;
+};
+
+using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp,
+                             ExtendWrapUp, HoldCall, RetrieveCall, SendDigits, PauseCallRecording,
+                             ResumeCallRecording, BlindTransfer, MonitorCall, StopMonitoring>;
 
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
@@ -182,6 +235,9 @@ struct CommandReply {
   std::string code;     ///< machine code for 4xx: "wrong_state", "not_your_call", ...
   std::string message;  ///< for people
   bool replay = false;  ///< the request id was seen before; this is the first answer again
+  /// The actor acted on an agent or call other than their own (a supervisor's or admin's
+  /// intervention), or was refused one: the API writes it to the audit log.
+  bool intervention = false;
 };
 
 // --- views ------------------------------------------------------------------------------------
@@ -208,6 +264,10 @@ struct CallView {
   SysTime answered{};  ///< by an agent; epoch when not yet
   int priority = 0;    ///< base priority in the ACD
   std::string tier;    ///< customer tier, empty for normal callers
+  bool held = false;
+  bool recordingPaused = false;
+  std::string monitoredBy;    ///< the supervisor monitoring the call (connected or ringing)
+  std::string transferredTo;  ///< the number of a blind transfer out (agentNo is empty then)
 };
 
 /// Sends domain events on (event log, WebSocket hub). The core fills type, ids, request id,
@@ -226,6 +286,11 @@ struct CoreOptions {
   /// header of a trunk call (set by the carrier or SBC; ignored from agent phones); the IVR
   /// issue sets it after identifying the customer. Unknown tiers count as normal (0).
   std::map<std::string, int> tierPriority{{"vip", 10}};
+  /// Number prefixes a blind transfer may dial out to (e.g. "95", "400"); empty: none. The
+  /// carrier-grade issue brings the full dial plan.
+  std::vector<std::string> transferNumbers;
+  /// How long a supervisor's phone may ring before a monitor request is given up.
+  Duration monitorRingTimeout{std::chrono::seconds(20)};
 };
 
 class CallControl {

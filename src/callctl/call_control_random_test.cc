@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Invariants of the core under a long seeded random run: callers arrive and hang up at random,
 // agents log in and out, go ready and not ready, hang up, wrap up; phones answer late, never,
-// refuse, unregister, drop. After every step (and on every event) the checks below hold.
+// refuse, unregister, drop; agents hold, pause recordings and transfer (to a queue, to a number
+// that answers or one that does not); a supervisor monitors. After every step (and on every
+// event) the checks below hold.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -67,6 +69,7 @@ class RandomRun {
       if (chance(0.0005)) b_.sim().mediaTimeout(caller);
     }
     for (auto& a : agents_) actAgent(a);
+    actSupervisor();
     b_.run(1s);
     return check("after step");
   }
@@ -109,6 +112,7 @@ class RandomRun {
     CoreOptions o;
     o.reQueuePriority = kReQueuePriority;
     o.reQueuePreference = 20s;
+    o.transferNumbers = {"400"};
     return o;
   }
   /// The agent leg last originated to `extension` (the port's commands, read once each).
@@ -143,8 +147,11 @@ class RandomRun {
   void send(const AgentSim& a, Command command) {
     // A call id read at the start of the agent's turn may have ended since (events run while
     // commands are answered): NotFound is then the right answer.
-    const bool aboutCall =
-        std::holds_alternative<AnswerCall>(command) || std::holds_alternative<HangupCall>(command);
+    const bool aboutCall = !std::holds_alternative<Login>(command) &&
+                           !std::holds_alternative<Logout>(command) &&
+                           !std::holds_alternative<SetState>(command) &&
+                           !std::holds_alternative<CompleteWrapUp>(command) &&
+                           !std::holds_alternative<ExtendWrapUp>(command);
     const CommandReply r = b_.send(agentActor(a.no), std::move(command));
     if (aboutCall && r.status == CommandReply::Status::NotFound) return;
     // Agents act on themselves with valid values: only the state may refuse them.
@@ -186,6 +193,31 @@ class RandomRun {
         if (chance(0.004)) b_.sim().mediaTimeout(leg);
         if (chance(0.01)) send(a, SetState{a.no, chance(0.5), "after_call"});
         if (chance(0.003)) send(a, HangupCall{view->callId});
+        if (chance(0.02)) {
+          const auto call = findCall(view->callId);
+          if (call && call->held) {
+            send(a, RetrieveCall{view->callId});
+          } else {
+            send(a, HoldCall{view->callId});
+          }
+        }
+        if (chance(0.01)) {
+          const auto call = findCall(view->callId);
+          if (call && call->recordingPaused) {
+            send(a, ResumeCallRecording{view->callId});
+          } else {
+            send(a, PauseCallRecording{view->callId});
+          }
+        }
+        if (chance(0.004)) send(a, SendDigits{view->callId, "1#"});
+        if (chance(0.004)) {
+          send(a, BlindTransfer{view->callId, BlindTransfer::Target::Queue,
+                                chance(0.5) ? "cards" : "retail"});
+        }
+        if (chance(0.002)) {
+          send(a, BlindTransfer{view->callId, BlindTransfer::Target::Number,
+                                chance(0.7) ? "4008001234" : "4009999999"});
+        }
         break;
       }
       case AgentState::WrapUp:
@@ -193,6 +225,45 @@ class RandomRun {
         if (chance(0.05)) send(a, ExtendWrapUp{a.no, 5s});
         if (chance(0.02)) send(a, SetState{a.no, chance(0.5), "lunch"});
         break;
+    }
+  }
+
+  std::optional<CallView> findCall(const std::string& id) {
+    for (auto& c : b_.core().calls()) {
+      if (c.callId == id) return c;
+    }
+    return std::nullopt;
+  }
+
+  /// A supervisor of team_a monitors random agents on calls from phone 8101, switches mode and
+  /// stops; the phone is registered at the start.
+  void actSupervisor() {
+    if (!supervisorPhone_) {
+      b_.sim().registerPhone("8101");
+      supervisorPhone_ = true;
+      b_.run(0ms);
+    }
+    Command command;
+    if (monitored_.empty() || !chance(0.5)) {
+      if (!chance(0.02)) return;
+      const auto& a =
+          agents_[std::uniform_int_distribution<std::size_t>(0, agents_.size() - 1)(rng_)];
+      monitored_ = a.no;
+      const auto mode =
+          static_cast<telephony::MonitorMode>(std::uniform_int_distribution<int>(0, 2)(rng_));
+      command = MonitorCall{a.no, mode, "8101"};
+    } else if (chance(0.05)) {
+      command = MonitorCall{monitored_, telephony::MonitorMode::Whisper, "8101"};
+    } else if (chance(0.03)) {
+      command = StopMonitoring{monitored_};
+    } else {
+      return;
+    }
+    const CommandReply r = b_.send(supervisorOf("team_a"), std::move(command));
+    // The agent may have no call, another may be monitored, the phone may not have answered yet:
+    // only conflicts, never a refusal of the supervisor's right.
+    if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
+      fail("unexpected refusal of the supervisor " + r.code + ": " + r.message);
     }
   }
 
@@ -361,6 +432,8 @@ class RandomRun {
   std::size_t answered_ = 0;
   std::map<std::string, int> seenTypes_;
   std::string failure_;
+  bool supervisorPhone_ = false;
+  std::string monitored_;  ///< the agent the supervisor last asked to monitor
 };
 
 TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
@@ -376,11 +449,26 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
     // The run exercised the core: many calls, most of them answered.
     EXPECT_GT(run.arrivedCalls(), 1500u) << "seed " << seed;
     EXPECT_GT(run.answeredCalls(), 500u) << "seed " << seed;
-    for (const char* what :
-         {"call.agent_lost", "reason:no_answer", "reason:phone_unavailable", "left:full",
-          "left:abandoned", "ended:normal/agent", "ended:normal/caller", "ended:queue_full/system",
-          "left:timed_out", "wrapup.completed", "wrapup.extended", "agent.next_state_set",
-          "recording.stopped"}) {
+    for (const char* what : {"call.agent_lost",
+                             "reason:no_answer",
+                             "reason:phone_unavailable",
+                             "left:full",
+                             "left:abandoned",
+                             "ended:normal/agent",
+                             "ended:normal/caller",
+                             "ended:queue_full/system",
+                             "left:timed_out",
+                             "wrapup.completed",
+                             "wrapup.extended",
+                             "agent.next_state_set",
+                             "recording.stopped",
+                             "call.held",
+                             "call.retrieved",
+                             "recording.paused",
+                             "recording.resumed",
+                             "call.transferred",
+                             "supervisor.monitor_started",
+                             "supervisor.monitor_ended"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

@@ -150,6 +150,8 @@ void CallControl::Impl::onAnswered(const telephony::Answered& e) {
   if (e.leg == c.customer) return;  // our own Answer
   if (c.phase == Phase::Offered && c.agentLeg == e.leg) {
     connect(c);
+  } else if (c.monitor && c.monitor->leg == e.leg) {
+    onMonitorAnswered(c);
   } else if (c.phase == Phase::Fallback && c.fallbackLeg == e.leg) {
     execute(telephony::StopPlay{c.customer});
     execute(telephony::Bridge{c.customer, e.leg});
@@ -194,6 +196,7 @@ void CallControl::Impl::stopRecording(CallRec& c) {
   if (c.recordingId.empty()) return;
   execute(telephony::StopRecording{telephony::RecordingId{c.recordingId}});
   c.recordingId.clear();
+  c.recordingPaused = false;
 }
 
 void CallControl::Impl::onRecordingStopped(const telephony::RecordingStopped& e) {
@@ -203,6 +206,7 @@ void CallControl::Impl::onRecordingStopped(const telephony::RecordingStopped& e)
   recordings_.erase(it);
   if (CallRec* c = findCall(info.callId); c != nullptr && c->recordingId == e.recording.value) {
     c->recordingId.clear();  // stopped by the engine (the caller's leg ended)
+    c->recordingPaused = false;
   }
   emit(info.callId, info.agentNo, info.queue,
        events::RecordingStopped{e.recording.value, toMs(e.duration), e.file, e.complete});
@@ -268,7 +272,9 @@ void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
   if (c.fallbackLeg == e.leg) {
     c.fallbackLeg.reset();
     onFallbackLegEnded(c, e.cause);
+    return;
   }
+  if (c.monitor && c.monitor->leg == e.leg) onMonitorLegEnded(c, e.cause);
   // Otherwise a leg the call had given up on ended: nothing more.
 }
 
@@ -281,6 +287,8 @@ void CallControl::Impl::agentLost(CallRec& c, EndCause cause) {
   spdlog::warn("call {}: agent {} lost ({}), re-queued", c.id, agentNo, endCauseName(cause));
   emit(c.id, agentNo, c.queue,
        events::CallAgentLost{agentNo, std::string(endCauseName(cause)), toMs(now() - c.answered)});
+  if (c.monitor) endMonitor(c, "agent_lost");
+  retrieve(c);
   stopRecording(c);
   c.agentNo.clear();
   c.phase = Phase::Queued;
@@ -321,6 +329,10 @@ void CallControl::Impl::onClosedPromptDone(CallRec& c) {
     endCall(c, c.fallbackCause, "system");
     return;
   }
+  dialFallback(c);
+}
+
+void CallControl::Impl::dialFallback(CallRec& c) {
   const LegId leg{newId()};
   addLeg(c, leg);
   c.fallbackLeg = leg;
@@ -340,6 +352,20 @@ void CallControl::Impl::onClosedPromptDone(CallRec& c) {
 }
 
 void CallControl::Impl::onFallbackLegEnded(CallRec& c, EndCause cause) {
+  if (!c.fallbackConnected && !c.transferredTo.empty()) {
+    // A blind transfer to a number that did not answer: the caller returns to their queue
+    // rather than being dropped.
+    spdlog::info("call {}: transfer to {} failed ({}), back to queue {}", c.id, c.transferredTo,
+                 endCauseName(cause), c.queue);
+    c.transferredTo.clear();
+    c.fallbackDestination.clear();
+    const std::string callId = c.id;
+    if (joinQueue(c, c.queue, c.priority, c.arrived)) {
+      playMusic(c);
+      if (CallRec* again = findCall(callId)) routeCall(*again, "transfer_failed");
+    }
+    return;
+  }
   if (c.fallbackConnected) {
     endCall(c, std::string(endCauseName(cause)), "system");
   } else {
@@ -357,6 +383,7 @@ void CallControl::Impl::endCall(CallRec& c, std::string cause, std::string hungU
   }
   cancel(c.ringTimer);
   c.awaitingDesktopAnswer = false;
+  if (c.monitor) endMonitor(c, "call_ended");
   stopRecording(c);
   c.phase = Phase::Ending;
   c.endedAt = now();
@@ -399,7 +426,7 @@ void CallControl::Impl::closeCall(std::string callId) {
     AgentRec* a = c.agentNo.empty() ? nullptr : findAgent(c.agentNo);
     if (a != nullptr && a->callId == c.id) {
       if (a->state == AgentState::OnCall) {
-        enterWrapUp(*a, c);
+        enterWrapUp(*a, c, c.endedAt);
       } else if (a->state == AgentState::Reserved) {
         releaseAgent(*a);
       }

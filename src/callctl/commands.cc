@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "base/assert.h"
 #include "callctl/core.h"
@@ -77,8 +78,25 @@ CommandReply CallControl::Impl::run(const CommandRequest& request) {
     return again;
   }
   RequestScope scope(*this, request.requestId);
+  // Whom the command is about, taken before it runs (a call may lose its agent).
+  const std::string target = std::visit(
+      [&](const auto& command) -> std::string {
+        if constexpr (requires { command.callId; }) {
+          const CallRec* c = findCall(command.callId);
+          return c != nullptr ? c->agentNo : std::string();
+        } else {
+          static_assert(
+              requires { command.agentNo; }, "a command names a call or an agent");
+          return command.agentNo;
+        }
+      },
+      request.command);
   CommandReply reply = std::visit(
       [&](const auto& command) { return runCommand(request.actor, command); }, request.command);
+  const bool supervision = std::holds_alternative<MonitorCall>(request.command) ||
+                           std::holds_alternative<StopMonitoring>(request.command);
+  reply.intervention = supervision || reply.status == Status::Forbidden ||
+                       (!target.empty() && target != request.actor.agentNo);
   if (options_.requestIdMemory > 0) {
     replies_.emplace(key, reply);
     replyOrder_.push_back(std::move(key));

@@ -41,6 +41,7 @@ inline constexpr std::size_t kEndedExplanations = 1000;
 inline constexpr std::size_t kMaxNotes = 2000;  ///< characters (code points)
 inline constexpr std::size_t kMaxCode = 64;     ///< reason and wrap-up codes, bytes
 inline constexpr Duration kMaxWrapUpExtension = std::chrono::minutes(30);
+inline constexpr std::size_t kMaxDigits = 32;  ///< DTMF digits one SendDigits may send
 
 /// Not-ready reasons only the core sets (DOMAIN.md "Agent states").
 inline constexpr std::string_view kReasonLoggedIn = "logged_in";
@@ -115,6 +116,23 @@ struct CallRec {
   std::string closedPrompt;
   std::optional<telephony::LegId> fallbackLeg;
   bool fallbackConnected = false;
+  // During the conversation.
+  bool held = false;
+  SysTime heldSince{};
+  bool recordingPaused = false;
+  SysTime pausedSince{};
+  /// A supervisor's monitoring leg (MonitorCall): ringing until `connected`.
+  struct MonitorRec {
+    std::string supervisor;  ///< username
+    std::string extension;
+    telephony::LegId leg;
+    telephony::MonitorMode mode = telephony::MonitorMode::Listen;
+    bool connected = false;
+    SysTime started{};
+    std::string requestId;  ///< of the MonitorCall that started it
+  };
+  std::optional<MonitorRec> monitor;
+  std::string transferredTo;  ///< blind transfer to a number: the number
   // End.
   std::string endCause;
   std::string hungUpBy;
@@ -152,7 +170,7 @@ struct CallControl::Impl {
   /// known to be unregistered).
   void releaseAgent(AgentRec& a);
   /// The call the agent was on ended: wrap-up (or its end at once when the queue has none).
-  void enterWrapUp(AgentRec& a, const CallRec& c);
+  void enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded);
   /// Ends wrap-up: ready, not_ready{asked} or not_ready{after_wrapup}.
   void endWrapUp(AgentRec& a);
   void onWrapUpTimer(const std::string& agentNo);
@@ -187,6 +205,22 @@ struct CallControl::Impl {
   void leaveForFallback(CallRec& c, std::string_view reason, std::string destination);
   void onClosedPromptDone(CallRec& c);
   void onFallbackLegEnded(CallRec& c, telephony::EndCause cause);
+  /// Rings the call's fallback destination (an external number) with ringback to the caller.
+  void dialFallback(CallRec& c);
+
+  // ---- conversation.cc: hold, recording pause, transfer, supervisor monitoring ----
+  /// Takes the customer off hold if held (call.retrieved).
+  void retrieve(CallRec& c);
+  void resumeRecording(CallRec& c, std::string_view by);
+  /// Ends the supervisor's monitoring of the call, hanging up their leg
+  /// (supervisor.monitor_ended{reason} once it had connected).
+  void endMonitor(CallRec& c, std::string_view reason);
+  void onMonitorAnswered(CallRec& c);
+  void onMonitorLegEnded(CallRec& c, telephony::EndCause cause);
+  /// The agent leaves a connected call that goes on without them (blind transfer): monitor
+  /// ended, hold retrieved, recording stopped, agent leg hung up, agent to wrap-up.
+  void releaseAgentFromCall(CallRec& c, AgentRec& a);
+  CallRec* findCallOfAgent(std::string_view agentNo);
 
   // ---- routing.cc ----
   /// Puts the call in `queue` (queue.joined) or sends it to the fallback when the queue is
@@ -216,6 +250,17 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const HangupCall& c);
   CommandReply runCommand(const Actor& actor, const CompleteWrapUp& c);
   CommandReply runCommand(const Actor& actor, const ExtendWrapUp& c);
+  CommandReply runCommand(const Actor& actor, const HoldCall& c);
+  CommandReply runCommand(const Actor& actor, const RetrieveCall& c);
+  CommandReply runCommand(const Actor& actor, const SendDigits& c);
+  CommandReply runCommand(const Actor& actor, const PauseCallRecording& c);
+  CommandReply runCommand(const Actor& actor, const ResumeCallRecording& c);
+  CommandReply runCommand(const Actor& actor, const BlindTransfer& c);
+  CommandReply runCommand(const Actor& actor, const MonitorCall& c);
+  CommandReply runCommand(const Actor& actor, const StopMonitoring& c);
+  /// A connected call with an agent the actor may act for, or the refusal.
+  std::variant<CallRec*, CommandReply> connectedCallFor(const Actor& actor,
+                                                        std::string_view callId);
   bool mayActOn(const Actor& actor, const AgentRec& a) const;
 
   /// Sets the request id carried by the events emitted while it lives.
@@ -245,6 +290,7 @@ struct CallControl::Impl {
   std::map<std::string, std::string, std::less<>> extensionOwner_;  ///< logged-in extensions
   std::map<std::string, bool, std::less<>> registered_;  ///< extensions the port told about
   std::map<std::string, CallRec, std::less<>> calls_;
+  std::map<std::string, std::string, std::less<>> monitoring_;  ///< supervisor -> call id
   bool draining_ = false;                         ///< drain() was called: new calls are refused
   std::map<telephony::LegId, std::string> legs_;  ///< leg -> call, for legs not ended
   struct RecordingInfo {

@@ -474,12 +474,12 @@ struct SupervisorMonitorEnded {
 };
 
 /// Every domain event. Later issues append alternatives (ivr.*, ...).
-using Payload = std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged,
-                             CallArrived, QueueJoined, QueueLeft, RoutingDecided, CallOffered,
-                             CallAnswered, CallAgentLost, RecordingStarted, RecordingStopped,
-                             CallEnded, WrapUpCompleted, WrapUpExtended, AgentNextStateSet,
-                             CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
-                             RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded>;
+using Payload =
+    std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged, CallArrived,
+                 QueueJoined, QueueLeft, RoutingDecided, CallOffered, CallAnswered, CallAgentLost,
+                 RecordingStarted, RecordingStopped, CallEnded, WrapUpCompleted, WrapUpExtended,
+                 AgentNextStateSet, CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
+                 RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

@@ -94,6 +94,13 @@ void CoreRuntime::agentStates(std::function<void(std::vector<callctl::AgentView>
   loop_.post([this, done = std::move(done)] { done(core_->agents()); });
 }
 
+void CoreRuntime::snapshot(
+    std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)> done) {
+  // On the core thread, between two of its turns: the events published so far are exactly
+  // those the snapshot includes.
+  loop_.post([this, done = std::move(done)] { done(core_->calls(), core_->agents()); });
+}
+
 void CoreRuntime::routingExplanation(std::string callId,
                                      std::function<void(std::optional<acd::Explanation>)> done) {
   loop_.post([this, callId = std::move(callId), done = std::move(done)] {

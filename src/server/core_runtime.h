@@ -53,6 +53,8 @@ class CoreRuntime final : public api::CtiService {
               std::function<void(callctl::CommandReply)> done) override;
   void liveCalls(std::function<void(std::vector<callctl::CallView>)> done) override;
   void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) override;
+  void snapshot(std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)>
+                    done) override;
   void routingExplanation(std::string callId,
                           std::function<void(std::optional<acd::Explanation>)> done) override;
 

@@ -22,6 +22,7 @@
 #include "base/metrics.h"
 #include "events/event.h"
 #include "events/json.h"
+#include "server/cdr_runtime.h"
 #include "server/commands.h"
 #include "server/core_org.h"
 #include "server/core_runtime.h"
@@ -30,6 +31,7 @@
 #include "server/phone_credentials.h"
 #include "server/runtime.h"
 #include "server/seed.h"
+#include "server/stats_runtime.h"
 #include "server/telephony_runtime.h"
 #include "server/version.h"
 #include "store/audit_log.h"
@@ -96,17 +98,20 @@ class ServerEventSink final : public api::EventSink {
   /// Where organisation changes go once call control runs (nullptr: nowhere). Start-up and
   /// shut-down only.
   void attachOrgSync(OrgSync* sync) { orgSync_.store(sync); }
+  /// Where events go for the live statistics (nullptr: nowhere). Start-up and shut-down only.
+  void attachStats(StatsRuntime* stats) { stats_.store(stats); }
 
   void publish(events::Payload payload) override {
     if (const auto* changed = std::get_if<events::ConfigChanged>(&payload)) {
       // After the commit: the core takes the change before the API answers the request.
       if (OrgSync* sync = orgSync_.load()) sync->onConfigChanged(*changed);
+      if (StatsRuntime* stats = stats_.load()) stats->onConfigChanged(*changed);
     }
     const auto topic = std::holds_alternative<events::ConfigChanged>(payload) ? "config" : "system";
     events::Event event{.ts = clock_.now(), .payload = std::move(payload)};
     const auto id = log_.append(event);
     if (server_ == nullptr) return;
-    server_->publish(topic, envelope(event, id, false));
+    server_->publish(topic, envelope(event, id, false), {}, id.epoch, id.seq);
   }
 
   /// A domain event of the call-control core (core thread): into the event log, then to the
@@ -114,10 +119,11 @@ class ServerEventSink final : public api::EventSink {
   void publishEvent(events::Event event) {
     if (event.ts == base::SysTime{}) event.ts = clock_.now();
     const auto id = log_.append(event);
+    if (StatsRuntime* stats = stats_.load()) stats->onEvent(event);
     if (server_ == nullptr) return;
     std::string json = envelope(event, id, true);
-    if (!event.agentId.empty()) server_->publish("agent", json, event.agentId);
-    server_->publish("calls", std::move(json));
+    if (!event.agentId.empty()) server_->publish("agent", json, event.agentId, id.epoch, id.seq);
+    server_->publish("calls", std::move(json), {}, id.epoch, id.seq);
   }
 
  private:
@@ -151,6 +157,7 @@ class ServerEventSink final : public api::EventSink {
   const base::Clock& clock_;
   api::ApiServer* server_ = nullptr;
   std::atomic<OrgSync*> orgSync_{nullptr};
+  std::atomic<StatsRuntime*> stats_{nullptr};
 };
 
 std::string jsonString(std::string_view s) {
@@ -263,6 +270,15 @@ int runServe(const ServeOptions& options) {
                                           std::move(extras), &metrics.registry());
   if (!apiServer.ok()) return failLogged(apiServer.error());
   sink.attach(apiServer->get());
+  // Queue and agent statistics: today's events replayed, then every core event as published.
+  StatsRuntime stats(database, clock, settings.timeZone);
+  if (auto st = stats.start(**eventLog); !st.ok()) {
+    spdlog::error("statistics: start-up replay incomplete: {}", st.error().message);
+  }
+  sink.attachStats(&stats);
+  (*apiServer)->setStats(&stats);
+  // Call detail records: the event log folded into the CDR tables every second.
+  CdrRuntime cdrs(database, clock);
 
   api::TransportOptions httpOptions;
   httpOptions.address = settings.httpAddress;
@@ -309,8 +325,11 @@ int runServe(const ServeOptions& options) {
 
     // Call control: the core on its own thread, with the organisation loaded before the
     // first call reaches it.
+    callctl::CoreOptions coreOptions;
+    coreOptions.transferNumbers = settings.transferNumbers;
     core = std::make_unique<CoreRuntime>(
-        clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); });
+        clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); },
+        std::move(coreOptions));
     auto loaded = loadOrganisation(**session, *core);
     if (!loaded.ok()) return stopAndFail(loaded.error());
     spdlog::info("call control: {} queues and {} agents loaded ({} skipped)", loaded->queues,
@@ -349,6 +368,7 @@ int runServe(const ServeOptions& options) {
   spdlog::info("received {}; stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*apiServer)->setTelephony(nullptr);
   (*apiServer)->setCti(nullptr);
+  (*apiServer)->setStats(nullptr);
   telephonyForMetrics.store(nullptr);
   (*http)->stop();  // no handler runs any more, so nothing reads the telephony engine
   sink.attachOrgSync(nullptr);
@@ -361,13 +381,15 @@ int runServe(const ServeOptions& options) {
   }
   if (telephony) telephony->attachCallControl({});
   orgSync.reset();
-  core.reset();       // the core's last events reach the log
+  core.reset();  // the core's last events reach the log
+  sink.attachStats(nullptr);
   telephony.reset();  // ends every call before the event log goes
   (*apiServer)->stop();
   (*eventLog)->append(
       events::Event{.ts = clock.now(),
                     .payload = events::SystemStopping{received == SIGINT ? "SIGINT" : "SIGTERM"}});
   (*eventLog)->stop();
+  cdrs.stop();  // a last run over everything the event log flushed
   spdlog::info("stopped; event log flushed up to seq {}", (*eventLog)->lastCommittedSeq());
   spdlog::shutdown();
   return kExitOk;

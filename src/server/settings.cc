@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 
 #include "base/config.h"
@@ -87,6 +89,18 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     s.timeZone = sec.getString("time_zone", "Asia/Shanghai");
     if (auto tz = base::TimeZone::load(s.timeZone); !tz.ok()) {
       sec.addError("time_zone", tz.error().message);
+    }
+    s.transferNumbers = sec.getStringList("transfer_numbers", {});
+    for (const auto& prefix : s.transferNumbers) {
+      const std::string_view digits =
+          prefix.starts_with('+') ? std::string_view(prefix).substr(1) : std::string_view(prefix);
+      const bool ok = !digits.empty() && digits.size() <= 20 &&
+                      digits.find_first_not_of("0123456789") == std::string_view::npos;
+      if (!ok) {
+        sec.addError(
+            "transfer_numbers",
+            fmt::format("'{}' is not a number prefix (digits, '+' allowed first)", prefix));
+      }
     }
     collect(sec.finish());
   }

@@ -48,6 +48,8 @@ struct Settings {
   std::chrono::seconds idleTimeout{60};  ///< keep-alive connection without a request
   // [center]
   std::string timeZone = "Asia/Shanghai";
+  /// Number prefixes agents may blind-transfer callers to (callctl::CoreOptions); empty: none.
+  std::vector<std::string> transferNumbers;
   // [keys]
   std::filesystem::path masterKeyFile;
   bool requireExistingKey = false;  ///< production: refuse to start without a key

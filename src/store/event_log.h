@@ -156,4 +156,10 @@ class EventLog {
 base::Result<std::vector<StoredEvent>> readEvents(soci::session& session, std::uint64_t afterSeq,
                                                   std::size_t limit);
 
+/// The seq of the first stored event with ts >= `t` (lastSeq + 1 when there is none), found by
+/// binary search on seq: it assumes ts never decreases along seq, which holds up to a step back
+/// of the wall clock (an event just after such a step may then be missed or included). For
+/// replaying "today" at start-up. Errors as readEvents(). The caller's thread owns `session`.
+base::Result<std::uint64_t> firstSeqAtOrAfter(soci::session& session, base::SysTime t);
+
 }  // namespace bankcc::store

@@ -44,4 +44,32 @@ base::Result<std::vector<StoredEvent>> readEvents(soci::session& session, std::u
       });
 }
 
+base::Result<std::uint64_t> firstSeqAtOrAfter(soci::session& session, base::SysTime t) {
+  return detail::guarded(session, "searching the event log", [&]() -> base::Result<std::uint64_t> {
+    long long lo = 0, hi = 0;
+    soci::indicator loInd{}, hiInd{};
+    session << "SELECT MIN(seq), MAX(seq) FROM events", soci::into(lo, loInd),
+        soci::into(hi, hiInd);
+    if (loInd != soci::i_ok || hiInd != soci::i_ok) return std::uint64_t{1};  // empty log
+    const long long target = t.time_since_epoch().count();
+    // Invariant: every seq < lo is before `t`; the answer is in [lo, hi + 1].
+    ++hi;
+    while (lo < hi) {
+      const long long mid = lo + (hi - lo) / 2;
+      long long seq = 0, ts = 0;
+      // The first stored seq at or after `mid` (seqs have no gaps, but do not rely on it).
+      soci::statement st =
+          (session.prepare << "SELECT seq, ts FROM events WHERE seq >= :mid ORDER BY seq LIMIT 1",
+           soci::into(seq), soci::into(ts), soci::use(mid));
+      const bool found = st.execute(true);
+      if (!found || ts >= target) {
+        hi = mid;
+      } else {
+        lo = seq + 1;
+      }
+    }
+    return static_cast<std::uint64_t>(lo);
+  });
+}
+
 }  // namespace bankcc::store

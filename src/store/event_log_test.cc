@@ -312,6 +312,36 @@ TEST_P(EventLogTest, AppendsCommitsAndReadsBackInOrderWithTheirPayloads) {
   EXPECT_EQ(metric(registry_, "bankcc_event_log_database_up"), 1);
 }
 
+TEST_P(EventLogTest, FirstSeqAtOrAfterFindsTheFirstEventOfATime) {
+  start();
+  auto session = db_->connect();
+  ASSERT_TRUE(session.ok());
+  const base::SysTime t0{std::chrono::seconds{1'795'622'400}};
+  auto first = firstSeqAtOrAfter(**session, t0);
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(*first, 1u);  // an empty log: the seq the first event will get
+  // Events 1..100 one second apart from t0, with two at the same instant (seq 50 and 51).
+  for (int i = 1; i <= 100; ++i) {
+    auto e = makeEvent(i);
+    e.ts = t0 + std::chrono::seconds(i <= 50 ? i : i - 1);
+    ASSERT_TRUE(log_->append(e).accepted());
+  }
+  ASSERT_TRUE(log_->flush(kLong).ok());
+  auto at = [&](base::SysTime t) {
+    auto r = firstSeqAtOrAfter(**session, t);
+    EXPECT_TRUE(r.ok()) << r.error().describe();
+    return r.ok() ? *r : 0;
+  };
+  EXPECT_EQ(at(t0), 1u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(1)), 1u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(1) + std::chrono::microseconds(1)), 2u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(37)), 37u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(50)), 50u);  // the first of the two at 50 s
+  EXPECT_EQ(at(t0 + std::chrono::seconds(51)), 52u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(99)), 100u);
+  EXPECT_EQ(at(t0 + std::chrono::seconds(100)), 101u);  // after the last: last + 1
+}
+
 TEST_P(EventLogTest, RequestIdRoundTripsAndEventsWithoutOneStoreNull) {
   start();
   events::Event asked = makeEvent(1);

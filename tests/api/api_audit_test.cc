@@ -160,6 +160,54 @@ TEST_P(AuditTest, AuditorsPageFilterAndVerifyTheLogAndTamperingIsFound) {
   EXPECT_EQ(bodyOf(reverify)["first_bad_seq"], victim) << reverify.body;
 }
 
+// Interventions in call control (an actor acting on another agent, monitoring, pausing a
+// recording) are audited with the core's outcome; an agent acting on themselves is not, and a
+// replayed request id is not audited twice.
+TEST_P(AuditTest, CtiInterventionsAreAuditedWithTheCoresOutcome) {
+  auto server = startServer();
+  if (!server) return;
+  HttpClient client(server->http());
+  auto admin = mustLogin(client, server->user("admin"));
+  auto supervisor = mustLogin(client, server->user("supervisor"));
+  auto auditor = mustLogin(client, server->user("auditor"));
+
+  // The admin sets agent 1001 ready: the core refuses (not logged in), and it is audited.
+  const std::string stateBody = R"({"request_id":"force-1","state":"ready"})";
+  auto forced = client.request("PUT", "/api/v1/agents/1001/state", bearer(admin.token), stateBody);
+  // (A command refusal carries the core's reason and request id besides the usual shape.)
+  EXPECT_EQ(forced.status, 409) << forced.body;
+  EXPECT_EQ(bodyOf(forced)["error"]["code"], "conflict") << forced.body;
+  // The same request id again: the core's first answer, no second record.
+  auto again = client.request("PUT", "/api/v1/agents/1001/state", bearer(admin.token), stateBody);
+  EXPECT_EQ(again.status, 409) << again.body;
+
+  // The supervisor (of no team) asks to monitor 1001: denied by the core, audited.
+  auto monitor = client.request("POST", "/api/v1/agents/1001/monitor", bearer(supervisor.token),
+                                R"({"mode":"whisper","extension":"8101"})");
+  EXPECT_EQ(monitor.status, 403) << monitor.body;
+  EXPECT_EQ(bodyOf(monitor)["error"]["code"], "forbidden") << monitor.body;
+  EXPECT_EQ(bodyOf(monitor)["error"]["reason"], "not_your_team") << monitor.body;
+
+  auto records = auditRecords(client, auditor.token, "action=cti.");
+  ASSERT_EQ(records.size(), 2u) << json(records).dump();
+  // Newest first.
+  const json& mon = records[0];
+  EXPECT_EQ(mon["action"], "cti.monitor");
+  EXPECT_EQ(mon["actor"], server->user("supervisor").username);
+  EXPECT_EQ(mon["target_type"], "agent");
+  EXPECT_EQ(mon["target_id"], "1001");
+  EXPECT_EQ(mon["outcome"], "denied");
+  EXPECT_EQ(mon["details"]["mode"], "whisper");
+  EXPECT_EQ(mon["details"]["reason"], "not_your_team");
+  const json& state = records[1];
+  EXPECT_EQ(state["action"], "cti.set_state");
+  EXPECT_EQ(state["actor"], server->user("admin").username);
+  EXPECT_EQ(state["outcome"], "failure");
+  EXPECT_EQ(state["details"]["reason"], "not_logged_in");
+  EXPECT_EQ(state["details"]["cti_request_id"], "force-1");
+  EXPECT_EQ(state["details"]["state"], "ready");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTest, ::testing::Values(Backend::Sqlite, Backend::Postgres),
                          backendName);
 

@@ -5,6 +5,7 @@
 // permission 403, a role with it 2xx. A route this file does not know how to call fails the
 // test, so that new routes get a row here.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -334,6 +335,23 @@ class RoutesTest : public ApiTest {
     }
     if (key == "POST /api/v1/calls/{call_id}/answer") return command(unknownCall + "/answer", "{}");
     if (key == "POST /api/v1/calls/{call_id}/hangup") return command(unknownCall + "/hangup", "{}");
+    for (const char* verb : {"hold", "retrieve", "pause_recording", "resume_recording"}) {
+      if (key == fmt::format("POST /api/v1/calls/{{call_id}}/{}", verb)) {
+        return command(fmt::format("{}/{}", unknownCall, verb), "{}");
+      }
+    }
+    if (key == "POST /api/v1/calls/{call_id}/send_dtmf") {
+      return command(unknownCall + "/send_dtmf", R"({"digits":"1"})");
+    }
+    if (key == "POST /api/v1/calls/{call_id}/blind_transfer") {
+      return command(unknownCall + "/blind_transfer", R"({"target_type":"queue","target":"vip"})");
+    }
+    if (key == "POST /api/v1/agents/{agent_no}/monitor") {
+      return command("/api/v1/agents/1001/monitor", R"({"mode":"listen","extension":"8101"})");
+    }
+    if (key == "DELETE /api/v1/agents/{agent_no}/monitor") {
+      return command("/api/v1/agents/1001/monitor", "");
+    }
     if (key == "GET /api/v1/calls" || key == "GET /api/v1/agent-states") {
       return Call{method, pattern};
     }
@@ -341,6 +359,24 @@ class RoutesTest : public ApiTest {
       Call c{method, "/api/v1/routing/decisions/01a21847-0000-7000-8000-000000000000"};
       c.passed = [](const HttpResponse& r) { return bool(isError(r, 404, "not_found")); };
       return c;
+    }
+    // CDRs: an empty range is still a 200 with no items; an unknown call is the handler's 404.
+    if (key == "GET /api/v1/cdrs") return Call{method, "/api/v1/cdrs?limit=5&queue=retail_zh"};
+    if (key == "GET /api/v1/agent-state-intervals") {
+      return Call{method, "/api/v1/agent-state-intervals?agent=1001"};
+    }
+    if (key == "GET /api/v1/cdrs/{call_id}") {
+      Call c{method, "/api/v1/cdrs/01a21847-0000-7000-8000-000000000000"};
+      c.passed = [](const HttpResponse& r) { return bool(isError(r, 404, "not_found")); };
+      return c;
+    }
+    // Statistics: a queue made through the API (the live statistics learn it from the change)
+    // and a seeded agent.
+    if (key == "GET /api/v1/queues/{queue}/stats") {
+      return Call{method, "/api/v1/queues/mx_queue/stats"};
+    }
+    if (key == "GET /api/v1/agents/{agent_no}/stats") {
+      return Call{method, "/api/v1/agents/1001/stats"};
     }
     if (key == "GET /api/v1/openapi.json" || key == "GET /healthz" || key == "GET /readyz" ||
         key == "GET /metrics") {

@@ -207,6 +207,26 @@ TEST_F(CallFlowTest, AnAgentTakesAQueueCallThatIsRecordedAndLogged) {
   r = agentClient.request("PUT", "/api/v1/agents/1002/state", agent, R"({"state":"ready"})");
   EXPECT_TRUE(r.status == 403 || r.status == 404) << r.status << r.body;
 
+  // The agent's desktop opens the event WebSocket: a snapshot of its own state first.
+  testing::WsClient desktop(http_);
+  ASSERT_EQ(desktop.handshake("/api/v1/events").status, 101);
+  const std::string token = agent[0].second.substr(std::string("Bearer ").size());
+  ASSERT_TRUE(desktop.sendText(json{{"type", "auth"}, {"token", token}}.dump()));
+  ASSERT_TRUE(desktop.sendText(R"({"type":"subscribe","topics":["agent"]})"));
+  std::optional<json> snapshot;
+  for (int i = 0; i < 5 && !snapshot; ++i) {
+    auto text = desktop.receiveText(5s);
+    ASSERT_TRUE(text.has_value()) << "no snapshot";
+    auto m = json::parse(*text);
+    if (m["type"] == "snapshot") snapshot = m;
+  }
+  ASSERT_TRUE(snapshot.has_value());
+  EXPECT_EQ((*snapshot)["topic"], "agent");
+  ASSERT_EQ((*snapshot)["agents"].size(), 1u) << snapshot->dump();
+  EXPECT_EQ((*snapshot)["agents"][0]["agent_no"], "1001");
+  EXPECT_EQ((*snapshot)["agents"][0]["state"], "ready") << snapshot->dump();
+  const auto snapshotSeq = (*snapshot)["seq"].get<std::uint64_t>();
+
   // A customer dials the queue's number, talks for 3 s and hangs up.
   auto caller = sipp({"-sf",
                       scenarioWith(dir_.path(), "uac_pcap.xml",
@@ -232,6 +252,37 @@ TEST_F(CallFlowTest, AnAgentTakesAQueueCallThatIsRecordedAndLogged) {
     if (!sawConnected) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(sawConnected) << seen;
+
+  // The desktop saw the offer with its screen pop, then the answer, in order after the
+  // snapshot and without gaps in its own stream.
+  std::vector<std::string> desktopTypes;
+  std::uint64_t lastSeq = snapshotSeq;
+  bool sawOffer = false;
+  for (int i = 0; i < 20 && std::find(desktopTypes.begin(), desktopTypes.end(), "call.answered") ==
+                                desktopTypes.end();
+       ++i) {
+    auto text = desktop.receiveText(5s);
+    if (!text) break;
+    auto m = json::parse(*text);
+    if (m["type"] != "event") continue;
+    const auto& e = m["event"];
+    const auto seq = e["seq"].get<std::uint64_t>();
+    EXPECT_GT(seq, lastSeq) << "events arrive in order, never before the snapshot";
+    lastSeq = seq;
+    desktopTypes.push_back(e["type"].get<std::string>());
+    if (e["type"] == "call.offered") {
+      sawOffer = true;
+      EXPECT_EQ(e["payload"]["agent_no"], "1001") << e.dump();
+      EXPECT_EQ(e["payload"]["queue"], "retail_zh") << e.dump();
+      EXPECT_FALSE(e["payload"]["ani"].get<std::string>().empty()) << e.dump();
+      EXPECT_EQ(e["call_id"], callId) << e.dump();
+    }
+  }
+  EXPECT_TRUE(sawOffer) << "desktop events: " << json(desktopTypes).dump();
+  EXPECT_NE(std::find(desktopTypes.begin(), desktopTypes.end(), "call.answered"),
+            desktopTypes.end())
+      << json(desktopTypes).dump();
+
   EXPECT_EQ(caller->wait(40s), 0) << caller->stderrText() << server_->stderrText();
   EXPECT_EQ(phone->wait(40s), 0) << phone->stderrText();
 

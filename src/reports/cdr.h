@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Call detail records and agent state intervals as a pure fold over domain events
+// (ARCHITECTURE.md "Data": reports is a pure fold over events). The same CdrFold serves the
+// stored history (cdr_projector.h), tests and, later, the simulator: it reads nothing but the
+// events given to it, in seq order, and keeps no clock of its own (time comes from the events).
+// docs/decisions/0015-cdr-projection.md explains the rules below and why.
+//
+// One CDR per call (call.arrived starts it). Segments, in event order:
+//   queue     queue.joined .. queue.left (detail: the leave reason); a queue.left without a
+//             queue.joined (full, closed: refused at the door) is a zero-length segment
+//   agent     call.answered .. call.ended | call.transferred | call.agent_lost (detail:
+//             "ended", "transferred", "agent_lost: <cause>")
+//   hold      call.held .. call.retrieved (or the end of the agent segment it lies in)
+//   transfer  call.transferred, zero length (detail: "<mode> to <target_type> <target>")
+//   wrapup    agent.state_changed into wrap_up .. out of it, for the agent whose call it was
+// When a CDR is final: the call ended AND every agent who answered it has left the call (their
+// state moved to ready, not_ready or logged_out, i.e. wrap-up is over), or kWrapUpCap after
+// call.ended (measured in event time), whichever comes first; a wrap-up still open then keeps
+// ended_at unset. An epoch change (a restart, crash or not) closes everything still open of
+// the previous epoch (calls, segments, agent intervals) at the system.stopping time of that
+// epoch when there was one, else at the first event of the new epoch, with the cause
+// "node_restart".
+//
+// Agent state intervals: one per agent.state_changed, from it to the agent's next one. Logged
+// out time makes no interval (the gap between intervals is it).
+//
+// Threads: a CdrFold is a plain value; one thread at a time.
+// Errors: events for calls the fold does not know (their call.arrived came before the fold's
+// first event, or they come after the CDR was final, such as a late recording.stopped) are
+// ignored; stored events whose payload does not parse (unknown types from a newer bankcc,
+// damaged rows) are skipped and counted in skipped().
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "events/event.h"
+#include "store/event_log_row.h"
+
+namespace bankcc::reports {
+
+/// How long after call.ended a CDR waits for its agents' wrap-ups before it is final anyway.
+inline constexpr std::chrono::hours kWrapUpCap{2};
+
+/// The end cause given to calls and intervals that an epoch change closed.
+inline constexpr std::string_view kNodeRestart = "node_restart";
+
+/// One part of a call's life (see the file comment for the kinds).
+struct CdrSegment {
+  std::string kind{};  ///< "queue", "agent", "hold", "transfer", "wrapup"
+  std::string queue{};
+  std::string agentNo{};
+  base::SysTime startedAt{};
+  /// Unset only for a wrap-up that was still open when the cap made the CDR final.
+  std::optional<base::SysTime> endedAt{};
+  std::string detail{};
+
+  bool operator==(const CdrSegment&) const = default;
+};
+
+/// A finished call detail record. Durations are whole milliseconds, from event times.
+struct Cdr {
+  std::string callId{};
+  /// The consult's parent (DOMAIN.md "Time and counting"). No event carries it yet, so it is
+  /// always empty (NULL in the database) until consult calls exist.
+  std::string parentCallId{};
+  std::uint64_t epoch = 0;  ///< of the call.arrived
+  std::string ani{};
+  std::string dnis{};
+  std::string trunk{};
+  base::SysTime arrivedAt{};
+  std::optional<base::SysTime> answeredAt{};  ///< the first agent's answer
+  base::SysTime endedAt{};                    ///< call.ended (or the epoch change)
+  std::string endCause{};                     ///< call.ended's cause, or "node_restart"
+  std::string hungUpBy{};                     ///< "caller", "agent", "system"
+  std::string firstQueue{};
+  std::string answeringQueue{};       ///< the queue of the first answer
+  std::string answeredBy{};           ///< the first answering agent
+  std::vector<std::string> agents{};  ///< every answering agent, in order, each once
+  std::int64_t waitMs = 0;            ///< the sum of the queue segments
+  std::int64_t talkMs = 0;            ///< the agent segments less the holds in them
+  std::int64_t holdMs = 0;            ///< the sum of the hold segments
+  std::int64_t wrapUpMs = 0;          ///< the sum of the ended wrap-up segments
+  std::int64_t transfers = 0;
+  std::string recordingId{};  ///< the first recording of the call; empty when none
+  std::string tier{};         ///< from call.offered; empty for normal callers
+  /// "answered", "abandoned" (the caller hung up unanswered), "rejected" (queue full or
+  /// closed, no fallback), "overflow" (maximum wait or an overflow step, no fallback),
+  /// "fallback" (sent to the queue's fallback number), "unknown_dnis", "unanswered" (ended by
+  /// the system unanswered: forced, shutdown, node_restart). Short abandons are a KPI rule.
+  std::string outcome{};
+  std::vector<CdrSegment> segments{};
+  std::uint64_t firstSeq = 0;  ///< the call.arrived
+  std::uint64_t lastSeq = 0;   ///< the event that made it final
+
+  bool operator==(const Cdr&) const = default;
+};
+
+/// The time an agent spent in one state.
+struct AgentStateInterval {
+  std::string agentNo{};
+  std::string state{};   ///< events::agentStateName()
+  std::string reason{};  ///< not_ready reason code; empty otherwise
+  base::SysTime startedAt{};
+  base::SysTime endedAt{};
+  std::int64_t durationMs = 0;
+  std::string callId{};        ///< for reserved, on_call and wrap_up: the call
+  std::string endCause{};      ///< empty, or "node_restart" when an epoch change closed it
+  std::uint64_t startSeq = 0;  ///< the agent.state_changed that began it (unique per agent)
+  std::uint64_t endSeq = 0;    ///< the event that ended it
+
+  bool operator==(const AgentStateInterval&) const = default;
+};
+
+/// The fold. Feed every event in seq order; take what became final.
+class CdrFold {
+ public:
+  /// Folds one event. Events at or below lastSeq() are ignored (a replay after a checkpoint).
+  void apply(const events::Event& event);
+  /// Parses the stored payload and folds it; an unparseable one is skipped (skipped()).
+  void apply(const store::StoredEvent& event);
+
+  /// The CDRs that became final since the last call, in the order they did.
+  std::vector<Cdr> takeCdrs();
+  /// The intervals that ended since the last call, in the order they did.
+  std::vector<AgentStateInterval> takeIntervals();
+
+  /// The open state (calls in progress, open intervals, last seq) as JSON, for the
+  /// checkpoint. Finished records not yet taken are not part of it: take them first.
+  std::string saveState() const;
+  /// A fold that continues from saveState()'s text. Errors: Corrupt (not a state we wrote).
+  static base::Result<CdrFold> loadState(std::string_view json);
+
+  std::uint64_t lastSeq() const { return lastSeq_; }
+  std::size_t openCalls() const { return calls_.size(); }
+  std::size_t openIntervals() const { return intervals_.size(); }
+  std::uint64_t skipped() const { return skipped_; }
+
+  /// The state of one call in progress (public for the JSON code in cdr_state.cc).
+  struct OpenCall {
+    Cdr cdr;
+    std::optional<std::size_t> queueSegment;  ///< indexes into cdr.segments
+    std::optional<std::size_t> agentSegment;
+    std::optional<std::size_t> holdSegment;
+    std::map<std::string, std::size_t> wrapUps;  ///< by agent
+    std::set<std::string> busyAgents;            ///< answered and not yet released from the call
+    std::string fallbackReason;                  ///< queue.left full/closed/timed_out/overflow
+    bool ended = false;
+  };
+
+ private:
+  void closeEpoch(base::SysTime at, std::uint64_t seq);
+  void onAgentState(const events::Event& e, const events::AgentStateChanged& s);
+  void finish(OpenCall& call, std::uint64_t seq);
+  void finalizeDue(base::SysTime now, std::uint64_t seq);
+
+  std::uint64_t epoch_ = 0;
+  std::uint64_t lastSeq_ = 0;
+  std::uint64_t skipped_ = 0;
+  std::optional<base::SysTime> stoppingAt_;  ///< system.stopping of the current epoch
+  std::map<std::string, OpenCall> calls_;
+  std::map<std::string, AgentStateInterval> intervals_;  ///< open, by agent
+  std::map<std::string, std::string> agentCall_;         ///< agent -> call they work on
+  std::vector<Cdr> doneCdrs_;
+  std::vector<AgentStateInterval> doneIntervals_;
+
+  friend struct CdrFoldState;
+};
+
+}  // namespace bankcc::reports

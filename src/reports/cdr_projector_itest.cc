@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CDR projector and its queries on a real SQLite file and on PostgreSQL (the ctest fixture's
+// server): crash safety (a projector dropped between batches, a transaction that fails before
+// its commit) compared with one uninterrupted fold, and the filters and paging of the queries.
+
+#include <gtest/gtest.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "events/json.h"
+#include "reports/cdr.h"
+#include "reports/cdr_projector.h"
+#include "reports/cdr_query.h"
+#include "reports/cdr_test_events.h"
+#include "store/store_test_support.h"
+
+namespace bankcc::reports {
+namespace {
+
+using store::testing::isOk;
+
+/// Appends `evs` to the events table as the event log's writer stores them.
+void insertEvents(soci::session& s, const std::vector<events::Event>& evs) {
+  soci::transaction tx(s);
+  for (const auto& e : evs) {
+    const long long seq = static_cast<long long>(e.seq);
+    const long long epoch = static_cast<long long>(e.epoch);
+    const long long ts = e.ts.time_since_epoch().count();
+    const std::string type(events::typeName(e.payload));
+    const std::string payload = events::payloadToJson(e.payload);
+    soci::indicator callInd = e.callId.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator agentInd = e.agentId.empty() ? soci::i_null : soci::i_ok;
+    s << "INSERT INTO events (seq, epoch, ts, type, call_id, agent_id, payload) VALUES "
+         "(:seq, :epoch, :ts, :type, :call_id, :agent_id, :payload)",
+        soci::use(seq, "seq"), soci::use(epoch, "epoch"), soci::use(ts, "ts"),
+        soci::use(type, "type"), soci::use(e.callId, callInd, "call_id"),
+        soci::use(e.agentId, agentInd, "agent_id"), soci::use(payload, "payload");
+  }
+  tx.commit();
+}
+
+struct Rows {
+  std::vector<Cdr> cdrs;
+  std::vector<AgentStateInterval> intervals;
+};
+
+bool byCall(const Cdr& a, const Cdr& b) {
+  return a.callId < b.callId;
+}
+bool byStart(const AgentStateInterval& a, const AgentStateInterval& b) {
+  return std::tie(a.startedAt, a.agentNo, a.startSeq) <
+         std::tie(b.startedAt, b.agentNo, b.startSeq);
+}
+
+/// What one uninterrupted fold of `evs` finishes, in the order the tables are compared.
+Rows expectedRows(const std::vector<events::Event>& evs) {
+  CdrFold fold;
+  for (const auto& e : evs) fold.apply(e);
+  Rows r{fold.takeCdrs(), fold.takeIntervals()};
+  std::sort(r.cdrs.begin(), r.cdrs.end(), byCall);
+  std::stable_sort(r.intervals.begin(), r.intervals.end(), byStart);
+  return r;
+}
+
+const base::SysTime kFrom = testing::at(-86400);
+const base::SysTime kTo = testing::at(86400);
+
+class CdrProjectorTest : public store::testing::MigratedStoreTest {
+ protected:
+  /// Everything in the tables, read through the queries page by page (2 per page).
+  Rows stored() {
+    Rows r;
+    CdrQuery q{.from = kFrom, .to = kTo, .limit = 2};
+    for (;;) {
+      auto page = listCdrs(session(), q);
+      EXPECT_TRUE(isOk(page));
+      if (!page.ok()) break;
+      for (auto& c : page->items) r.cdrs.push_back(std::move(c));
+      if (!page->nextCursor) break;
+      q.cursor = *page->nextCursor;
+    }
+    std::sort(r.cdrs.begin(), r.cdrs.end(), byCall);
+    IntervalQuery iq{.from = kFrom, .to = kTo, .limit = 3};
+    for (;;) {
+      auto page = listAgentStateIntervals(session(), iq);
+      EXPECT_TRUE(isOk(page));
+      if (!page.ok()) break;
+      for (auto& i : page->items) r.intervals.push_back(std::move(i));
+      if (!page->nextCursor) break;
+      iq.cursor = *page->nextCursor;
+    }
+    return r;
+  }
+
+  long long count(const std::string& table) {
+    long long n = 0;
+    session() << "SELECT count(*) FROM " + table, soci::into(n);
+    return n;
+  }
+
+  void expectStored(const Rows& expected, const std::string& context) {
+    const Rows got = stored();
+    EXPECT_EQ(got.cdrs, expected.cdrs) << context;
+    EXPECT_EQ(got.intervals, expected.intervals) << context;
+    // Nothing twice, nothing missing (the lists would hide a repeated interval key).
+    EXPECT_EQ(count("cdrs"), static_cast<long long>(expected.cdrs.size())) << context;
+    EXPECT_EQ(count("agent_state_intervals"), static_cast<long long>(expected.intervals.size()))
+        << context;
+    std::size_t segments = 0;
+    for (const auto& c : expected.cdrs) segments += c.segments.size();
+    EXPECT_EQ(count("cdr_segments"), static_cast<long long>(segments)) << context;
+  }
+
+  void reset() {
+    for (const char* t : {"cdr_segments", "cdrs", "agent_state_intervals", "projections"}) {
+      session() << std::string("DELETE FROM ") + t;
+    }
+  }
+};
+
+TEST_P(CdrProjectorTest, AnUninterruptedRunStoresWhatTheFoldFinishes) {
+  const auto evs = testing::everything();
+  insertEvents(session(), evs);
+  auto projector = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(projector));
+  EXPECT_EQ(projector->lastSeq(), 0u);
+  auto folded = projector->catchUp(session(), clock_, 7);
+  ASSERT_TRUE(isOk(folded));
+  EXPECT_EQ(*folded, evs.size());
+  EXPECT_EQ(projector->lastSeq(), evs.back().seq);
+  const Rows expected = expectedRows(evs);
+  ASSERT_EQ(expected.cdrs.size(), 5u);
+  expectStored(expected, "uninterrupted");
+
+  // Nothing new: a step reads nothing and writes nothing.
+  auto again = projector->step(session(), clock_);
+  ASSERT_TRUE(isOk(again));
+  EXPECT_EQ(again->events, 0u);
+  expectStored(expected, "after an empty step");
+}
+
+TEST_P(CdrProjectorTest, AProjectorDroppedBetweenBatchesResumesWithoutLossOrRepeat) {
+  const auto evs = testing::everything();
+  insertEvents(session(), evs);
+  const Rows expected = expectedRows(evs);
+  for (std::size_t steps : {1u, 2u, 5u, 9u}) {
+    for (std::size_t batch : {1u, 4u, 11u}) {
+      reset();
+      {
+        auto first = CdrProjector::open(session());
+        ASSERT_TRUE(isOk(first));
+        for (std::size_t i = 0; i < steps; ++i)
+          ASSERT_TRUE(isOk(first->step(session(), clock_, batch)));
+      }  // "killed": its memory is gone, the database holds the last commit
+      auto second = CdrProjector::open(session());
+      ASSERT_TRUE(isOk(second));
+      EXPECT_EQ(second->lastSeq(), std::min<std::uint64_t>(steps * batch, evs.size()));
+      ASSERT_TRUE(isOk(second->catchUp(session(), clock_, batch)));
+      expectStored(expected, "steps " + std::to_string(steps) + " batch " + std::to_string(batch));
+    }
+  }
+}
+
+TEST_P(CdrProjectorTest, AFailedTransactionIsFoldedAgainFromTheCheckpoint) {
+  const auto evs = testing::everything();
+  insertEvents(session(), evs);
+  const Rows expected = expectedRows(evs);
+  for (int failAt : {1, 3, 6}) {
+    reset();
+    auto projector = CdrProjector::open(session());
+    ASSERT_TRUE(isOk(projector));
+    int commits = 0;
+    projector->setBeforeCommitForTest([&]() -> base::Status {
+      if (++commits == failAt) return base::err(base::Errc::Unavailable, "injected failure");
+      return base::Status{};
+    });
+    std::uint64_t before = 0;
+    for (;;) {
+      before = projector->lastSeq();
+      auto st = projector->step(session(), clock_, 5);
+      if (!st.ok()) break;
+      ASSERT_GT(st->events, 0u) << "the failure was never injected";
+    }
+    // The failed batch left nothing behind.
+    long long seq = -1;
+    session() << "SELECT last_seq FROM projections WHERE name = 'cdrs'", soci::into(seq);
+    EXPECT_EQ(seq, failAt == 1 ? -1 : static_cast<long long>(before));
+    EXPECT_EQ(projector->lastSeq(), before);
+    // The same object carries on (it reloads the checkpoint), and so would a new one.
+    ASSERT_TRUE(isOk(projector->catchUp(session(), clock_, 5)));
+    expectStored(expected, "failed commit " + std::to_string(failAt));
+  }
+}
+
+TEST_P(CdrProjectorTest, EventsThatArriveLaterAreFoldedWithTheOpenStateKept) {
+  const auto evs = testing::everything();
+  const std::size_t half = evs.size() / 2;
+  insertEvents(session(), {evs.begin(), evs.begin() + static_cast<std::ptrdiff_t>(half)});
+  auto projector = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(projector));
+  ASSERT_TRUE(isOk(projector->catchUp(session(), clock_)));
+  insertEvents(session(), {evs.begin() + static_cast<std::ptrdiff_t>(half), evs.end()});
+  auto reopened = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(reopened));
+  ASSERT_TRUE(isOk(reopened->catchUp(session(), clock_)));
+  expectStored(expectedRows(evs), "two phases");
+}
+
+TEST_P(CdrProjectorTest, ADamagedCheckpointIsReportedNotGuessed) {
+  session() << "INSERT INTO projections (name, last_seq, state, updated_at) VALUES "
+               "('cdrs', 3, '{broken', 0)";
+  auto projector = CdrProjector::open(session());
+  ASSERT_FALSE(projector.ok());
+  EXPECT_EQ(projector.error().code, base::Errc::Corrupt);
+}
+
+TEST_P(CdrProjectorTest, QueriesFilterByAgentQueueAndCaller) {
+  using testing::AgentState;
+  testing::Events ev;
+  ev.started(0);
+  testing::answeredCallWithHold(ev, "c-1001", "1001", 10);
+  testing::answeredCallWithHold(ev, "c-1002", "1002", 200);
+  ev.add(300, "c-ab", {}, events::CallArrived{"02155550000", "95555", "t"})
+      .add(300, "c-ab", {}, events::QueueJoined{"credit_card", 0, 1})
+      .add(310, "c-ab", {}, events::QueueLeft{"credit_card", "abandoned", 10000})
+      .add(310, "c-ab", {}, events::CallEnded{"normal", "caller", 10000});
+  insertEvents(session(), ev.all());
+  auto projector = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(projector));
+  ASSERT_TRUE(isOk(projector->catchUp(session(), clock_)));
+
+  auto ids = [&](CdrQuery q) {
+    q.from = q.from == base::SysTime{} ? kFrom : q.from;
+    q.to = q.to == base::SysTime{} ? kTo : q.to;
+    std::vector<std::string> out;
+    auto page = listCdrs(session(), q);
+    EXPECT_TRUE(isOk(page));
+    if (page.ok()) {
+      for (const auto& c : page->items) out.push_back(c.callId);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (V{"c-ab", "c-1002", "c-1001"}));  // newest first
+  EXPECT_EQ(ids({.agent = "1001"}), (V{"c-1001"}));
+  EXPECT_EQ(ids({.agent = "9999"}), V{});
+  EXPECT_EQ(ids({.queue = "credit_card"}), (V{"c-ab"}));
+  EXPECT_EQ(ids({.queue = "retail_zh"}), (V{"c-1002", "c-1001"}));
+  EXPECT_EQ(ids({.caller = "13800138000"}), (V{"c-1002", "c-1001"}));
+  EXPECT_EQ(ids({.caller = "021", .callerPrefix = true}), (V{"c-ab"}));
+  EXPECT_EQ(ids({.caller = "021"}), V{});
+  EXPECT_EQ(ids({.caller = "%", .callerPrefix = true}), V{});  // no wildcard
+  EXPECT_EQ(ids({.from = testing::at(100), .to = testing::at(301)}), (V{"c-ab", "c-1002"}));
+
+  auto one = findCdr(session(), "c-1001");
+  ASSERT_TRUE(isOk(one));
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->segments.size(), 4u);
+  auto none = findCdr(session(), "nope");
+  ASSERT_TRUE(isOk(none));
+  EXPECT_FALSE(none->has_value());
+
+  auto intervals =
+      listAgentStateIntervals(session(), IntervalQuery{.from = kFrom, .to = kTo, .agent = "1002"});
+  ASSERT_TRUE(isOk(intervals));
+  ASSERT_EQ(intervals->items.size(), 3u);  // reserved, on_call, wrap_up (ready is open)
+  EXPECT_EQ(intervals->items[2].state, "wrap_up");
+  EXPECT_EQ(intervals->items[2].callId, "c-1002");
+
+  EXPECT_FALSE(listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .cursor = "zz"}).ok());
+  EXPECT_FALSE(listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .cursor = "6173697c317c78"})
+                   .ok());  // an interval cursor
+  EXPECT_FALSE(listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .limit = 0}).ok());
+}
+
+BANKCC_STORE_BACKENDS(CdrProjectorTest);
+
+}  // namespace
+}  // namespace bankcc::reports

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Reading the CDR projection's tables (migration 0007; written by cdr_projector.h): the CDR
+// search behind GET /api/v1/cdrs, one CDR by call id, and agent state intervals.
+//
+// Threads: plain functions on the caller's session (the caller's thread owns it).
+// Errors: ValidationFailed "limit: …" (outside 1..500), BadRequest (a cursor that is not ours
+// or was made for another list), Unavailable / Io from the database. Every value is bound.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "reports/cdr.h"
+#include "store/org_common.h"
+
+namespace soci {
+class session;
+}
+
+namespace bankcc::reports {
+
+struct CdrQuery {
+  base::SysTime from{};       ///< arrived_at >= from
+  base::SysTime to{};         ///< arrived_at < to
+  std::string agent{};        ///< an agent who answered the call (agent number); "" = any
+  std::string queue{};        ///< a queue the call waited in or was refused by; "" = any
+  std::string caller{};       ///< the ANI; "" = any
+  bool callerPrefix = false;  ///< `caller` is a prefix, not the whole number
+  int limit = store::kDefaultPageLimit;
+  std::string cursor{};  ///< "" or a Page::nextCursor of the same query
+};
+
+/// CDRs matching `query`, newest first (arrived_at, then call id, descending), each with its
+/// segments.
+base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& query);
+
+/// The CDR of `callId` with its segments; nullopt when there is none (yet: a call in progress
+/// has no CDR).
+base::Result<std::optional<Cdr>> findCdr(soci::session& session, const std::string& callId);
+
+struct IntervalQuery {
+  base::SysTime from{};  ///< started_at >= from
+  base::SysTime to{};    ///< started_at < to
+  std::string agent{};   ///< "" = every agent
+  int limit = store::kDefaultPageLimit;
+  std::string cursor{};
+};
+
+/// Agent state intervals matching `query`, in time order (started_at, agent, start seq).
+base::Result<store::Page<AgentStateInterval>> listAgentStateIntervals(soci::session& session,
+                                                                      const IntervalQuery& query);
+
+}  // namespace bankcc::reports

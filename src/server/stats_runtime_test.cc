@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// StatsRuntime over a real SQLite database and event log: today's events are replayed at
+// start (yesterday's are not), a restart keeps today's figures, live events add to them, and
+// queues are known from the organisation data.
+#include "server/stats_runtime.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include "store/migrations.h"
+#include "store/org_queues.h"
+#include "store/org_skills.h"
+#include "support/test_env.h"
+
+namespace bankcc::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// 2026-11-26 10:00 in Asia/Shanghai (02:00Z).
+const base::SysTime kT0{std::chrono::seconds{1'795'658'400}};
+
+class StatsRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = store::Database::open(store::StoreConfig{}, dir_.path());
+    ASSERT_TRUE(db.ok()) << db.error().describe();
+    db_ = std::move(*db);
+    auto s = db_->connect();
+    ASSERT_TRUE(s.ok());
+    session_ = std::move(*s);
+    ASSERT_TRUE(store::migrate(*session_, db_->backend()).ok());
+    ASSERT_TRUE(
+        store::createSkill(*session_, clock_, store::Skill{0, "retail", "零售", "Retail"}).ok());
+    for (const char* code : {"retail_zh", "quiet"}) {
+      store::Queue q;
+      q.code = code;
+      q.nameZh = "零售";
+      q.nameEn = "Retail";
+      q.serviceLevelThreshold = 15s;
+      q.skillNeeds.push_back({"retail", 1});
+      auto created = store::createQueue(*session_, clock_, q);
+      ASSERT_TRUE(created.ok()) << created.error().describe();
+    }
+    store::EventLogConfig config;
+    config.spillPath = dir_.path() / "spill" / "events.spill";
+    auto log = store::EventLog::start(*db_, config, clock_, registry_);
+    ASSERT_TRUE(log.ok()) << log.error().describe();
+    log_ = std::move(*log);
+  }
+
+  void TearDown() override {
+    if (log_) log_->stop();
+  }
+
+  events::Event event(base::SysTime ts, events::Payload p, std::string call,
+                      std::string agent = {}) {
+    return events::Event{.ts = ts,
+                         .callId = std::move(call),
+                         .agentId = std::move(agent),
+                         .queueId = "retail_zh",
+                         .payload = std::move(p)};
+  }
+
+  /// A call that waits `wait` in retail_zh from `at`, then is answered by 1001 or abandons.
+  void call(const std::string& id, base::SysTime at, base::Duration wait, bool answered) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+    log_->append(event(at, events::QueueJoined{.queue = "retail_zh"}, id));
+    if (answered) {
+      log_->append(event(at + wait, events::CallAnswered{.agentNo = "1001", .queue = "retail_zh"},
+                         id, "1001"));
+    }
+    log_->append(event(
+        at + wait,
+        events::QueueLeft{
+            .queue = "retail_zh", .reason = answered ? "answered" : "abandoned", .waitedMs = ms},
+        id));
+    log_->append(event(at + wait + 60s, events::CallEnded{.cause = "normal"}, id));
+  }
+
+  bankcc::testing::TempDir dir_{"stats"};
+  base::ManualClock clock_{kT0};
+  prometheus::Registry registry_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<soci::session> session_;
+  std::unique_ptr<store::EventLog> log_;
+};
+
+TEST_F(StatsRuntimeTest, ReplaysTodayAtStartAndKeepsItAcrossARestart) {
+  call("y1", kT0 - 14h, 5s, true);  // 20:00 yesterday local: not today
+  call("c1", kT0 - 1h, 10s, true);  // 09:00 today, within the queue's 15 s
+  call("c2", kT0 - 30min, 30s, false);
+  clock_.advance(2min);
+
+  StatsRuntime first(*db_, clock_, "Asia/Shanghai");
+  ASSERT_TRUE(first.start(*log_).ok());
+  auto r = first.queueStats("retail_zh");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->settings.serviceLevelThreshold, 15s);  // from the organisation data
+  EXPECT_EQ(r->today.offered, 2);
+  EXPECT_EQ(r->today.counters.answered, 1);
+  EXPECT_EQ(r->today.counters.answeredWithinT, 1);
+  EXPECT_EQ(r->today.abandoned, 1);
+  EXPECT_EQ(r->dayStart, kT0 - 10h);
+
+  // Live: a call published by the core joins the figures at once.
+  auto live = event(clock_.now(), events::QueueJoined{.queue = "retail_zh"}, "c3");
+  log_->append(live);
+  first.onEvent(live);
+  r = first.queueStats("retail_zh");
+  EXPECT_EQ(r->today.offered, 3);
+  EXPECT_EQ(r->live.waiting, 1);
+
+  // A restart: the new run's system.started closes the old run's calls; today's counts stay.
+  clock_.advance(1min);
+  log_->append(events::Event{.ts = clock_.now(), .payload = events::SystemStarted{.pid = 2}});
+  StatsRuntime second(*db_, clock_, "Asia/Shanghai");
+  ASSERT_TRUE(second.start(*log_).ok());
+  auto again = second.queueStats("retail_zh");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->today.counters, r->today.counters);
+  EXPECT_EQ(again->live.waiting, 0);
+}
+
+TEST_F(StatsRuntimeTest, KnowsQueuesFromTheOrganisationAndAgentsFromEvents) {
+  StatsRuntime stats(*db_, clock_, "Asia/Shanghai");
+  ASSERT_TRUE(stats.start(*log_).ok());
+  auto quiet = stats.queueStats("quiet");
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet->today.offered, 0);
+  EXPECT_FALSE(quiet->today.serviceLevel);
+  EXPECT_FALSE(stats.queueStats("no_such_queue"));
+  EXPECT_FALSE(stats.agentStats("7777"));
+  stats.onEvent(
+      events::Event{.ts = clock_.now(),
+                    .agentId = "7777",
+                    .payload = events::AgentStateChanged{.agentNo = "7777",
+                                                         .from = events::AgentState::LoggedOut,
+                                                         .to = events::AgentState::Ready}});
+  auto agent = stats.agentStats("7777");
+  ASSERT_TRUE(agent);
+  EXPECT_EQ(agent->live.state, events::AgentState::Ready);
+}
+
+}  // namespace
+}  // namespace bankcc::server

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+// GET /api/v1/cdrs, /api/v1/cdrs/{call_id} and /api/v1/agent-state-intervals over real HTTP:
+// events written into the server's event log (while it is stopped, as a previous run would have
+// left them) come back as CDRs once the server's projector folded them; bad filters are 4xx with
+// the error shape, never 500. Who may read them is in the route-by-role matrix
+// (api_routes_test.cc).
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "api/api_support.h"
+#include "events/event.h"
+#include "events/json.h"
+
+namespace bankcc::apitest {
+namespace {
+
+using events::AgentState;
+
+class CdrTest : public ApiTest {};
+
+constexpr long long kT0 = 1'795'681'600'000'000;  // 2026-11-26T08:26:40Z, in microseconds
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+/// SQL that appends `payload` to the event log after its last event, in its last epoch.
+std::string insertEvent(double seconds, const std::string& callId, const std::string& agent,
+                        const events::Payload& payload) {
+  const long long ts = kT0 + static_cast<long long>(seconds * 1'000'000);
+  return "INSERT INTO events (seq, epoch, ts, type, call_id, agent_id, payload) SELECT "
+         "max(seq) + 1, max(epoch), " +
+         std::to_string(ts) + ", " + quoted(std::string(events::typeName(payload))) + ", " +
+         (callId.empty() ? "NULL" : quoted(callId)) + ", " +
+         (agent.empty() ? "NULL" : quoted(agent)) + ", " + quoted(events::payloadToJson(payload)) +
+         " FROM events;";
+}
+
+/// One answered call with a hold and a wrap-up, as the core emits it.
+std::string answeredCall(const std::string& call) {
+  std::string sql;
+  auto add = [&](double t, const std::string& agent, events::Payload p) {
+    sql += insertEvent(t, call, agent, p);
+  };
+  auto state = [&](double t, AgentState from, AgentState to) {
+    add(t, "1001", events::AgentStateChanged{"1001", from, to, ""});
+  };
+  add(0, "", events::CallArrived{"13800138000", "95555", "trunk1"});
+  add(0, "", events::QueueJoined{"retail_zh", 0, 1});
+  state(2, AgentState::Ready, AgentState::Reserved);
+  add(2, "1001", events::CallOffered{.agentNo = "1001", .queue = "retail_zh", .tier = "vip"});
+  add(5, "1001", events::CallAnswered{"1001", "retail_zh", 5000});
+  add(5, "", events::QueueLeft{"retail_zh", "answered", 5000});
+  state(5, AgentState::Reserved, AgentState::OnCall);
+  add(20, "1001", events::CallHeld{"1001"});
+  add(30, "1001", events::CallRetrieved{"1001", 10000});
+  add(60, "1001", events::CallEnded{"normal", "caller", 60000});
+  state(60, AgentState::OnCall, AgentState::WrapUp);
+  state(75, AgentState::WrapUp, AgentState::Ready);
+  return sql;
+}
+
+const std::string kRange = "from=2026-11-26T08:00:00Z&to=2026-11-26T09:00:00Z";
+const std::string kCallId = "01a21847-0000-7000-8000-00000000cd01";
+
+TEST_P(CdrTest, EndedCallsAreListedWithTheirSegmentsAndFilters) {
+  auto server = startServer();
+  if (!server) return;
+  ASSERT_TRUE(server->stop().has_value());
+  ASSERT_EQ(server->execSql(answeredCall(kCallId)), "");
+  ASSERT_TRUE(server->restart()) << server->log();
+  HttpClient client(server->http());
+  auto sup = mustLogin(client, server->user("supervisor"));
+  const auto auth = bearer(sup.token);
+
+  json items;
+  ASSERT_TRUE(eventually([&] {
+    auto r = client.get("/api/v1/cdrs?" + kRange, auth);
+    if (r.status != 200) return false;
+    items = bodyOf(r)["items"];
+    return items.size() == 1;
+  })) << items
+      << "\n"
+      << server->log();
+  const json& c = items[0];
+  EXPECT_EQ(c["call_id"], kCallId);
+  EXPECT_EQ(c["ani"], "13800138000");
+  EXPECT_EQ(c["outcome"], "answered");
+  EXPECT_EQ(c["answered_by"], "1001");
+  EXPECT_EQ(c["answering_queue"], "retail_zh");
+  EXPECT_EQ(c["tier"], "vip");
+  EXPECT_EQ(c["wait_ms"], 5000);
+  EXPECT_EQ(c["talk_ms"], 45000);
+  EXPECT_EQ(c["hold_ms"], 10000);
+  EXPECT_EQ(c["wrap_up_ms"], 15000);
+  EXPECT_TRUE(c["parent_call_id"].is_null());
+  EXPECT_EQ(c["arrived_at"], "2026-11-26T08:26:40.000Z");
+  ASSERT_EQ(c["segments"].size(), 4u) << c;
+  EXPECT_EQ(c["segments"][0]["kind"], "queue");
+  EXPECT_EQ(c["segments"][0]["detail"], "answered");
+  EXPECT_EQ(c["segments"][3]["kind"], "wrapup");
+
+  auto count = [&](const std::string& filter) -> int {
+    auto r = client.get("/api/v1/cdrs?" + kRange + "&" + filter, auth);
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    return static_cast<int>(bodyOf(r)["items"].size());
+  };
+  EXPECT_EQ(count("agent=1001"), 1);
+  EXPECT_EQ(count("agent=1002"), 0);
+  EXPECT_EQ(count("queue=retail_zh"), 1);
+  EXPECT_EQ(count("queue=credit_card"), 0);
+  EXPECT_EQ(count("caller=13800138000"), 1);
+  EXPECT_EQ(count("caller=" + urlEncode("138*")), 1);
+  EXPECT_EQ(count("caller=139"), 0);
+  EXPECT_EQ(count("limit=1"), 1);
+  // Outside the range: the default (the last 24 hours before now) does not reach back to it
+  // unless the clock is close to the test's time, so ask for a range of its own.
+  auto other = client.get("/api/v1/cdrs?from=2026-10-01T00:00:00Z&to=2026-10-02T00:00:00Z", auth);
+  EXPECT_EQ(other.status, 200);
+  EXPECT_TRUE(bodyOf(other)["items"].empty());
+
+  auto one = client.get("/api/v1/cdrs/" + kCallId, auth);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(bodyOf(one)["segments"].size(), 4u);
+  EXPECT_TRUE(isError(client.get("/api/v1/cdrs/no-such-call", auth), 404, "not_found"));
+
+  auto intervals = client.get("/api/v1/agent-state-intervals?agent=1001&" + kRange, auth);
+  ASSERT_EQ(intervals.status, 200) << intervals.body;
+  const auto list = bodyOf(intervals)["items"];
+  // reserved, on_call, wrap_up, and ready: the restart after the insert closed it.
+  ASSERT_EQ(list.size(), 4u) << list;
+  EXPECT_EQ(list[2]["state"], "wrap_up");
+  EXPECT_EQ(list[2]["duration_ms"], 15000);
+  EXPECT_EQ(list[2]["call_id"], kCallId);
+  EXPECT_EQ(list[3]["state"], "ready");
+  EXPECT_EQ(list[3]["end_cause"], "node_restart");
+
+  // Agents do not read CDRs.
+  auto agent = mustLogin(client, server->user("agent"));
+  EXPECT_TRUE(isError(client.get("/api/v1/cdrs", bearer(agent.token)), 403, "forbidden"));
+}
+
+TEST_P(CdrTest, BadFiltersAreClientErrorsNamingTheField) {
+  auto server = startServer();
+  if (!server) return;
+  HttpClient client(server->http());
+  auto qa = mustLogin(client, server->user("qa"));
+  const auto auth = bearer(qa.token);
+  EXPECT_EQ(client.get("/api/v1/cdrs", auth).status, 200) << "defaults: the last 24 hours";
+  EXPECT_EQ(client.get("/api/v1/agent-state-intervals", auth).status, 200);
+
+  struct Bad {
+    std::string query;
+    std::string field;
+  };
+  const std::vector<Bad> bad = {
+      {"from=yesterday", "from"},
+      {"to=2026-13-01T00:00:00Z", "to"},
+      {"from=2026-11-26T09:00:00Z&to=2026-11-26T08:00:00Z", "to"},
+      {"from=2026-10-01T00:00:00Z&to=2026-11-26T00:00:00Z", "to"},
+      {"limit=0", "limit"},
+      {"limit=501", "limit"},
+      {"limit=abc", "limit"},
+      {"caller=abc", "caller"},
+      {"caller=*", "caller"},
+      {"caller=" + urlEncode("13%"), "caller"},
+      {"agent=" + urlEncode("a b"), "agent"},
+      {"queue=" + std::string(65, 'q'), "queue"},
+      {"queue=", "queue"},
+      {"color=red", "color"},
+  };
+  for (const auto& b : bad) {
+    auto r = client.get("/api/v1/cdrs?" + b.query, auth);
+    EXPECT_TRUE(isError(r, 422, "validation_failed")) << b.query << ": " << r.body;
+    EXPECT_EQ(errorFields(r), std::vector<std::string>{b.field}) << b.query;
+  }
+  for (const std::string& q :
+       std::vector<std::string>{"cursor=zz", "cursor=" + std::string(2000, 'a'), "cursor=6869"}) {
+    auto r = client.get("/api/v1/cdrs?" + q, auth);
+    EXPECT_TRUE(isError(r, 400, "bad_request")) << q << ": " << r.body;
+  }
+  EXPECT_TRUE(isError(client.get("/api/v1/cdrs?from=%zz", auth), 400, "bad_request"));
+  auto badInterval = client.get("/api/v1/agent-state-intervals?from=x&limit=-1", auth);
+  EXPECT_TRUE(isError(badInterval, 422, "validation_failed")) << badInterval.body;
+  EXPECT_EQ(errorFields(badInterval), (std::vector<std::string>{"from", "limit"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CdrTest, ::testing::Values(Backend::Sqlite, Backend::Postgres),
+                         backendName);
+
+}  // namespace
+}  // namespace bankcc::apitest
