@@ -7,7 +7,7 @@
 // were missing. Driven by bench/ws_fanout.sh.
 //
 //   bench_ws_fanout --http 127.0.0.1:8080 --token T [--clients 5000] [--events 200]
-//                   [--rate 20] [--agent 1001]
+//                   [--rate 20] [--agent 1001] [--threads 2]
 #include <fmt/format.h>
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
@@ -26,6 +26,7 @@
 #include <ctime>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +48,7 @@ struct Options {
   int events = 200;
   double rate = 20;  // events per second
   std::string agent = "1001";
+  int threads = 2;  // client threads
 };
 
 /// "2026-11-26T07:15:00.123456Z" or with milliseconds -> microseconds since the epoch.
@@ -228,6 +230,8 @@ int main(int argc, char** argv) {
       o.events = std::stoi(value);
     } else if (key == "--rate") {
       o.rate = std::stod(value);
+    } else if (key == "--threads") {
+      o.threads = std::max(1, std::stoi(value));
     } else if (key == "--agent") {
       o.agent = value;
     } else {
@@ -240,33 +244,48 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  asio::io_context io;
-  Stats stats;
+  // One io_context per client thread, each with its own clients and statistics, so that
+  // reading 5,000 sockets is not one thread's queue.
+  struct Shard {
+    asio::io_context io;
+    Stats stats;
+  };
+  std::vector<std::unique_ptr<Shard>> shards;
+  for (int t = 0; t < o.threads; ++t) shards.push_back(std::make_unique<Shard>());
   std::vector<std::shared_ptr<Client>> clients;
   for (int i = 0; i < o.clients; ++i) {
-    clients.push_back(std::make_shared<Client>(io, o, stats));
+    Shard& shard = *shards[static_cast<std::size_t>(i % o.threads)];
+    clients.push_back(std::make_shared<Client>(shard.io, o, shard.stats));
     clients.back()->start();
   }
-  auto guard = asio::make_work_guard(io);
-  std::thread runner([&] { io.run(); });
+  std::vector<std::thread> runners;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& shard : shards) {
+    guards.push_back(asio::make_work_guard(shard->io));
+    runners.emplace_back([&io = shard->io] { io.run(); });
+  }
+  // Runs `fn(stats)` on every shard's thread and sums the results.
+  auto onShards = [&](auto fn) {
+    long total = 0;
+    for (auto& shard : shards) {
+      std::promise<long> p;
+      asio::post(shard->io, [&] { p.set_value(fn(shard->stats)); });
+      total += p.get_future().get();
+    }
+    return total;
+  };
 
   // Wait until every client has its snapshot (or 60 s).
   const auto connectStart = std::chrono::steady_clock::now();
-  std::atomic<int> subscribed{0};
   while (std::chrono::steady_clock::now() - connectStart < std::chrono::seconds(60)) {
-    std::promise<int> p;
-    asio::post(io, [&] { p.set_value(stats.subscribed + stats.failed); });
-    if (p.get_future().get() >= o.clients) break;
+    if (onShards([](Stats& s) { return long{s.subscribed + s.failed}; }) >= o.clients) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  {
-    std::promise<int> p;
-    asio::post(io, [&] { p.set_value(stats.subscribed); });
-    subscribed = p.get_future().get();
-  }
+  const long subscribed = onShards([](Stats& s) { return long{s.subscribed}; });
   std::fprintf(
-      stderr, "%d of %d clients subscribed in %.1f s\n", subscribed.load(), o.clients,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - connectStart).count());
+      stderr, "%ld of %d clients subscribed in %.1f s (%d client threads)\n", subscribed, o.clients,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - connectStart).count(),
+      o.threads);
 
   // The events: the admin logs the agent in, then toggles ready / not ready.
   rest(o, http::verb::delete_, "/api/v1/agents/" + o.agent + "/session", "");
@@ -276,14 +295,11 @@ int main(int argc, char** argv) {
            fmt::format(R"({{"extension":"{}"}})", 8000 + (std::stoi(o.agent) - 1000)));
   if (loginStatus != 202) return 1;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  {
-    std::promise<void> p;
-    asio::post(io, [&] {
-      stats.latencies.clear();  // the login's own event is not part of the measurement
-      p.set_value();
-    });
-    p.get_future().get();
-  }
+  // The login's own event is not part of the measurement.
+  onShards([](Stats& s) {
+    s.latencies.clear();
+    return 0L;
+  });
   const auto gap = std::chrono::duration<double>(1.0 / o.rate);
   auto next = std::chrono::steady_clock::now();
   for (int e = 0; e < o.events; ++e) {
@@ -295,28 +311,25 @@ int main(int argc, char** argv) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(3));  // let the last deliveries arrive
   std::vector<std::int64_t> latencies;
-  {
-    std::promise<void> p;
-    asio::post(io, [&] {
-      latencies = stats.latencies;
-      p.set_value();
-    });
-    p.get_future().get();
-  }
-  guard.reset();
-  io.stop();
-  runner.join();
+  std::mutex gather;
+  onShards([&](Stats& s) {
+    std::lock_guard lock(gather);
+    latencies.insert(latencies.end(), s.latencies.begin(), s.latencies.end());
+    return 0L;
+  });
+  guards.clear();
+  for (auto& shard : shards) shard->io.stop();
+  for (auto& r : runners) r.join();
 
-  const long expected = static_cast<long>(o.events) * subscribed.load();
+  const long expected = static_cast<long>(o.events) * subscribed;
   const std::int64_t p50 = percentile(latencies, 0.50);
   const std::int64_t p99 = percentile(latencies, 0.99);
   const std::int64_t max =
       latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
   std::printf(
-      "clients %d, events %d at %.0f/s: %zu deliveries of %ld expected; latency p50 %.2f ms, "
+      "clients %ld, events %d at %.0f/s: %zu deliveries of %ld expected; latency p50 %.2f ms, "
       "p99 %.2f ms, max %.2f ms\n",
-      subscribed.load(), o.events, o.rate, latencies.size(), expected,
-      static_cast<double>(p50) / 1000.0, static_cast<double>(p99) / 1000.0,
-      static_cast<double>(max) / 1000.0);
+      subscribed, o.events, o.rate, latencies.size(), expected, static_cast<double>(p50) / 1000.0,
+      static_cast<double>(p99) / 1000.0, static_cast<double>(max) / 1000.0);
   return latencies.size() == static_cast<std::size_t>(expected) ? 0 : 1;
 }

@@ -306,6 +306,40 @@ TEST_F(CallFlowTest, AnAgentTakesAQueueCallThatIsRecordedAndLogged) {
   }
   EXPECT_TRUE(state == "wrap_up" || state == "ready") << states.body;
 
+  // The agent records the wrap-up (unless the queue's 5 s ran out already); then the call's
+  // CDR appears (the projection follows the event log about once a second).
+  r = agentClient.request("POST", "/api/v1/agents/1001/wrapup", agent,
+                          R"({"code":"balance","notes":"客户查询余额"})");
+  EXPECT_TRUE(r.status == 202 || r.status == 409) << r.status << " " << r.body;
+  testing::HttpResponse cdr;
+  for (int i = 0; i < 100; ++i) {
+    cdr = supClient.get("/api/v1/cdrs/" + callId, sup);
+    if (cdr.status == 200) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(cdr.status, 200) << cdr.body;
+  const auto record = json::parse(cdr.body);
+  EXPECT_EQ(record["outcome"], "answered") << cdr.body;
+  EXPECT_EQ(record["answered_by"], "1001") << cdr.body;
+  EXPECT_EQ(record["first_queue"], "retail_zh") << cdr.body;
+  EXPECT_EQ(record["answering_queue"], "retail_zh") << cdr.body;
+  EXPECT_EQ(record["dnis"], "95500") << cdr.body;
+  EXPECT_EQ(record["hung_up_by"], "caller") << cdr.body;
+  EXPECT_TRUE(record["recording_id"].is_string()) << cdr.body;
+  EXPECT_GE(record["talk_ms"].get<std::int64_t>(), 2000) << cdr.body;
+  std::vector<std::string> kinds;
+  for (const auto& seg : record["segments"]) kinds.push_back(seg["kind"].get<std::string>());
+  for (const char* kind : {"queue", "agent", "wrapup"}) {
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end())
+        << kind << " segment missing: " << cdr.body;
+  }
+  // The notes are nowhere in the record.
+  EXPECT_EQ(cdr.body.find("余额"), std::string::npos) << cdr.body;
+  // Listed by the agent filter as well.
+  auto listed = supClient.get("/api/v1/cdrs?agent=1001", sup);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json::parse(listed.body)["items"].size(), 1u) << listed.body;
+
   // The recording file is closed (fsynced) by the writer pool shortly after the call ends.
   const auto db = std::filesystem::path(data_) / "bankcc.db";
   for (int i = 0; i < 100; ++i) {
