@@ -15,10 +15,7 @@ command -v wrk >/dev/null || { echo "api_load: wrk is missing (apt-get install w
 source "$(dirname "$0")/lib.sh"
 bench_prepare "$bin" admin seed
 bench_start "$bin"
-token=$(curl -s -X POST -H 'Content-Type: application/json' \
-  -d "{\"username\":\"bench\",\"password\":\"$bench_password\"}" "http://$addr/api/v1/auth/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || { echo "api_load: login failed" >&2; cat "$dir/err" >&2; exit 1; }
+bench_login
 echo "bankcc on $addr; wrk -t$threads -c$connections -d$duration; $(nproc) cores"
 for path in /api/v1/auth/session /api/v1/skills/retail /healthz; do
   # One warm-up second so that every worker has its database connection.

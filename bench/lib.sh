@@ -3,6 +3,7 @@
 #   source bench/lib.sh
 #   bench_prepare BIN ROLE [seed]     -> $dir (temporary, removed on exit)
 #   bench_start BIN "extra toml"      -> $pid, $addr
+#   bench_login                       -> $token (the user "bench" logged in)
 bench_password='Kp7x-Qm2r-Tz9d'
 pid=""
 dir=$(mktemp -d)
@@ -35,4 +36,12 @@ bench_start() {
   done
   cat "$dir/err" >&2
   return 1
+}
+
+# Logs the user "bench" in; sets $token or fails with the server's log.
+bench_login() {
+  token=$(curl -s -X POST -H 'Content-Type: application/json' \
+    -d "{\"username\":\"bench\",\"password\":\"$bench_password\"}" "http://$addr/api/v1/auth/login" |
+    sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  [ -n "$token" ] || { echo "bench: login failed" >&2; cat "$dir/err" >&2; return 1; }
 }

@@ -13,10 +13,7 @@ rate=${RATE:-20}
 source "$(dirname "$0")/lib.sh"
 bench_prepare "$bin" admin seed
 bench_start "$bin"
-token=$(curl -s -X POST -H 'Content-Type: application/json' \
-  -d "{\"username\":\"bench\",\"password\":\"$bench_password\"}" "http://$addr/api/v1/auth/login" |
-  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || { echo "ws_fanout: login failed" >&2; cat "$dir/err" >&2; exit 1; }
+bench_login
 echo "bankcc on $addr; $clients clients, $events events at $rate/s; $(nproc) cores"
 cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 "$fanout" --http "$addr" --token "$token" --clients "$clients" --events "$events" --rate "$rate"

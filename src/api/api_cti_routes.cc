@@ -134,25 +134,6 @@ struct AuditSpec {
   bool always = false;
 };
 
-std::string_view monitorModeName(telephony::MonitorMode m) {
-  switch (m) {
-    case telephony::MonitorMode::Listen:
-      return "listen";
-    case telephony::MonitorMode::Whisper:
-      return "whisper";
-    case telephony::MonitorMode::Barge:
-      return "barge";
-  }
-  return "listen";
-}
-
-std::optional<telephony::MonitorMode> parseMonitorMode(std::string_view s) {
-  if (s == "listen") return telephony::MonitorMode::Listen;
-  if (s == "whisper") return telephony::MonitorMode::Whisper;
-  if (s == "barge") return telephony::MonitorMode::Barge;
-  return std::nullopt;
-}
-
 /// What the audit record says about a command besides its target: never digits or notes.
 json auditDetails(const callctl::Command& command) {
   return std::visit(
@@ -165,7 +146,7 @@ json auditDetails(const callctl::Command& command) {
                        c.targetType == callctl::BlindTransfer::Target::Queue ? "queue" : "number"},
                       {"target", c.target}};
         } else if constexpr (std::is_same_v<T, callctl::MonitorCall>) {
-          return json{{"mode", monitorModeName(c.mode)}, {"extension", c.extension}};
+          return json{{"mode", telephony::monitorModeName(c.mode)}, {"extension", c.extension}};
         } else if constexpr (std::is_same_v<T, callctl::SendDigits>) {
           return json{{"digit_count", c.digits.size()}};
         } else {
@@ -454,7 +435,7 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
             auto mode = in.string("mode", Need::Required, 16);
             auto extension = in.string("extension", Need::Optional, 32);
             if (!mode) return std::nullopt;
-            auto parsed = parseMonitorMode(*mode);
+            auto parsed = telephony::parseMonitorMode(*mode);
             if (!parsed) {
               in.fail("mode", "must be \"listen\", \"whisper\" or \"barge\"");
               return std::nullopt;

@@ -27,18 +27,6 @@ CommandReply refuse(Status status, std::string code, std::string message) {
   return r;
 }
 
-std::string_view modeName(telephony::MonitorMode m) {
-  switch (m) {
-    case telephony::MonitorMode::Listen:
-      return "listen";
-    case telephony::MonitorMode::Whisper:
-      return "whisper";
-    case telephony::MonitorMode::Barge:
-      return "barge";
-  }
-  return "listen";
-}
-
 /// 0-9, *, #, A-D (RFC 4733 events 0-15).
 bool validDigits(std::string_view digits) {
   return !digits.empty() && digits.size() <= kMaxDigits &&
@@ -258,8 +246,11 @@ void CallControl::Impl::onMonitorAnswered(CallRec& c) {
   m.started = now();
   RequestScope scope(*this, m.requestId);
   emit(c.id, c.agentNo, c.queue,
-       events::SupervisorMonitorStarted{
-           m.supervisor, c.agentNo, std::string(modeName(m.mode)), {}, m.extension});
+       events::SupervisorMonitorStarted{m.supervisor,
+                                        c.agentNo,
+                                        std::string(telephony::monitorModeName(m.mode)),
+                                        {},
+                                        m.extension});
 }
 
 void CallControl::Impl::onMonitorLegEnded(CallRec& c, EndCause cause) {
@@ -303,8 +294,9 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MonitorCall
     if (!m.connected) return {};  // applies when the phone answers
     execute(telephony::Monitor{m.leg, *c->agentLeg, c->customer, m.mode});
     emit(c->id, c->agentNo, c->queue,
-         events::SupervisorMonitorStarted{m.supervisor, c->agentNo, std::string(modeName(m.mode)),
-                                          std::string(modeName(previous)), m.extension});
+         events::SupervisorMonitorStarted{
+             m.supervisor, c->agentNo, std::string(telephony::monitorModeName(m.mode)),
+             std::string(telephony::monitorModeName(previous)), m.extension});
     return {};
   }
   if (c->monitor) {

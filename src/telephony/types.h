@@ -6,7 +6,9 @@
 
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -55,6 +57,27 @@ enum class MonitorMode {
   Whisper,  ///< the supervisor hears both; only the agent hears the supervisor
   Barge,    ///< all three hear each other
 };
+
+/// "listen", "whisper", "barge" (the words of the API and the events).
+constexpr std::string_view monitorModeName(MonitorMode m) {
+  switch (m) {
+    case MonitorMode::Listen:
+      return "listen";
+    case MonitorMode::Whisper:
+      return "whisper";
+    case MonitorMode::Barge:
+      return "barge";
+  }
+  return "listen";
+}
+
+/// The inverse of monitorModeName(); nullopt for anything else.
+constexpr std::optional<MonitorMode> parseMonitorMode(std::string_view name) {
+  if (name == "listen") return MonitorMode::Listen;
+  if (name == "whisper") return MonitorMode::Whisper;
+  if (name == "barge") return MonitorMode::Barge;
+  return std::nullopt;
+}
 
 /// Why a leg ended, in call-center words. `sipStatus` in LegEnded carries the detail.
 enum class EndCause {
