@@ -229,15 +229,6 @@ AsyncHandler commandRoute(const std::atomic<CtiService*>* cti, bool bodyRequired
   };
 }
 
-json agentJsonOf(const callctl::AgentView& a) {
-  return json{{"agent_no", a.agentNo},
-              {"state", events::agentStateName(a.state)},
-              {"reason", a.reason.empty() ? json(nullptr) : json(a.reason)},
-              {"extension", a.extension.empty() ? json(nullptr) : json(a.extension)},
-              {"since", formatTimestamp(a.since)},
-              {"call_id", a.callId.empty() ? json(nullptr) : json(a.callId)}};
-}
-
 std::string_view phaseName(callctl::CallView::Phase p) {
   switch (p) {
     case callctl::CallView::Phase::Queued:
@@ -250,22 +241,6 @@ std::string_view phaseName(callctl::CallView::Phase p) {
       return "ending";
   }
   return "unknown";
-}
-
-json callJsonOf(const callctl::CallView& c) {
-  return json{{"call_id", c.callId},
-              {"ani", c.ani},
-              {"dnis", c.dnis},
-              {"queue", c.queue.empty() ? json(nullptr) : json(c.queue)},
-              {"phase", phaseName(c.phase)},
-              {"agent_no", c.agentNo.empty() ? json(nullptr) : json(c.agentNo)},
-              {"arrived_at", formatTimestamp(c.arrived)},
-              {"answered_at",
-               c.answered == base::SysTime{} ? json(nullptr) : json(formatTimestamp(c.answered))},
-              {"held", c.held},
-              {"recording_paused", c.recordingPaused},
-              {"monitored_by", c.monitoredBy.empty() ? json(nullptr) : json(c.monitoredBy)},
-              {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)}};
 }
 
 json explanationJson(const acd::Explanation& e) {
@@ -282,12 +257,29 @@ json explanationJson(const acd::Explanation& e) {
 
 }  // namespace
 
-json callViewJson(const callctl::CallView& c) {
-  return callJsonOf(c);
+json agentViewJson(const callctl::AgentView& a) {
+  return json{{"agent_no", a.agentNo},
+              {"state", events::agentStateName(a.state)},
+              {"reason", a.reason.empty() ? json(nullptr) : json(a.reason)},
+              {"extension", a.extension.empty() ? json(nullptr) : json(a.extension)},
+              {"since", formatTimestamp(a.since)},
+              {"call_id", a.callId.empty() ? json(nullptr) : json(a.callId)}};
 }
 
-json agentViewJson(const callctl::AgentView& a) {
-  return agentJsonOf(a);
+json callViewJson(const callctl::CallView& c) {
+  return json{{"call_id", c.callId},
+              {"ani", c.ani},
+              {"dnis", c.dnis},
+              {"queue", c.queue.empty() ? json(nullptr) : json(c.queue)},
+              {"phase", phaseName(c.phase)},
+              {"agent_no", c.agentNo.empty() ? json(nullptr) : json(c.agentNo)},
+              {"arrived_at", formatTimestamp(c.arrived)},
+              {"answered_at",
+               c.answered == base::SysTime{} ? json(nullptr) : json(formatTimestamp(c.answered))},
+              {"held", c.held},
+              {"recording_paused", c.recordingPaused},
+              {"monitored_by", c.monitoredBy.empty() ? json(nullptr) : json(c.monitoredBy)},
+              {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)}};
 }
 
 void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
@@ -460,7 +452,7 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
         if (core == nullptr) return respond(noCore());
         core->liveCalls([respond = std::move(respond)](std::vector<callctl::CallView> calls) {
           json items = json::array();
-          for (const auto& c : calls) items.push_back(callJsonOf(c));
+          for (const auto& c : calls) items.push_back(callViewJson(c));
           respond(jsonResponse(200, dumpJson(json{{"items", std::move(items)}})));
         });
       },
@@ -472,7 +464,7 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
         if (core == nullptr) return respond(noCore());
         core->agentStates([respond = std::move(respond)](std::vector<callctl::AgentView> agents) {
           json items = json::array();
-          for (const auto& a : agents) items.push_back(agentJsonOf(a));
+          for (const auto& a : agents) items.push_back(agentViewJson(a));
           respond(jsonResponse(200, dumpJson(json{{"items", std::move(items)}})));
         });
       },

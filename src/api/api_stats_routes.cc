@@ -125,36 +125,32 @@ json agentReportJson(const reports::AgentReport& r) {
 }  // namespace
 
 void registerStatsRoutes(Router& router, const std::atomic<StatsService*>* stats) {
-  router.add(
-      Route{.method = "GET",
-            .pattern = "/api/v1/queues/{queue}/stats",
-            .permission = Permission::StatsRead,
-            .flags = kNoFlags,
-            .handler =
-                [stats](Call& call) {
-                  StatsService* service = stats->load();
-                  if (service == nullptr) return noStats();
-                  auto report = service->queueStats(call.param("queue"));
-                  if (!report) return errorResponse(404, "not_found", "no such queue");
-                  return jsonResponse(200, dumpJson(queueReportJson(*report)));
-                },
-            .summary = "A queue's statistics: live, today so far and each 15-minute interval",
-            .asyncHandler = {}});
-  router.add(Route{
-      .method = "GET",
-      .pattern = "/api/v1/agents/{agent_no}/stats",
-      .permission = Permission::StatsRead,
-      .flags = kNoFlags,
-      .handler =
-          [stats](Call& call) {
-            StatsService* service = stats->load();
-            if (service == nullptr) return noStats();
-            auto report = service->agentStats(call.param("agent_no"));
-            if (!report) return errorResponse(404, "not_found", "no such agent");
-            return jsonResponse(200, dumpJson(agentReportJson(*report)));
-          },
-      .summary = "An agent's statistics: live state, today so far and each 15-minute interval",
-      .asyncHandler = {}});
+  // One GET per report: the object's path parameter, how to ask the service, how to show it.
+  auto add = [&](std::string pattern, std::string param, std::string missing, auto report,
+                 auto toJson, std::string summary) {
+    router.add(Route{.method = "GET",
+                     .pattern = std::move(pattern),
+                     .permission = Permission::StatsRead,
+                     .flags = kNoFlags,
+                     .handler =
+                         [stats, param, missing, report, toJson](Call& call) {
+                           StatsService* service = stats->load();
+                           if (service == nullptr) return noStats();
+                           auto found = report(*service, call.param(param));
+                           if (!found) return errorResponse(404, "not_found", missing);
+                           return jsonResponse(200, dumpJson(toJson(*found)));
+                         },
+                     .summary = std::move(summary),
+                     .asyncHandler = {}});
+  };
+  add(
+      "/api/v1/queues/{queue}/stats", "queue", "no such queue",
+      [](StatsService& s, const std::string& q) { return s.queueStats(q); }, queueReportJson,
+      "A queue's statistics: live, today so far and each 15-minute interval");
+  add(
+      "/api/v1/agents/{agent_no}/stats", "agent_no", "no such agent",
+      [](StatsService& s, const std::string& a) { return s.agentStats(a); }, agentReportJson,
+      "An agent's statistics: live state, today so far and each 15-minute interval");
 }
 
 }  // namespace bankcc::api

@@ -198,7 +198,23 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
         floor->second = seq;
       }
     }
+    if (replaying_) {
+      held_.push_back(frame);  // after the replay, in order
+      return;
+    }
     connection_->send(frame);
+  }
+  /// A replay is being sent (outside the hub's lock, so that the core thread never waits for
+  /// it): events offered meanwhile are held back and sent after it by endReplay().
+  void beginReplay() {
+    std::lock_guard lock(mutex_);
+    replaying_ = true;
+  }
+  void endReplay() {
+    std::lock_guard lock(mutex_);
+    replaying_ = false;
+    for (auto& frame : held_) connection_->send(std::move(frame));
+    held_.clear();
   }
   /// A core topic starts: events after `floor` (the snapshot's or replay's last seq) follow.
   /// Call with the hub's lock held.
@@ -239,6 +255,8 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
   std::set<std::string, std::less<>> topics_;
   std::set<std::string, std::less<>> starting_;  ///< core topics waiting for their start
   std::map<std::string, std::uint64_t, std::less<>> floors_;  ///< core topic -> last seq sent
+  bool replaying_ = false;
+  std::vector<std::string> held_;  ///< events offered while a replay is sent
   const std::chrono::steady_clock::time_point opened_;
 };
 
@@ -302,8 +320,9 @@ void EventHub::setSnapshotSource(SnapshotSource source) {
 void EventHub::publish(std::string_view topic, const std::string& eventJson,
                        std::string_view agentNo, std::uint64_t epoch, std::uint64_t seq) {
   // The event is already JSON: splice it in rather than parse and re-serialise.
-  const std::string frame = fmt::format(R"({{"type":"event","topic":{},"event":{}}})",
-                                        dumpJson(json(std::string(topic))), eventJson);
+  const auto frame = std::make_shared<const std::string>(
+      fmt::format(R"({{"type":"event","topic":{},"event":{}}})", dumpJson(json(std::string(topic))),
+                  eventJson));
   std::vector<std::shared_ptr<Client>> targets;
   {
     std::lock_guard lock(mutex_);
@@ -325,12 +344,15 @@ void EventHub::publish(std::string_view topic, const std::string& eventJson,
     }
     targets = clients_;
   }
-  for (auto& c : targets) c->offer(topic, agentNo, seq, frame);
+  for (auto& c : targets) c->offer(topic, agentNo, seq, *frame);
 }
 
 void EventHub::startCoreTopic(const std::shared_ptr<Client>& client, const std::string& topic,
                               std::optional<std::pair<std::uint64_t, std::uint64_t>> resume) {
   std::string reason = "subscribe";
+  std::vector<std::shared_ptr<const std::string>> frames;
+  std::optional<std::uint64_t> replayFrom;
+  std::uint64_t replayEpoch = 0;
   if (resume) {
     std::lock_guard lock(mutex_);
     const auto [epoch, seq] = *resume;
@@ -339,23 +361,29 @@ void EventHub::startCoreTopic(const std::shared_ptr<Client>& client, const std::
     } else if (seq < evictedUpTo_ || seq > lastSeq_) {
       reason = "too_old";  // (a seq from the future is as useless as one too old)
     } else {
-      // Replay under the hub's lock: a publish waits, and its event follows the replay.
+      // Under the hub's lock only the choice of frames (shared, no copies) and the start: the
+      // frames go out after it, while events offered meanwhile wait in the client.
       const std::string agentNo = topic == kAgentTopic ? client->agentNo() : std::string();
-      std::vector<const std::string*> frames;
       for (const auto& r : recent_) {
         if (r.seq <= seq || r.topic != topic) continue;
         if (topic == kAgentTopic && (agentNo.empty() || r.agentNo != agentNo)) continue;
-        frames.push_back(&r.frame);
+        frames.push_back(r.frame);
       }
+      client->beginReplay();
       client->activate(topic, lastSeq_);
-      client->send(json{{"type", "resumed"},
-                        {"topic", topic},
-                        {"epoch", lastEpoch_},
-                        {"from_seq", seq + 1},
-                        {"replayed", frames.size()}});
-      for (const auto* f : frames) client->sendText(*f);
-      return;
+      replayFrom = seq + 1;
+      replayEpoch = lastEpoch_;
     }
+  }
+  if (replayFrom) {
+    client->send(json{{"type", "resumed"},
+                      {"topic", topic},
+                      {"epoch", replayEpoch},
+                      {"from_seq", *replayFrom},
+                      {"replayed", frames.size()}});
+    for (const auto& f : frames) client->sendText(*f);
+    client->endReplay();
+    return;
   }
   SnapshotSource source;
   {

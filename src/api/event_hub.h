@@ -117,7 +117,7 @@ class EventHub {
     std::uint64_t seq = 0;
     std::string topic;
     std::string agentNo;
-    std::string frame;
+    std::shared_ptr<const std::string> frame;  ///< shared: a replay copies no text
   };
 
   Authenticator authenticator_;

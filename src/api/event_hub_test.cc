@@ -288,6 +288,36 @@ TEST_F(CoreTopicsTest, ResumeReplaysWhatWasMissedWithinTheEpoch) {
   EXPECT_EQ(eventSeqs(agentConn->messages()), (std::vector<std::uint64_t>{1, 3, 5, 6}));
 }
 
+/// A connection that runs `onSend` after recording each message (outside its lock).
+class HookedConnection final : public WsConnection {
+ public:
+  void send(std::string text) override {
+    inner.send(text);
+    if (onSend) onSend(text);
+  }
+  void close(int code, std::string reason) override { inner.close(code, std::move(reason)); }
+  const std::string& remoteAddress() const override { return inner.remoteAddress(); }
+  FakeConnection inner;
+  std::function<void(const std::string&)> onSend;
+};
+
+TEST_F(CoreTopicsTest, AnEventPublishedDuringAReplayFollowsIt) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) publishCore(seq, "1001");
+  auto conn = std::make_shared<HookedConnection>();
+  bool published = false;
+  conn->onSend = [&](const std::string& text) {
+    // The core publishes while the replay is being sent (the hub's lock is not held then).
+    if (!published && json::parse(text)["type"] == "resumed") {
+      published = true;
+      publishCore(4, "1001");
+    }
+  };
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  session->onMessage(R"({"type":"subscribe","topics":["calls"],"resume":{"epoch":3,"seq":1}})");
+  EXPECT_TRUE(published);
+  EXPECT_EQ(eventSeqs(conn->inner.messages()), (std::vector<std::uint64_t>{2, 3, 4}));
+}
+
 TEST_F(CoreTopicsTest, ResumeFromAnotherEpochOrTooFarBackGetsASnapshot) {
   publishCore(1, "1001", /*epoch=*/2);
   publishCore(1, "1001", /*epoch=*/3);  // the server restarted

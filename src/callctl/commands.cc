@@ -22,14 +22,6 @@ CommandReply accepted() {
   return {};
 }
 
-CommandReply refuse(Status status, std::string code, std::string message) {
-  CommandReply r;
-  r.status = status;
-  r.code = std::move(code);
-  r.message = std::move(message);
-  return r;
-}
-
 CommandReply noAgent(std::string_view agentNo) {
   return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", agentNo));
 }

@@ -19,14 +19,6 @@ using Status = CommandReply::Status;
 
 namespace {
 
-CommandReply refuse(Status status, std::string code, std::string message) {
-  CommandReply r;
-  r.status = status;
-  r.code = std::move(code);
-  r.message = std::move(message);
-  return r;
-}
-
 /// 0-9, *, #, A-D (RFC 4733 events 0-15).
 bool validDigits(std::string_view digits) {
   return !digits.empty() && digits.size() <= kMaxDigits &&
@@ -213,7 +205,6 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransf
   c.phase = Phase::Fallback;
   c.transferredTo = cmd.target;
   c.fallbackDestination = cmd.target;
-  c.fallbackCause = "transfer_failed";
   dialFallback(c);
   return {};
 }

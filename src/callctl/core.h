@@ -50,6 +50,15 @@ inline constexpr std::string_view kReasonPhoneUnavailable = "phone_unavailable";
 inline constexpr std::string_view kReasonAfterWrapUp = "after_wrapup";
 bool isSystemReason(std::string_view reason);
 
+/// A command's refusal with its machine code and a message for people.
+inline CommandReply refuse(CommandReply::Status status, std::string code, std::string message) {
+  CommandReply r;
+  r.status = status;
+  r.code = std::move(code);
+  r.message = std::move(message);
+  return r;
+}
+
 /// "normal", "cancelled", "busy", "no_answer", "rejected", "unreachable", "media_timeout",
 /// "failed", "shutdown".
 std::string_view endCauseName(telephony::EndCause cause);
