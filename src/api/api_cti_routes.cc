@@ -145,6 +145,10 @@ json auditDetails(const callctl::Command& command) {
           return json{{"target_type",
                        c.targetType == callctl::BlindTransfer::Target::Queue ? "queue" : "number"},
                       {"target", c.target}};
+        } else if constexpr (std::is_same_v<T, callctl::Consult>) {
+          return json{
+              {"target_type", c.targetType == callctl::Consult::Target::Agent ? "agent" : "number"},
+              {"target", c.target}};
         } else if constexpr (std::is_same_v<T, callctl::MonitorCall>) {
           return json{{"mode", telephony::monitorModeName(c.mode)}, {"extension", c.extension}};
         } else if constexpr (std::is_same_v<T, callctl::SendDigits>) {
@@ -267,6 +271,8 @@ json agentViewJson(const callctl::AgentView& a) {
 }
 
 json callViewJson(const callctl::CallView& c) {
+  // The consult or conference party (decision 0018): null while there is none.
+  const bool party = !c.partyStage.empty();
   return json{{"call_id", c.callId},
               {"ani", c.ani},
               {"dnis", c.dnis},
@@ -279,7 +285,12 @@ json callViewJson(const callctl::CallView& c) {
               {"held", c.held},
               {"recording_paused", c.recordingPaused},
               {"monitored_by", c.monitoredBy.empty() ? json(nullptr) : json(c.monitoredBy)},
-              {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)}};
+              {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)},
+              {"consult_call_id", c.consultCallId.empty() ? json(nullptr) : json(c.consultCallId)},
+              {"party_type", party ? json(c.partyType) : json(nullptr)},
+              {"party", party ? json(c.party) : json(nullptr)},
+              {"party_stage", party ? json(c.partyStage) : json(nullptr)},
+              {"party_held", party ? json(c.partyHeld) : json(nullptr)}};
 }
 
 void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
@@ -420,6 +431,45 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                    },
                    {"cti.blind_transfer", "call", "call_id"}),
       "Transfer the customer to a queue or an allowed number without a consult (command)");
+  // Consult, attended transfer and conference (decision 0018).
+  add("POST", "/api/v1/calls/{call_id}/consult", Permission::CtiControl,
+      commandRoute(
+          cti, true,
+          [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+            auto type = in.string("target_type", Need::Required, 16);
+            auto target = in.string("target", Need::Required, 64);
+            if (!type || !target) return std::nullopt;
+            callctl::Consult c{call.param("call_id"), callctl::Consult::Target::Agent, *target};
+            if (*type == "number") {
+              c.targetType = callctl::Consult::Target::Number;
+            } else if (*type != "agent") {
+              in.fail("target_type", "must be \"agent\" or \"number\"");
+              return std::nullopt;
+            }
+            return c;
+          },
+          {"cti.consult", "call", "call_id"}),
+      "Consult a colleague or an allowed number while the customer waits on hold (command)");
+  callVerb(
+      "cancel_consult", "cti.cancel_consult", false,
+      [](std::string id) -> callctl::Command { return callctl::CancelConsult{std::move(id)}; },
+      "End the consult and take the customer off hold (command)");
+  callVerb(
+      "transfer_complete", "cti.transfer_complete", false,
+      [](std::string id) -> callctl::Command { return callctl::CompleteTransfer{std::move(id)}; },
+      "Hand the customer to the consulted party and leave the call (command)");
+  callVerb(
+      "conference", "cti.conference", false,
+      [](std::string id) -> callctl::Command { return callctl::Conference{std::move(id)}; },
+      "Join the consulted party to the customer's call: all three talk (command)");
+  callVerb(
+      "alternate", "cti.alternate", false,
+      [](std::string id) -> callctl::Command { return callctl::Alternate{std::move(id)}; },
+      "Switch between the customer and the consulted party (command)");
+  callVerb(
+      "drop_party", "cti.drop_party", false,
+      [](std::string id) -> callctl::Command { return callctl::DropParty{std::move(id)}; },
+      "Drop the conference party; the agent and the customer talk on (command)");
   add("POST", "/api/v1/agents/{agent_no}/monitor", Permission::CallsSupervise,
       commandRoute(
           cti, true,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/call.h"
+#include "api/permissions.h"
 #include "base/clock.h"
 
 namespace bankcc::api {
@@ -38,8 +39,15 @@ class FakeCore final : public CtiService {
     done(std::nullopt);
   }
 
+  void desktopPresence(std::string agentNo, bool attached) override {
+    presence.emplace_back(std::move(agentNo), attached);
+  }
+  void sessionLocked(std::string agentNo) override { locked.push_back(std::move(agentNo)); }
+
   CommandReply reply;
   std::vector<callctl::CommandRequest> requests;
+  std::vector<std::pair<std::string, bool>> presence;
+  std::vector<std::string> locked;
   std::vector<callctl::CallView> calls;
   std::vector<callctl::AgentView> agents;
   acd::Explanation explanation;
@@ -217,6 +225,102 @@ TEST_F(CtiRoutesTest, BadVerbBodiesAreRefusedBeforeTheCore) {
   EXPECT_TRUE(core_.requests.empty());
 }
 
+TEST_F(CtiRoutesTest, ConsultAndConferenceVerbsBuildTheirCommands) {
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/consult",
+                 R"({"target_type":"agent","target":"1002","request_id":"desk-7"})")
+                .status,
+            202);
+  EXPECT_EQ(
+      call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"number","target":"4008200588"})")
+          .status,
+      202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/cancel_consult").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/transfer_complete", "{}").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/conference").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/alternate").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/drop_party", R"({"request_id":"desk-8"})").status, 202);
+  ASSERT_EQ(core_.requests.size(), 7u);
+  const auto& toAgent = std::get<callctl::Consult>(core_.requests[0].command);
+  EXPECT_EQ(toAgent.callId, "c9");
+  EXPECT_EQ(toAgent.targetType, callctl::Consult::Target::Agent);
+  EXPECT_EQ(toAgent.target, "1002");
+  EXPECT_EQ(core_.requests[0].requestId, "desk-7");
+  EXPECT_EQ(core_.requests[0].actor.agentNo, "1001");
+  const auto& toNumber = std::get<callctl::Consult>(core_.requests[1].command);
+  EXPECT_EQ(toNumber.targetType, callctl::Consult::Target::Number);
+  EXPECT_EQ(toNumber.target, "4008200588");
+  EXPECT_EQ(std::get<callctl::CancelConsult>(core_.requests[2].command).callId, "c9");
+  EXPECT_EQ(std::get<callctl::CompleteTransfer>(core_.requests[3].command).callId, "c9");
+  EXPECT_EQ(std::get<callctl::Conference>(core_.requests[4].command).callId, "c9");
+  EXPECT_EQ(std::get<callctl::Alternate>(core_.requests[5].command).callId, "c9");
+  EXPECT_EQ(std::get<callctl::DropParty>(core_.requests[6].command).callId, "c9");
+  EXPECT_EQ(core_.requests[6].requestId, "desk-8");
+}
+
+TEST_F(CtiRoutesTest, BadConsultBodiesAreRefusedBeforeTheCore) {
+  auto r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"agent"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(bodyOf(r)["error"]["code"], "validation_failed");
+  EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "target");
+  r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"agent","target":""})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "target");
+  r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"queue","target":"retail_zh"})");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "target_type");
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/consult", R"({"target":"1002"})").status, 422);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/consult", "not json").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/consult", "").status, 400);  // a body is needed
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/conference", R"({"target":"1002"})").status, 422);
+  EXPECT_TRUE(core_.requests.empty());
+}
+
+TEST_F(CtiRoutesTest, ConsultAndConferenceVerbsNeedCtiControl) {
+  for (const char* verb : {"consult", "cancel_consult", "transfer_complete", "conference",
+                           "alternate", "drop_party"}) {
+    const std::string path = std::string("/api/v1/calls/c9/") + verb;
+    auto matched = router_.match("POST", path);
+    auto* match = std::get_if<RouteMatch>(&matched);
+    ASSERT_NE(match, nullptr) << path;
+    EXPECT_EQ(match->route->permission, Permission::CtiControl) << path;
+  }
+  // Who lacks it gets 403 from the server before the handler runs (auditors, QA, planners).
+  EXPECT_TRUE(permissionsOfRole("agent").test(static_cast<std::size_t>(Permission::CtiControl)));
+  EXPECT_FALSE(permissionsOfRole("auditor").test(static_cast<std::size_t>(Permission::CtiControl)));
+}
+
+TEST_F(CtiRoutesTest, ConsultVerbsAreAuditedOnlyAsInterventions) {
+  std::vector<std::function<void(soci::session*)>> jobs;
+  services_.runOnWorker = [&](std::function<void(soci::session*)> job) {
+    jobs.push_back(std::move(job));
+    return true;
+  };
+  store::AuditKey key{};
+  services_.auditKey = &key;
+  // The agent on their own call: answered at once, nothing audited.
+  EXPECT_EQ(
+      call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"agent","target":"1002"})").status,
+      202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/drop_party").status, 202);
+  EXPECT_TRUE(jobs.empty());
+  // A supervisor's consult on an agent's call: the answer waits for the audit record.
+  core_.reply.intervention = true;
+  Request request;
+  request.method = "POST";
+  request.path = "/api/v1/calls/c9/consult";
+  request.body = R"({"target_type":"number","target":"4008200588"})";
+  auto matched = router_.match(request.method, request.path);
+  auto& match = std::get<RouteMatch>(matched);
+  Call c(request, *match.route, match.params, &principal_, nullptr, services_, "req-1");
+  std::optional<Response> answer;
+  match.route->asyncHandler(c, [&](Response r) { answer = std::move(r); });
+  EXPECT_FALSE(answer.has_value());
+  ASSERT_EQ(jobs.size(), 1u);
+  jobs[0](nullptr);  // the database is down: logged, and the answer still goes out
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 202);
+}
+
 TEST_F(CtiRoutesTest, InterventionsAndRecordingPausesGoToTheAuditWorkerBeforeTheAnswer) {
   std::vector<std::function<void(soci::session*)>> jobs;
   services_.runOnWorker = [&](std::function<void(soci::session*)> job) {
@@ -275,6 +379,27 @@ TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(bodyOf(r)["items"][0]["phase"], "offered");
   EXPECT_EQ(bodyOf(r)["items"][0]["answered_at"], nullptr);
+  EXPECT_EQ(bodyOf(r)["items"][0]["consult_call_id"], nullptr);
+  EXPECT_EQ(bodyOf(r)["items"][0]["party_stage"], nullptr);
+  EXPECT_EQ(bodyOf(r)["items"][0]["party_held"], nullptr);
+
+  c.phase = callctl::CallView::Phase::Connected;
+  c.held = true;
+  c.consultCallId = "c1-consult";
+  c.partyType = "agent";
+  c.party = "1002";
+  c.partyStage = "consulting";
+  c.partyHeld = false;
+  core_.calls = {c};
+  r = call("GET", "/api/v1/calls");
+  ASSERT_EQ(r.status, 200);
+  const json item = bodyOf(r)["items"][0];
+  EXPECT_EQ(item["consult_call_id"], "c1-consult");
+  EXPECT_EQ(item["party_type"], "agent");
+  EXPECT_EQ(item["party"], "1002");
+  EXPECT_EQ(item["party_stage"], "consulting");
+  EXPECT_EQ(item["party_held"], false);
+  EXPECT_EQ(item["held"], true);
 
   callctl::AgentView a;
   a.agentNo = "1001";

@@ -43,6 +43,8 @@ struct QuickReadConnection {
 };
 thread_local QuickReadConnection tl_quickRead;
 std::atomic<std::uint64_t> g_serverSerial{0};
+/// How often locked agent sessions are looked for (not_ready{session_locked} follows within it).
+constexpr std::chrono::seconds kLockSweepInterval{5};
 
 /// Threads that run blocking work, each with its own database connection (opened on first use
 /// and again after a failure). A bounded queue: beyond it, work is refused.
@@ -196,6 +198,26 @@ struct ApiServer::Impl {
   std::atomic<StatsService*> stats{nullptr};
   const std::uint64_t serial = ++g_serverSerial;
   const bool quickReadsInline;
+  // Tells the core about agents whose web session locked (not_ready{session_locked}).
+  std::thread lockSweeper;
+  std::mutex sweepMutex;
+  std::condition_variable sweepWake;
+  bool sweepStop = false;
+
+  void sweepLocks() {
+    std::unique_lock lock(sweepMutex);
+    while (!sweepStop) {
+      sweepWake.wait_for(lock, kLockSweepInterval);
+      if (sweepStop) break;
+      lock.unlock();
+      if (CtiService* core = cti.load()) {
+        for (auto& agentNo : auth->newlyLockedAgents(clock.now())) {
+          core->sessionLocked(std::move(agentNo));
+        }
+      }
+      lock.lock();
+    }
+  }
 
   Impl(const ApiSettings& s, const store::Database& db, const base::Clock& c,
        const store::AuditKey& k, EventSink* e)
@@ -361,6 +383,10 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
   raw->auth->onSessionEnded = [raw](const std::string& sessionId) {
     raw->hub->closeSession(sessionId);
   };
+  raw->hub->setPresenceListener([raw](const std::string& agentNo, bool attached) {
+    if (CtiService* core = raw->cti.load()) core->desktopPresence(agentNo, attached);
+  });
+  raw->lockSweeper = std::thread([raw] { raw->sweepLocks(); });
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 
@@ -483,6 +509,12 @@ void ApiServer::publish(std::string_view topic, std::string json, std::string_vi
 
 void ApiServer::stop() {
   if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->sweepMutex);
+    impl_->sweepStop = true;
+  }
+  impl_->sweepWake.notify_all();
+  if (impl_->lockSweeper.joinable()) impl_->lockSweeper.join();
   impl_->hub->stop();
   impl_->workers->stop();
   impl_->passwordWorkers->stop();

@@ -67,11 +67,17 @@ json agentKpisJson(const reports::AgentKpis& k) {
   const auto& c = k.counters;
   json reasons = json::object();
   for (const auto& [reason, ms] : c.notReadyByReasonMs) reasons[reason] = ms;
-  return json{{"handled", c.handled},         {"talk_ms", c.talkMs()},
-              {"hold_ms", c.holdMs},          {"wrap_up_ms", c.wrapUpMs},
-              {"ready_ms", c.readyMs},        {"reserved_ms", c.reservedMs},
-              {"not_ready_ms", c.notReadyMs}, {"not_ready_by_reason_ms", std::move(reasons)},
-              {"transfers", c.transfers},     {"occupancy", number(k.occupancy)},
+  return json{{"handled", c.handled},
+              {"talk_ms", c.talkMs()},
+              {"hold_ms", c.holdMs},
+              {"wrap_up_ms", c.wrapUpMs},
+              {"ready_ms", c.readyMs},
+              {"reserved_ms", c.reservedMs},
+              {"not_ready_ms", c.notReadyMs},
+              {"not_ready_by_reason_ms", std::move(reasons)},
+              {"transfers", c.transfers},
+              {"consults", c.consults},
+              {"occupancy", number(k.occupancy)},
               {"aht_ms", millis(k.ahtMs)}};
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "api/json_io.h"
 #include "base/ids.h"
@@ -31,7 +32,8 @@ struct AuthService::Entry {
   std::atomic<long long> lastWritten{0};   // micros: last activity stored in the database
   std::atomic<long long> checkedAt{0};     // micros: when loaded from the database
   std::atomic<bool> lockAudited{false};
-  std::atomic<bool> flushQueued{false};  // a flushActivity job is on its way: ask for one only
+  std::atomic<bool> lockReported{false};  // newlyLockedAgents() named this lock already
+  std::atomic<bool> flushQueued{false};   // a flushActivity job is on its way: ask for one only
 };
 
 /// What the cache can say about a request.
@@ -242,6 +244,7 @@ std::shared_ptr<AuthService::Entry> AuthService::loadEntry(soci::session& db,
     entry->lastActivity = std::max(entry->lastActivity.load(), slot->lastActivity.load());
     entry->lastWritten = std::max(entry->lastWritten.load(), slot->lastWritten.load());
     entry->lockAudited = slot->lockAudited.load();
+    entry->lockReported = slot->lockReported.load();
   }
   if (slot) sessions_.erase(slot->sessionId);
   slot = entry;
@@ -297,7 +300,30 @@ void AuthService::markActive(std::string_view sessionId, base::SysTime now) {
     e->lastActivity = micros(now);
     e->lastWritten = micros(now);
     e->lockAudited = false;
+    e->lockReported = false;
   }
+}
+
+std::vector<std::string> AuthService::newlyLockedAgents(base::SysTime now) {
+  // An agent counts as locked when every live session of theirs is: an old idle tab or another
+  // PC must not make an agent who works in another session not ready.
+  std::set<std::string, std::less<>> active;
+  std::vector<Entry*> idle;
+  std::shared_lock lock(cacheMutex_);
+  for (const auto& [hash, e] : cache_) {
+    if (!e->principal || e->principal->agentNo.empty() || e->expiresAt <= now) continue;
+    if (now - fromMicros(e->lastActivity.load()) > settings_.idleLock) {
+      idle.push_back(e.get());
+    } else {
+      active.insert(e->principal->agentNo);
+    }
+  }
+  std::set<std::string, std::less<>> agents;
+  for (Entry* e : idle) {
+    if (active.contains(e->principal->agentNo)) continue;  // reported once the others lock too
+    if (!e->lockReported.exchange(true)) agents.insert(e->principal->agentNo);
+  }
+  return {agents.begin(), agents.end()};
 }
 
 std::optional<AuthService::SessionView> AuthService::sessionView(std::string_view sessionId) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "api/api_server.h"
 #include "api/call.h"
@@ -75,6 +76,9 @@ class AuthService {
   Response resetPassword(Call& call);
   Response unlockUser(Call& call);
 
+  /// Agent numbers of cached sessions that have locked after inactivity since the last call
+  /// (each lock once; an unlock re-arms it). Any thread.
+  std::vector<std::string> newlyLockedAgents(base::SysTime now);
   /// Drops every cached session of `userId` (roles changed, user disabled).
   void forgetUser(std::int64_t userId);
   void forgetUsername(std::string_view username);

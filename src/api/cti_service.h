@@ -31,6 +31,11 @@ class CtiService {
   virtual void snapshot(
       std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)>
           done) = 0;
+  /// An agent's desktop (a WebSocket on the agent topic) connected or went away; after 60 s
+  /// without one the core makes the agent not_ready{desktop_lost}. Thread-safe, no answer.
+  virtual void desktopPresence(std::string agentNo, bool attached) = 0;
+  /// An agent's web session locked after inactivity: not_ready{session_locked}. Thread-safe.
+  virtual void sessionLocked(std::string agentNo) = 0;
   /// Why the last routing decision for `callId` came out as it did. Thread-safe.
   virtual void routingExplanation(std::string callId,
                                   std::function<void(std::optional<acd::Explanation>)> done) = 0;

@@ -91,7 +91,16 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
     }
   }
 
-  void onClose() override { hub_.remove(this); }
+  void onClose() override {
+    std::string desktop;
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      desktop = std::exchange(desktop_, {});
+    }
+    if (!desktop.empty()) hub_.notifyPresence(desktop, false);
+    hub_.remove(this);
+  }
 
   /// Checks `token` on a worker; welcome on success, close 1008 on refusal.
   void startAuth(std::string token) {
@@ -161,6 +170,8 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
     // Core topics become active only with their snapshot or replay (EventHub::startCoreTopic).
     std::vector<std::string> starting;
     json now = json::array();
+    std::string attached;
+    std::string detached;
     {
       std::lock_guard lock(mutex_);
       for (auto& w : wanted) {
@@ -179,7 +190,17 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
       std::set<std::string, std::less<>> all = topics_;
       all.insert(starting_.begin(), starting_.end());
       for (const auto& t : all) now.push_back(t);
+      // A connection on the agent topic is the agent's desktop (the core watches for none).
+      const bool desktop = all.contains(kAgentTopic) && !p.agentNo.empty();
+      if (desktop && desktop_.empty() && !closed_) {
+        desktop_ = p.agentNo;
+        attached = desktop_;
+      } else if (!desktop && !desktop_.empty()) {
+        detached = std::exchange(desktop_, {});
+      }
     }
+    if (!attached.empty()) hub_.notifyPresence(attached, true);
+    if (!detached.empty()) hub_.notifyPresence(detached, false);
     send(json{{"type", "subscribed"}, {"topics", std::move(now)}});
     for (const auto& topic : starting) hub_.startCoreTopic(shared_from_this(), topic, resume);
   }
@@ -257,6 +278,8 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
   std::map<std::string, std::uint64_t, std::less<>> floors_;  ///< core topic -> last seq sent
   bool replaying_ = false;
   std::vector<std::string> held_;  ///< events offered while a replay is sent
+  std::string desktop_;            ///< the agent this connection is the desktop of
+  bool closed_ = false;
   const std::chrono::steady_clock::time_point opened_;
 };
 
@@ -442,6 +465,14 @@ void EventHub::closeSession(const std::string& sessionId) {
   for (auto& c : targets) {
     if (c->sessionId() == sessionId) c->connection().close(1008, "session ended");
   }
+}
+
+void EventHub::setPresenceListener(PresenceListener listener) {
+  presence_ = std::move(listener);
+}
+
+void EventHub::notifyPresence(const std::string& agentNo, bool attached) {
+  if (presence_) presence_(agentNo, attached);
 }
 
 void EventHub::remove(const Client* client) {

@@ -90,6 +90,11 @@ class EventHub {
   /// Where snapshots come from; unset: the core topics start without one (coreRunning false).
   /// Set once, before clients connect.
   void setSnapshotSource(SnapshotSource source);
+  /// Told when a connection becomes an agent's desktop (it subscribes to the agent topic) and
+  /// when it stops being one (unsubscribes, closes). Called on io threads, outside the hub's
+  /// locks; must not block. Set once, before clients connect.
+  using PresenceListener = std::function<void(const std::string& agentNo, bool attached)>;
+  void setPresenceListener(PresenceListener listener);
   /// True for the topics that start with a snapshot and can be resumed.
   static bool isCoreTopic(std::string_view topic);
   /// Closes (1008) the connections of one session (logout).
@@ -106,6 +111,7 @@ class EventHub {
  private:
   void heartbeatLoop();
   void remove(const Client* client);
+  void notifyPresence(const std::string& agentNo, bool attached);
   /// Starts a core topic for `client`: a replay after `resume` when the hub can, else a
   /// snapshot.
   void startCoreTopic(const std::shared_ptr<Client>& client, const std::string& topic,
@@ -127,6 +133,7 @@ class EventHub {
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Client>> clients_;
   SnapshotSource snapshots_;
+  PresenceListener presence_;
   std::deque<Recent> recent_;    ///< core-topic events of lastEpoch_, oldest first
   std::uint64_t lastEpoch_ = 0;  ///< of the last event published with an identity
   std::uint64_t lastSeq_ = 0;

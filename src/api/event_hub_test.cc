@@ -355,5 +355,33 @@ TEST_F(CoreTopicsTest, BadResumeIsAnErrorAndKeepsTheConnection) {
   EXPECT_EQ(conn->closeCode(), 0);
 }
 
+// ---- presence: a connection on the agent topic is the agent's desktop ----
+
+TEST_F(CoreTopicsTest, AnAgentTopicConnectionIsTheAgentsDesktop) {
+  std::vector<std::pair<std::string, bool>> seen;
+  hub_.setPresenceListener(
+      [&](const std::string& agentNo, bool attached) { seen.emplace_back(agentNo, attached); });
+  using Seen = std::vector<std::pair<std::string, bool>>;
+  auto conn = std::make_shared<FakeConnection>();
+  auto desktop = hub_.open(conn, agentPrincipal("1001"));
+  desktop->onMessage(R"({"type":"subscribe","topics":["agent"]})");
+  desktop->onMessage(R"({"type":"subscribe","topics":["agent"]})");  // once is enough
+  EXPECT_EQ(seen, (Seen{{"1001", true}}));
+  desktop->onMessage(R"({"type":"unsubscribe","topics":["agent"]})");
+  EXPECT_EQ(seen, (Seen{{"1001", true}, {"1001", false}}));
+  desktop->onMessage(R"({"type":"subscribe","topics":["agent"]})");
+  desktop->onClose();
+  EXPECT_EQ(seen, (Seen{{"1001", true}, {"1001", false}, {"1001", true}, {"1001", false}}));
+  desktop->onClose();  // twice: no second detach
+  EXPECT_EQ(seen.size(), 4u);
+
+  // A wallboard (no agent number, other topics) is nobody's desktop.
+  seen.clear();
+  auto wall = hub_.open(std::make_shared<FakeConnection>(), principalWith({"supervisor"}));
+  wall->onMessage(R"({"type":"subscribe","topics":["calls"]})");
+  wall->onClose();
+  EXPECT_TRUE(seen.empty());
+}
+
 }  // namespace
 }  // namespace bankcc::api

@@ -3,6 +3,7 @@
 // -> reserved -> on_call -> wrap_up -> ...; wrap-up timing; phone registration. Core thread.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "base/assert.h"
@@ -74,10 +75,11 @@ void CallControl::Impl::releaseAgent(AgentRec& a) {
   }
 }
 
-void CallControl::Impl::enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded) {
+void CallControl::Impl::enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded,
+                                    std::optional<SysTime> talkStarted) {
   a.readyAfterWrapUp = c.readyAfterWrapUp;
   a.wrapUpQueue = c.queue;
-  a.talk = talkEnded - c.answered;
+  a.talk = talkEnded - talkStarted.value_or(c.answered);
   a.callId = c.id;
   if (c.wrapUp <= Duration::zero()) {
     acd_.recordHandleTime(a.wrapUpQueue, a.talk);
@@ -133,6 +135,49 @@ void CallControl::Impl::onRegistration(const telephony::RegistrationChanged& e) 
   }
 }
 
+void CallControl::Impl::systemNotReady(AgentRec& a, std::string_view reason) {
+  const std::string& no = a.setup.acd.agentNo;
+  switch (a.state) {
+    case AgentState::LoggedOut:
+    case AgentState::NotReady:
+      return;  // unavailable already: the agent's own reason stays
+    case AgentState::Ready:
+      spdlog::info("agent {}: not ready ({})", no, reason);
+      setState(a, AgentState::NotReady, reason);
+      return;
+    case AgentState::Reserved:
+    case AgentState::OnCall:
+    case AgentState::WrapUp:
+      // The call goes on; no new offer after it.
+      if (a.nextNotReady) return;
+      a.nextNotReady = std::string(reason);
+      emit(a.callId, no, {},
+           events::AgentNextStateSet{no, AgentState::NotReady, std::string(reason)});
+      return;
+  }
+}
+
+void CallControl::Impl::onDesktop(const std::string& agentNo, bool attached) {
+  AgentRec* a = findAgent(agentNo);
+  if (a == nullptr) return;
+  if (attached) {
+    ++a->desktops;
+    cancel(a->desktopTimer);
+    return;
+  }
+  a->desktops = std::max(0, a->desktops - 1);
+  if (a->desktops > 0 || a->state == AgentState::LoggedOut) return;
+  cancel(a->desktopTimer);
+  a->desktopTimer = after(options_.desktopGrace, [this, agentNo] {
+    AgentRec* lost = findAgent(agentNo);
+    if (lost != nullptr) {
+      lost->desktopTimer = {};
+      if (lost->desktops == 0) systemNotReady(*lost, kReasonDesktopLost);
+    }
+    finishTurn();
+  });
+}
+
 void CallControl::Impl::login(AgentRec& a, const std::string& extension, bool autoAnswer) {
   const std::string& no = a.setup.acd.agentNo;
   // The setup was validated by the ACD in setAgent(); it cannot have become invalid since.
@@ -154,6 +199,7 @@ void CallControl::Impl::logout(AgentRec& a) {
     acd_.recordHandleTime(a.wrapUpQueue, a.talk + (now() - a.wrapUpStarted));
   }
   cancel(a.wrapUpTimer);
+  cancel(a.desktopTimer);
   extensionOwner_.erase(a.extension);
   a.nextNotReady.reset();
   setState(a, AgentState::LoggedOut);

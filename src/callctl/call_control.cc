@@ -50,7 +50,7 @@ std::int64_t toMs(Duration d) {
 bool isSystemReason(std::string_view reason) {
   return reason == kReasonLoggedIn || reason == kReasonNoAnswer ||
          reason == kReasonPhoneUnavailable || reason == kReasonAfterWrapUp ||
-         reason == "desktop_lost" || reason == "session_locked";
+         reason == kReasonDesktopLost || reason == kReasonSessionLocked;
 }
 
 // ---- Impl plumbing ----------------------------------------------------------------------------
@@ -159,6 +159,33 @@ void CallControl::submit(CommandRequest request, std::function<void(CommandReply
     CommandReply reply = impl->run(*box);
     impl->finishTurn();
     if (done) done(std::move(reply));
+  });
+}
+
+void CallControl::desktopAttached(std::string agentNo) {
+  Impl* impl = impl_.get();
+  impl_->loop_.post([impl, weak = std::weak_ptr<int>(impl_->alive_), no = std::move(agentNo)] {
+    if (!weak.lock()) return;
+    impl->onDesktop(no, true);
+    impl->finishTurn();
+  });
+}
+
+void CallControl::desktopDetached(std::string agentNo) {
+  Impl* impl = impl_.get();
+  impl_->loop_.post([impl, weak = std::weak_ptr<int>(impl_->alive_), no = std::move(agentNo)] {
+    if (!weak.lock()) return;
+    impl->onDesktop(no, false);
+    impl->finishTurn();
+  });
+}
+
+void CallControl::sessionLocked(std::string agentNo) {
+  Impl* impl = impl_.get();
+  impl_->loop_.post([impl, weak = std::weak_ptr<int>(impl_->alive_), no = std::move(agentNo)] {
+    if (!weak.lock()) return;
+    if (AgentRec* a = impl->findAgent(no)) impl->systemNotReady(*a, kReasonSessionLocked);
+    impl->finishTurn();
   });
 }
 
@@ -306,6 +333,16 @@ CallView viewOf(const CallRec& c) {
   v.recordingPaused = c.recordingPaused;
   if (c.monitor) v.monitoredBy = c.monitor->supervisor;
   v.transferredTo = c.transferredTo;
+  if (c.party) {
+    using Stage = CallRec::PartyRec::Stage;
+    v.consultCallId = c.party->consultId;
+    v.partyType = c.party->isAgent ? "agent" : "number";
+    v.party = c.party->target;
+    v.partyStage = c.party->stage == Stage::Ringing      ? "ringing"
+                   : c.party->stage == Stage::Consulting ? "consulting"
+                                                         : "conferenced";
+    v.partyHeld = c.party->held;
+  }
   return v;
 }
 

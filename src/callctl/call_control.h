@@ -67,6 +67,14 @@
 // supervisor.monitor_ended when it stops, the supervisor hangs up, the agent leaves or the call
 // ends — before call.ended). CommandReply::intervention tells the API which commands to audit.
 //
+// Consult, alternate, attended transfer, conference (conference.cc, decision 0018): the
+// customer is held while a ready colleague or an allowed number is called; the party is mixed
+// into the agent's bridge (whisper while consulting, barge in a conference). The consult is a
+// call of its own: call.consult_started (naming the parent) ... its own call.ended; the
+// customer's call carries call.consult_ended, then call.transferred{attended} or
+// call.conferenced, and call.party_left. The agent hanging up their phone with the party on
+// the line hands the customer over.
+//
 // Events caused by a command carry its request id in the envelope (the call.answered of an
 // AnswerCall and the call.ended of a HangupCall too, though they come later).
 
@@ -152,6 +160,8 @@ struct AnswerCall {
 };
 /// Hangs up a connected call (both parties). By the agent: hung_up_by "agent"; by a
 /// supervisor of the agent's team or an admin: hung_up_by "system", cause "forced".
+/// A consult call's id: the consulted agent hangs up their side (the consult ends
+/// "party_hung_up"); the consulting agent or a supervisor cancels it (CancelConsult).
 struct HangupCall {
   std::string callId;
 };
@@ -211,9 +221,45 @@ struct StopMonitoring {
   std::string agentNo;
 };
 
-using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp,
-                             ExtendWrapUp, HoldCall, RetrieveCall, SendDigits, PauseCallRecording,
-                             ResumeCallRecording, BlindTransfer, MonitorCall, StopMonitoring>;
+/// Consults a colleague (a logged-in agent who is ready) or a number CoreOptions::transferNumbers
+/// allows about the connected call `callId` (decision 0018): the customer is put on hold and the
+/// party's phone rings; the consult is a call of its own (call.consult_started names it). One
+/// consult at a time; a supervisor monitoring the call is ended ("consult"). 409 while held for
+/// another reason is not an error: a held customer stays held.
+struct Consult {
+  enum class Target { Agent, Number };
+  std::string callId;  ///< the customer's call
+  Target targetType = Target::Agent;
+  std::string target;  ///< agent number or dialled number
+};
+/// Ends the consult (ringing or talking) and takes the customer off hold.
+struct CancelConsult {
+  std::string callId;
+};
+/// The party of a connected consult (or of a conference) takes the customer; the agent leaves
+/// the call and goes to wrap-up (call.transferred{mode "attended"}).
+struct CompleteTransfer {
+  std::string callId;
+};
+/// Joins the party of a connected consult to the customer's call: all three hear each other.
+struct Conference {
+  std::string callId;
+};
+/// During a connected consult, switches whom the agent talks to: the customer (the party hears
+/// music) or the party (the customer hears music).
+struct Alternate {
+  std::string callId;
+};
+/// Drops the conference party; the agent and the customer talk on.
+struct DropParty {
+  std::string callId;
+};
+
+using Command =
+    std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp, ExtendWrapUp,
+                 HoldCall, RetrieveCall, SendDigits, PauseCallRecording, ResumeCallRecording,
+                 BlindTransfer, MonitorCall, StopMonitoring, Consult, CancelConsult,
+                 CompleteTransfer, Conference, Alternate, DropParty>;
 
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
@@ -268,6 +314,12 @@ struct CallView {
   bool recordingPaused = false;
   std::string monitoredBy;    ///< the supervisor monitoring the call (connected or ringing)
   std::string transferredTo;  ///< the number of a blind transfer out (agentNo is empty then)
+  /// A consult or conference party (decision 0018); partyStage empty when there is none.
+  std::string consultCallId;  ///< the consult call (kept once the party is conferenced)
+  std::string partyType;      ///< "agent" or "number"
+  std::string party;          ///< agent number or dialled number
+  std::string partyStage;     ///< "ringing", "consulting" or "conferenced"
+  bool partyHeld = false;     ///< the agent alternated back to the customer
 };
 
 /// Sends domain events on (event log, WebSocket hub). The core fills type, ids, request id,
@@ -291,6 +343,11 @@ struct CoreOptions {
   std::vector<std::string> transferNumbers;
   /// How long a supervisor's phone may ring before a monitor request is given up.
   Duration monitorRingTimeout{std::chrono::seconds(20)};
+  /// How long an agent may be without a desktop (no WebSocket on the agent topic) before they
+  /// are made not_ready{desktop_lost}.
+  Duration desktopGrace{std::chrono::seconds(60)};
+  /// How long a consulted party's phone may ring.
+  Duration consultRingTimeout{std::chrono::seconds(20)};
 };
 
 class CallControl {
@@ -310,6 +367,15 @@ class CallControl {
   /// Runs `request` on the core thread and answers through `done` (called on the core thread).
   /// Thread-safe.
   void submit(CommandRequest request, std::function<void(CommandReply)> done);
+
+  /// The agent's desktop connected (a WebSocket subscribed to the agent topic) or went away.
+  /// When the last one has been gone for CoreOptions::desktopGrace, a logged-in agent becomes
+  /// not_ready{desktop_lost} (after the call when busy). Thread-safe.
+  void desktopAttached(std::string agentNo);
+  void desktopDetached(std::string agentNo);
+  /// The agent's web session locked (idle): not_ready{session_locked}, after the call when
+  /// busy. Thread-safe.
+  void sessionLocked(std::string agentNo);
 
   // --- organisation (core thread). Errors as acd's (ValidationFailed, Conflict, NotFound).
   base::Status setQueue(QueueSetup queue);

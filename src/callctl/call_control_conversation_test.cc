@@ -171,7 +171,7 @@ TEST_F(ConversationTest, BlindTransferToAQueueRequeuesTheCallerAndWrapsUpTheAgen
   expectAccepted(b.send(agentActor("1001"),
                         BlindTransfer{callId, BlindTransfer::Target::Queue, "cards"}, "xfer-1"));
   EXPECT_EQ(b.takeEvents(),
-            (Lines{"C1 call.held", "C1 call.transferred", "C1 call.retrieved",
+            (Lines{"C1 call.held", "C1 call.transferred blind queue cards", "C1 call.retrieved",
                    "C1 agent 1001 on_call->wrap_up", "C1 queue.joined cards prio=0 pos=1",
                    "C1 routing.decided 1002 transferred", "C1 agent 1002 ready->reserved",
                    "C1 call.offered 1002 8002", "C1 recording.stopped"}));
@@ -234,8 +234,9 @@ TEST_F(ConversationTest, BlindTransferToAnAllowedNumberConnectsTheCallerThere) {
   EXPECT_EQ(toString(b.sim().hears(caller)), "parties:" + external.value);
   b.sim().farHangup(external);
   b.run(0ms);
-  EXPECT_EQ(b.takeEvents(), (Lines{"C1 call.transferred", "C1 agent 1001 on_call->wrap_up",
-                                   "C1 recording.stopped", "C1 call.ended normal by=system"}));
+  EXPECT_EQ(b.takeEvents(),
+            (Lines{"C1 call.transferred blind number 4008200588", "C1 agent 1001 on_call->wrap_up",
+                   "C1 recording.stopped", "C1 call.ended normal by=system"}));
 }
 
 TEST_F(ConversationTest, AFailedTransferToANumberReturnsTheCallerToTheQueue) {

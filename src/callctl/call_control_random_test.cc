@@ -2,7 +2,8 @@
 // Invariants of the core under a long seeded random run: callers arrive and hang up at random,
 // agents log in and out, go ready and not ready, hang up, wrap up; phones answer late, never,
 // refuse, unregister, drop; agents hold, pause recordings and transfer (to a queue, to a number
-// that answers or one that does not); a supervisor monitors. After every step (and on every
+// that answers or one that does not), consult colleagues and numbers, alternate, conference,
+// complete transfers and drop parties; a supervisor monitors. After every step (and on every
 // event) the checks below hold.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -152,11 +153,26 @@ class RandomRun {
                            !std::holds_alternative<SetState>(command) &&
                            !std::holds_alternative<CompleteWrapUp>(command) &&
                            !std::holds_alternative<ExtendWrapUp>(command);
+    std::string callId;
+    const std::size_t kind = command.index();
+    std::visit(
+        [&](const auto& c) {
+          if constexpr (requires { c.callId; }) callId = c.callId;
+        },
+        command);
     const CommandReply r = b_.send(agentActor(a.no), std::move(command));
     if (aboutCall && r.status == CommandReply::Status::NotFound) return;
+    // A colleague in a conference is the owning agent's guest: the call's verbs are not theirs.
+    // And a call may have been handed over earlier in this turn (the agent hung up their phone
+    // or completed a transfer): it is someone else's now.
+    const auto call = findCall(callId);
+    if (call && call->agentNo != a.no && r.status == CommandReply::Status::Forbidden) return;
     // Agents act on themselves with valid values: only the state may refuse them.
     if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
-      fail("unexpected refusal " + r.code + ": " + r.message);
+      fail(fmt::format(
+          "unexpected refusal of {}'s command #{} on {} ({}): {}: {}", a.no, kind, callId,
+          call ? call->partyStage + "/" + call->agentNo + "/" + call->party : std::string("-"),
+          r.code, r.message));
     }
   }
 
@@ -218,6 +234,7 @@ class RandomRun {
           send(a, BlindTransfer{view->callId, BlindTransfer::Target::Number,
                                 chance(0.7) ? "4008001234" : "4009999999"});
         }
+        actConsult(a, view->callId);
         break;
       }
       case AgentState::WrapUp:
@@ -226,6 +243,29 @@ class RandomRun {
         if (chance(0.02)) send(a, SetState{a.no, chance(0.5), "lunch"});
         break;
     }
+  }
+
+  /// Consults a random colleague or number, then alternates, conferences, transfers, cancels
+  /// or drops the party.
+  void actConsult(const AgentSim& a, const std::string& callId) {
+    const auto call = findCall(callId);
+    if (!call || call->agentNo != a.no) return;  // a consult of its own, or a guest's call
+    if (call->partyStage.empty()) {
+      if (chance(0.008)) {
+        const auto& other =
+            agents_[std::uniform_int_distribution<std::size_t>(0, agents_.size() - 1)(rng_)];
+        send(a, Consult{callId, Consult::Target::Agent, other.no});
+      } else if (chance(0.003)) {
+        send(a,
+             Consult{callId, Consult::Target::Number, chance(0.7) ? "4008001234" : "4009999999"});
+      }
+      return;
+    }
+    if (chance(0.05)) send(a, Alternate{callId});
+    if (chance(0.04)) send(a, Conference{callId});
+    if (chance(0.03)) send(a, CompleteTransfer{callId});
+    if (chance(0.02)) send(a, CancelConsult{callId});
+    if (chance(0.03)) send(a, DropParty{callId});
   }
 
   std::optional<CallView> findCall(const std::string& id) {
@@ -312,6 +352,11 @@ class RandomRun {
     open_.insert(e.callId);
     tracked_[e.callId].arrived = e.ts;
   }
+  void onEvent(const events::Event& e, const events::CallConsultStarted&) {
+    if (!arrived_.insert(e.callId).second) fail("call.consult_started twice");
+    open_.insert(e.callId);
+    consults_.insert(e.callId);
+  }
   void onEvent(const events::Event& e, const events::QueueJoined& p) {
     Tracked& t = tracked_[e.callId];
     t.queue = p.queue;
@@ -349,6 +394,7 @@ class RandomRun {
     if (agentState_[p.agentNo] != AgentState::Reserved || reservedFor_[p.agentNo] != e.callId) {
       fail("call.offered to agent " + p.agentNo + " not reserved for it");
     }
+    if (consults_.contains(e.callId)) return;  // a colleague is consulted: no queue
     auto it = tracked_.find(e.callId);
     if (it == tracked_.end() || !it->second.waiting) {
       fail("call.offered for a call not waiting");
@@ -376,8 +422,14 @@ class RandomRun {
     std::map<std::string, const CallView*> byAgent;
     std::size_t inAcd = 0;
     std::set<std::string> live;
+    std::map<std::string, const CallView*> byParty;  ///< consulted or conferenced agents
     for (const auto& c : calls) {
       live.insert(c.callId);
+      if (c.partyStage == "ringing" || c.partyStage == "consulting") live.insert(c.consultCallId);
+      if (!c.partyStage.empty() && c.partyType == "agent") {
+        if (byParty.contains(c.party)) fail("agent " + c.party + " is the party of two calls");
+        byParty[c.party] = &c;
+      }
       if (!arrived_.contains(c.callId)) fail("a live call without call.arrived");
       if (ended_.contains(c.callId)) fail("a live call that has ended");
       if (c.phase == CallView::Phase::Queued || c.phase == CallView::Phase::Offered) ++inAcd;
@@ -402,6 +454,17 @@ class RandomRun {
         fail("agent " + a.agentNo + ": state differs from its events");
       }
       const bool busy = a.state == AgentState::Reserved || a.state == AgentState::OnCall;
+      if (auto p = byParty.find(a.agentNo); p != byParty.end()) {
+        // A consulted colleague works on the consult; a conferenced one on the customer's call.
+        const CallView& c = *p->second;
+        const std::string& expected = c.partyStage == "conferenced" ? c.callId : c.consultCallId;
+        if (!busy || a.callId != expected) {
+          fail(fmt::format("agent {} is the {} party of {} but {} on {}", a.agentNo, c.partyStage,
+                           c.callId, events::agentStateName(a.state), a.callId));
+        }
+        if (byAgent.contains(a.agentNo)) fail("agent " + a.agentNo + " is owner and party");
+        continue;
+      }
       auto it = byAgent.find(a.agentNo);
       if (busy && (it == byAgent.end() || it->second->callId != a.callId)) {
         fail(fmt::format("agent {} is {} without its call", a.agentNo,
@@ -426,6 +489,7 @@ class RandomRun {
   std::set<std::string> arrived_;
   std::set<std::string> open_;  ///< arrived and not ended
   std::map<std::string, int> ended_;
+  std::set<std::string> consults_;
   std::map<std::string, Tracked> tracked_;
   std::map<std::string, AgentState> agentState_;
   std::map<std::string, std::string> reservedFor_;
@@ -468,7 +532,12 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "recording.resumed",
                              "call.transferred",
                              "supervisor.monitor_started",
-                             "supervisor.monitor_ended"}) {
+                             "supervisor.monitor_ended",
+                             "call.consult_started",
+                             "call.consult_answered",
+                             "call.consult_ended",
+                             "call.conferenced",
+                             "call.party_left"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

@@ -250,6 +250,17 @@ class CoreBench {
                        fmt::format("agent.next_state_set {} {}", p.agentNo, agentStateName(p.next));
                    if (!p.reason.empty()) s += "(" + p.reason + ")";
                    return s;
+                 } else if constexpr (std::is_same_v<T, CallConsultStarted>) {
+                   return fmt::format("call.consult_started {} {} {}", p.agentNo, p.targetType,
+                                      p.target);
+                 } else if constexpr (std::is_same_v<T, CallConsultEnded>) {
+                   return fmt::format("call.consult_ended {}", p.reason);
+                 } else if constexpr (std::is_same_v<T, CallConferenced>) {
+                   return fmt::format("call.conferenced {}", p.party);
+                 } else if constexpr (std::is_same_v<T, CallPartyLeft>) {
+                   return fmt::format("call.party_left {} {}", p.party, p.reason);
+                 } else if constexpr (std::is_same_v<T, CallTransferred>) {
+                   return fmt::format("call.transferred {} {} {}", p.mode, p.targetType, p.target);
                  } else {
                    return std::string(T::kType);
                  }

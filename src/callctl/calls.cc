@@ -152,6 +152,8 @@ void CallControl::Impl::onAnswered(const telephony::Answered& e) {
     connect(c);
   } else if (c.monitor && c.monitor->leg == e.leg) {
     onMonitorAnswered(c);
+  } else if (c.phase == Phase::Connected && c.party && c.party->leg == e.leg) {
+    onPartyAnswered(c);
   } else if (c.phase == Phase::Fallback && c.fallbackLeg == e.leg) {
     execute(telephony::StopPlay{c.customer});
     execute(telephony::Bridge{c.customer, e.leg});
@@ -261,12 +263,24 @@ void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
     if (c.phase == Phase::Offered) {
       failOffer(c, e.cause == EndCause::NoAnswer ? kReasonNoAnswer : kReasonPhoneUnavailable);
     } else if (c.phase == Phase::Connected) {
-      if (e.cause == EndCause::Normal) {
+      // The agent hanging up their phone with the party on the line hands the customer over
+      // (as on a PBX); a conference goes on without the agent even when their leg dropped.
+      const bool handOver =
+          c.party &&
+          (c.party->stage == CallRec::PartyRec::Stage::Conferenced ||
+           (c.party->stage == CallRec::PartyRec::Stage::Consulting && e.cause == EndCause::Normal));
+      if (handOver) {
+        transferToParty(c, true);
+      } else if (e.cause == EndCause::Normal) {
         endCall(c, cause, "agent");
       } else {
         agentLost(c, e.cause);
       }
     }
+    return;
+  }
+  if (c.party && c.party->leg == e.leg) {
+    onPartyLegEnded(c, e.cause);
     return;
   }
   if (c.fallbackLeg == e.leg) {
@@ -288,6 +302,7 @@ void CallControl::Impl::agentLost(CallRec& c, EndCause cause) {
   emit(c.id, agentNo, c.queue,
        events::CallAgentLost{agentNo, std::string(endCauseName(cause)), toMs(now() - c.answered)});
   if (c.monitor) endMonitor(c, "agent_lost");
+  if (c.party) endConsult(c, "call_ended", "system");
   retrieve(c);
   stopRecording(c);
   c.agentNo.clear();
@@ -384,6 +399,10 @@ void CallControl::Impl::endCall(CallRec& c, std::string cause, std::string hungU
   cancel(c.ringTimer);
   c.awaitingDesktopAnswer = false;
   if (c.monitor) endMonitor(c, "call_ended");
+  // A consult ends before the call; a conference party wraps up with the agent (closeCall).
+  if (c.party && c.party->stage != CallRec::PartyRec::Stage::Conferenced) {
+    endConsult(c, "call_ended", "system");
+  }
   stopRecording(c);
   c.phase = Phase::Ending;
   c.endedAt = now();
@@ -431,6 +450,7 @@ void CallControl::Impl::closeCall(std::string callId) {
         releaseAgent(*a);
       }
     }
+    dropPartyForEnd(c, c.endedAt);
   }
 }
 

@@ -75,6 +75,7 @@ CommandReply CallControl::Impl::run(const CommandRequest& request) {
       [&](const auto& command) -> std::string {
         if constexpr (requires { command.callId; }) {
           const CallRec* c = findCall(command.callId);
+          if (c == nullptr) c = findCallOfConsult(command.callId);
           return c != nullptr ? c->agentNo : std::string();
         } else {
           static_assert(
@@ -223,7 +224,18 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const AnswerCall&
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const HangupCall& c) {
   CallRec* call = findCall(c.callId);
-  if (call == nullptr) return noCall(c.callId);
+  if (call == nullptr) {
+    if (CallRec* parent = findCallOfConsult(c.callId); parent != nullptr) {
+      return hangupConsult(actor, *parent);
+    }
+    return noCall(c.callId);
+  }
+  if (call->party && call->party->stage == CallRec::PartyRec::Stage::Conferenced &&
+      call->party->isAgent && !actor.agentNo.empty() && actor.agentNo == call->party->target) {
+    // A colleague in the conference leaves it; the call goes on.
+    partyLeaves(*call, "hung_up", now());
+    return accepted();
+  }
   AgentRec* a = call->agentNo.empty() ? nullptr : findAgent(call->agentNo);
   // A call without an agent (waiting, or at the fallback) is nobody's but the admin's.
   const bool allowed = actor.admin || (a != nullptr && mayActOn(actor, *a));
@@ -233,6 +245,22 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const HangupCall&
   }
   const bool byAgent = !actor.agentNo.empty() && actor.agentNo == call->agentNo;
   endCall(*call, byAgent ? "normal" : "forced", byAgent ? "agent" : "system");
+  return accepted();
+}
+
+CommandReply CallControl::Impl::hangupConsult(const Actor& actor, CallRec& parent) {
+  const CallRec::PartyRec& p = *parent.party;
+  if (p.isAgent && !actor.agentNo.empty() && actor.agentNo == p.target) {
+    // The consulted colleague hangs up their side (or declines while it rings).
+    endConsult(parent, "party_hung_up", "party");
+    return accepted();
+  }
+  AgentRec* owner = findAgent(parent.agentNo);
+  if (!actor.admin && (owner == nullptr || !mayActOn(actor, *owner))) {
+    return refuse(Status::Forbidden, "not_your_call", "the call is not yours");
+  }
+  endConsult(parent, "cancelled", "agent");
+  retrieve(parent);
   return accepted();
 }
 

@@ -27,14 +27,29 @@ bool validDigits(std::string_view digits) {
          });
 }
 
-/// A dialable number: an optional '+' and 3 to 20 digits.
+}  // namespace
+
 bool validNumber(std::string_view n) {
   if (!n.empty() && n.front() == '+') n.remove_prefix(1);
   return n.size() >= 3 && n.size() <= 20 &&
          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
-}  // namespace
+std::optional<CommandReply> CallControl::Impl::refuseNumber(std::string_view number) const {
+  if (!validNumber(number)) {
+    return refuse(Status::Invalid, "bad_number", "a number is 3 to 20 digits, '+' allowed first");
+  }
+  const auto& allowed = options_.transferNumbers;
+  const bool permitted = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& p) {
+    return !p.empty() && number.starts_with(p);
+  });
+  if (!permitted) {
+    return refuse(
+        Status::Forbidden, "number_not_allowed",
+        fmt::format("'{}' is not on the list of numbers calls may be transferred to", number));
+  }
+  return std::nullopt;
+}
 
 CallRec* CallControl::Impl::findCallOfAgent(std::string_view agentNo) {
   AgentRec* a = findAgent(agentNo);
@@ -73,6 +88,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const HoldCall& c
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
+  if (auto busy = refuseDuringConsult(c)) return *busy;
   if (c.held) return refuse(Status::Conflict, "already_held", "the customer is on hold already");
   execute(telephony::Hold{c.customer, "moh"});
   c.held = true;
@@ -85,9 +101,16 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const RetrieveCal
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
+  if (auto busy = refuseDuringConsult(c)) return *busy;
   if (!c.held) return refuse(Status::Conflict, "not_held", "the customer is not on hold");
   retrieve(c);
   return {};
+}
+
+std::optional<CommandReply> CallControl::Impl::refuseDuringConsult(const CallRec& c) const {
+  if (!c.party || c.party->stage == CallRec::PartyRec::Stage::Conferenced) return std::nullopt;
+  return refuse(Status::Conflict, "consult_in_progress",
+                "during a consult use alternate, cancel_consult, transfer_complete or conference");
 }
 
 // ---- DTMF
@@ -101,7 +124,10 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const SendDigits&
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  execute(telephony::SendDtmf{c.customer, cmd.digits});
+  // During a consult the digits go to whom the agent talks to (a number's voice menu, say).
+  const bool toParty =
+      c.party && c.party->stage == CallRec::PartyRec::Stage::Consulting && !c.party->held;
+  execute(telephony::SendDtmf{toParty ? c.party->leg : c.customer, cmd.digits});
   return {};
 }
 
@@ -166,24 +192,17 @@ void CallControl::Impl::releaseAgentFromCall(CallRec& c, AgentRec& a) {
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransfer& cmd) {
   const bool toQueue = cmd.targetType == BlindTransfer::Target::Queue;
   if (!toQueue) {
-    if (!validNumber(cmd.target)) {
-      return refuse(Status::Invalid, "bad_number", "a number is 3 to 20 digits, '+' allowed first");
-    }
-    const auto& allowed = options_.transferNumbers;
-    const bool permitted = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& p) {
-      return !p.empty() && cmd.target.starts_with(p);
-    });
-    if (!permitted) {
-      return refuse(Status::Forbidden, "number_not_allowed",
-                    fmt::format("'{}' is not on the list of numbers calls may be transferred to",
-                                cmd.target));
-    }
+    if (auto refused = refuseNumber(cmd.target)) return *refused;
   } else if (!queues_.contains(cmd.target)) {
     return refuse(Status::NotFound, "unknown_queue", fmt::format("no queue '{}'", cmd.target));
   }
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
+  if (c.party) {
+    return refuse(Status::Conflict, "consult_in_progress",
+                  "finish the consult or the conference on this call first");
+  }
   AgentRec* a = findAgent(c.agentNo);
   BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
                         "a connected call's agent is on it");
@@ -275,6 +294,11 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MonitorCall
   if (c == nullptr || c->phase != Phase::Connected || !c->agentLeg) {
     return refuse(Status::Conflict, "not_on_call",
                   fmt::format("agent '{}' has no connected call", cmd.agentNo));
+  }
+  if (c->party) {
+    // The engine mixes three parties: the agent, the customer and one more.
+    return refuse(Status::Conflict, "consult_in_progress",
+                  fmt::format("agent '{}' is in a consult or conference", cmd.agentNo));
   }
   if (c->monitor && c->monitor->supervisor == actor.username) {
     // A mode switch (change_monitor_mode).

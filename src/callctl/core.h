@@ -48,6 +48,8 @@ inline constexpr std::string_view kReasonLoggedIn = "logged_in";
 inline constexpr std::string_view kReasonNoAnswer = "no_answer";
 inline constexpr std::string_view kReasonPhoneUnavailable = "phone_unavailable";
 inline constexpr std::string_view kReasonAfterWrapUp = "after_wrapup";
+inline constexpr std::string_view kReasonDesktopLost = "desktop_lost";
+inline constexpr std::string_view kReasonSessionLocked = "session_locked";
 bool isSystemReason(std::string_view reason);
 
 /// A command's refusal with its machine code and a message for people.
@@ -58,6 +60,9 @@ inline CommandReply refuse(CommandReply::Status status, std::string code, std::s
   r.message = std::move(message);
   return r;
 }
+
+/// A dialable number: an optional '+' and 3 to 20 digits.
+bool validNumber(std::string_view number);
 
 /// "normal", "cancelled", "busy", "no_answer", "rejected", "unreachable", "media_timeout",
 /// "failed", "shutdown".
@@ -82,6 +87,10 @@ struct AgentRec {
   bool readyAfterWrapUp = true;
   std::string wrapUpQueue;
   Duration talk{};  ///< of the call in wrap-up: feeds the queue's handle time
+  // The agent's desktops (WebSockets on the agent topic) and the timer started when the last
+  // one went away (CoreOptions::desktopGrace).
+  int desktops = 0;
+  base::TimerId desktopTimer;
 };
 
 /// A call's phase inside the core (CallView::Phase is the public summary).
@@ -142,6 +151,24 @@ struct CallRec {
   };
   std::optional<MonitorRec> monitor;
   std::string transferredTo;  ///< blind transfer to a number: the number
+  /// A consult party and, once conferenced, the third party of the call (conference.cc,
+  /// decision 0018). The party's leg is one of the call's legs.
+  struct PartyRec {
+    enum class Stage { Ringing, Consulting, Conferenced };
+    std::string consultId;  ///< the consult call's id
+    bool isAgent = false;
+    std::string target;  ///< agent number or dialled number
+    telephony::LegId leg;
+    Stage stage = Stage::Ringing;
+    bool held = false;  ///< the agent alternated back to the customer: the party hears music
+    SysTime started{};  ///< call.consult_started
+    SysTime answered{};
+    SysTime heldSince{};
+    SysTime conferenced{};
+    base::TimerId ringTimer;
+    std::string requestId;  ///< of the Consult
+  };
+  std::optional<PartyRec> party;
   // End.
   std::string endCause;
   std::string hungUpBy;
@@ -179,12 +206,20 @@ struct CallControl::Impl {
   /// known to be unregistered).
   void releaseAgent(AgentRec& a);
   /// The call the agent was on ended: wrap-up (or its end at once when the queue has none).
-  void enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded);
+  /// `talkStarted`: when this agent's talk began (default the call's answer; a conference
+  /// party joined later).
+  void enterWrapUp(AgentRec& a, const CallRec& c, SysTime talkEnded,
+                   std::optional<SysTime> talkStarted = std::nullopt);
   /// Ends wrap-up: ready, not_ready{asked} or not_ready{after_wrapup}.
   void endWrapUp(AgentRec& a);
   void onWrapUpTimer(const std::string& agentNo);
   void onRegistration(const telephony::RegistrationChanged& e);
   bool phoneKnownUnregistered(const AgentRec& a) const;
+  /// A not_ready only the system sets (desktop_lost, session_locked): at once when ready, after
+  /// the call when busy with one (agent.next_state_set), not at all when not ready already or
+  /// logged out.
+  void systemNotReady(AgentRec& a, std::string_view reason);
+  void onDesktop(const std::string& agentNo, bool attached);
   void login(AgentRec& a, const std::string& extension, bool autoAnswer);
   void logout(AgentRec& a);
 
@@ -230,6 +265,30 @@ struct CallControl::Impl {
   /// ended, hold retrieved, recording stopped, agent leg hung up, agent to wrap-up.
   void releaseAgentFromCall(CallRec& c, AgentRec& a);
   CallRec* findCallOfAgent(std::string_view agentNo);
+  /// A number a transfer or consult may dial (CoreOptions::transferNumbers), or the refusal.
+  std::optional<CommandReply> refuseNumber(std::string_view number) const;
+  /// Hold and retrieve belong to alternate while a consult rings or talks (409).
+  std::optional<CommandReply> refuseDuringConsult(const CallRec& c) const;
+
+  // ---- conference.cc: consult, alternate, attended transfer, conference (decision 0018) ----
+  /// The call whose consult is `consultId`, or nullptr.
+  CallRec* findCallOfConsult(std::string_view consultId);
+  void onPartyAnswered(CallRec& c);
+  /// The party's leg ended by itself (hung up, not reached).
+  void onPartyLegEnded(CallRec& c, telephony::EndCause cause);
+  /// Ends a ringing or connected consult: call.consult_ended{reason}, the consult's call.ended,
+  /// the party leg hung up (unless it is gone), a consulted agent freed (not_ready{freeReason}
+  /// when given).
+  void endConsult(CallRec& c, std::string_view reason, std::string_view hungUpBy,
+                  std::string_view freeReason = {});
+  /// The conference party leaves (dropped, hung up, the call ended): call.party_left, a party
+  /// agent to wrap-up.
+  void partyLeaves(CallRec& c, std::string_view reason, SysTime at);
+  /// The agent leaves and the party keeps the customer (call.transferred{attended}).
+  /// `agentLegGone`: the agent's leg has ended already (they hung up their phone).
+  void transferToParty(CallRec& c, bool agentLegGone);
+  /// The call is ending or losing its agent: whatever party there is goes.
+  void dropPartyForEnd(CallRec& c, SysTime at);
 
   // ---- routing.cc ----
   /// Puts the call in `queue` (queue.joined) or sends it to the fallback when the queue is
@@ -267,6 +326,14 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const BlindTransfer& c);
   CommandReply runCommand(const Actor& actor, const MonitorCall& c);
   CommandReply runCommand(const Actor& actor, const StopMonitoring& c);
+  /// HangupCall of a consult call: the party agent hangs up, or the consulting side cancels.
+  CommandReply hangupConsult(const Actor& actor, CallRec& parent);
+  CommandReply runCommand(const Actor& actor, const Consult& c);
+  CommandReply runCommand(const Actor& actor, const CancelConsult& c);
+  CommandReply runCommand(const Actor& actor, const CompleteTransfer& c);
+  CommandReply runCommand(const Actor& actor, const Conference& c);
+  CommandReply runCommand(const Actor& actor, const Alternate& c);
+  CommandReply runCommand(const Actor& actor, const DropParty& c);
   /// A connected call with an agent the actor may act for, or the refusal.
   std::variant<CallRec*, CommandReply> connectedCallFor(const Actor& actor,
                                                         std::string_view callId);
@@ -300,6 +367,7 @@ struct CallControl::Impl {
   std::map<std::string, bool, std::less<>> registered_;  ///< extensions the port told about
   std::map<std::string, CallRec, std::less<>> calls_;
   std::map<std::string, std::string, std::less<>> monitoring_;  ///< supervisor -> call id
+  std::map<std::string, std::string, std::less<>> consults_;    ///< consult id -> call id
   bool draining_ = false;                         ///< drain() was called: new calls are refused
   std::map<telephony::LegId, std::string> legs_;  ///< leg -> call, for legs not ended
   struct RecordingInfo {

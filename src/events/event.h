@@ -287,9 +287,13 @@ struct CallEnded {
   static constexpr std::string_view kType = "call.ended";
   /// The end cause of the leg that ended first ("normal", "cancelled", "media_timeout", ...)
   /// or the core's reason: "unknown_dnis", "queue_full", "queue_closed", "queue_timeout",
-  /// "queue_overflow", "fallback_failed", "forced" (a supervisor's or admin's hang-up).
+  /// "queue_overflow", "fallback_failed", "forced" (a supervisor's or admin's hang-up); a
+  /// consult call ends with its call.consult_ended reason ("transferred", "conferenced",
+  /// "cancelled", "party_hung_up", "no_answer", "busy", "failed", "call_ended").
   std::string cause{};
-  std::string hungUpBy{};       ///< "caller", "agent" or "system"
+  /// "caller", "agent" or "system"; on a consult call (call.consult_started) "agent" is the
+  /// consulting agent and "party" the consulted party.
+  std::string hungUpBy{};
   std::int64_t durationMs = 0;  ///< from call.arrived to the first hang-up
 
   template <typename Self, typename F>
@@ -380,10 +384,12 @@ struct CallRetrieved {
 };
 
 /// The agent handed the customer on. `mode` "blind" (the agent left at once) or "attended"
-/// (after a consult). `targetType` "agent", "queue" or "number". A transfer to a queue or an
-/// agent is followed by queue.joined (the call waits again, in the target queue or for the
-/// target agent); a transfer to a number by the customer's conversation with that number. The
-/// transferring agent's part of the call ends here: they go to wrap-up.
+/// (after a consult). `targetType` "agent", "queue" or "number". A blind transfer to a queue is
+/// followed by queue.joined (the call waits again, in the target queue); a transfer to a number
+/// by the customer's conversation with that number. An attended transfer hands the customer to
+/// the party already on the line: a target agent works on this call from here on (on_call,
+/// then wrap-up; a new recording.started). The transferring agent's part of the call ends here:
+/// they go to wrap-up.
 struct CallTransferred {
   static constexpr std::string_view kType = "call.transferred";
   std::string agentNo{};     ///< who transferred
@@ -460,7 +466,9 @@ struct SupervisorMonitorEnded {
   static constexpr std::string_view kType = "supervisor.monitor_ended";
   std::string supervisor{};
   std::string agentNo{};
-  std::string reason{};  ///< "stopped", "supervisor_hung_up", "call_ended", "failed"
+  /// "stopped", "supervisor_hung_up", "call_ended", "agent_lost", "transferred", "consult"
+  /// (the agent began a consult: the engine mixes three parties), "failed"
+  std::string reason{};
   std::int64_t durationMs = 0;
 
   template <typename Self, typename F>
@@ -473,13 +481,126 @@ struct SupervisorMonitorEnded {
   bool operator==(const SupervisorMonitorEnded&) const = default;
 };
 
+// ---- consult, attended transfer and conference (decision 0018) -------------------------------
+//
+// A consult is a call of its own (DOMAIN.md "Time and counting"): its events carry the
+// consult's call id, and call.consult_started, its first event, names the parent call. The
+// parent call's events tell the agent's side: call.consult_ended when the consult is over, then
+// call.transferred{mode "attended"} or call.conferenced when the party joined the customer.
+
+/// An agent consults a colleague or a number about the customer's call: the customer is on
+/// hold (call.held on the parent) and the party's phone rings. First event of the consult call
+/// (envelope call_id = the consult's id, agent_id = the consulting agent).
+struct CallConsultStarted {
+  static constexpr std::string_view kType = "call.consult_started";
+  std::string parentCallId{};
+  std::string agentNo{};     ///< the consulting agent
+  std::string targetType{};  ///< "agent" or "number"
+  std::string target{};      ///< agent number or dialled number
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("parent_call_id", self.parentCallId);
+    f("agent_no", self.agentNo);
+    f("target_type", self.targetType);
+    f("target", self.target);
+  }
+  bool operator==(const CallConsultStarted&) const = default;
+};
+
+/// The consulted party answered: the consulting agent and the party talk while the customer
+/// waits on hold. On the consult call.
+struct CallConsultAnswered {
+  static constexpr std::string_view kType = "call.consult_answered";
+  std::string parentCallId{};
+  std::string agentNo{};  ///< the consulting agent
+  std::string target{};   ///< the party: agent number or dialled number
+  std::int64_t ringMs = 0;
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("parent_call_id", self.parentCallId);
+    f("agent_no", self.agentNo);
+    f("target", self.target);
+    f("ring_ms", self.ringMs);
+  }
+  bool operator==(const CallConsultAnswered&) const = default;
+};
+
+/// The consult is over, on the parent call. `reason`: "transferred" (the party took the
+/// customer: call.transferred follows), "conferenced" (call.conferenced follows), "cancelled"
+/// (the agent went back to the customer), "party_hung_up", "no_answer", "busy", "failed"
+/// (the party's phone could not be reached), "call_ended" (the customer hung up, or the agent's
+/// leg dropped). The consult call's own call.ended follows.
+struct CallConsultEnded {
+  static constexpr std::string_view kType = "call.consult_ended";
+  std::string consultCallId{};
+  std::string agentNo{};
+  std::string target{};
+  std::string reason{};
+  std::int64_t durationMs = 0;  ///< from call.consult_started
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("consult_call_id", self.consultCallId);
+    f("agent_no", self.agentNo);
+    f("target", self.target);
+    f("reason", self.reason);
+    f("duration_ms", self.durationMs);
+  }
+  bool operator==(const CallConsultEnded&) const = default;
+};
+
+/// The consulted party joined the customer's call: customer, agent and party hear each other.
+/// On the parent call. A consulted agent now works on the parent call (on_call, then wrap-up).
+struct CallConferenced {
+  static constexpr std::string_view kType = "call.conferenced";
+  std::string agentNo{};  ///< the agent who owns the call
+  std::string consultCallId{};
+  std::string partyType{};  ///< "agent" or "number"
+  std::string party{};
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("consult_call_id", self.consultCallId);
+    f("party_type", self.partyType);
+    f("party", self.party);
+  }
+  bool operator==(const CallConferenced&) const = default;
+};
+
+/// The conference party left the customer's call: `reason` "dropped" (the agent dropped them)
+/// or "hung_up". A party agent goes to wrap-up. On the parent call. (When the owning agent
+/// leaves instead, the call is transferred to the party: call.transferred{mode "attended"}.)
+struct CallPartyLeft {
+  static constexpr std::string_view kType = "call.party_left";
+  std::string agentNo{};  ///< the agent who owns the call
+  std::string partyType{};
+  std::string party{};
+  std::string reason{};
+  std::int64_t durationMs = 0;  ///< time in the conference
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("party_type", self.partyType);
+    f("party", self.party);
+    f("reason", self.reason);
+    f("duration_ms", self.durationMs);
+  }
+  bool operator==(const CallPartyLeft&) const = default;
+};
+
 /// Every domain event. Later issues append alternatives (ivr.*, ...).
 using Payload =
     std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged, CallArrived,
                  QueueJoined, QueueLeft, RoutingDecided, CallOffered, CallAnswered, CallAgentLost,
                  RecordingStarted, RecordingStopped, CallEnded, WrapUpCompleted, WrapUpExtended,
                  AgentNextStateSet, CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
-                 RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded>;
+                 RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded,
+                 CallConsultStarted, CallConsultAnswered, CallConsultEnded, CallConferenced,
+                 CallPartyLeft>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

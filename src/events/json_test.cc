@@ -40,6 +40,11 @@ TEST(EventTypeTest, NamesAreStableAndUnique) {
   EXPECT_EQ(typeName(RecordingResumed{}), "recording.resumed");
   EXPECT_EQ(typeName(SupervisorMonitorStarted{}), "supervisor.monitor_started");
   EXPECT_EQ(typeName(SupervisorMonitorEnded{}), "supervisor.monitor_ended");
+  EXPECT_EQ(typeName(CallConsultStarted{}), "call.consult_started");
+  EXPECT_EQ(typeName(CallConsultAnswered{}), "call.consult_answered");
+  EXPECT_EQ(typeName(CallConsultEnded{}), "call.consult_ended");
+  EXPECT_EQ(typeName(CallConferenced{}), "call.conferenced");
+  EXPECT_EQ(typeName(CallPartyLeft{}), "call.party_left");
   std::set<std::string_view> names;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
@@ -159,6 +164,12 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       RecordingResumed{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", "1001", 8'000},
       SupervisorMonitorStarted{"王芳.sup", "1001", "whisper", "listen", "8101"},
       SupervisorMonitorEnded{"王芳.sup", "1001", "call_ended", 30'000},
+      CallConsultStarted{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", "1001", "agent", "1002"},
+      CallConsultAnswered{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697887", "1001", "1002", 4'000},
+      CallConsultEnded{"0192f0c4-7c1e-7a3b-8f2d-3c4b5a697888", "1001", "1002", "conferenced",
+                       30'000},
+      CallConferenced{"1001", "0192f0c4-7c1e-7a3b-8f2d-3c4b5a697888", "number", "95566"},
+      CallPartyLeft{"1001", "agent", "1002", "dropped", 61'000},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);

@@ -41,6 +41,35 @@ std::size_t addSegment(Cdr& cdr, std::string kind, std::string queue, std::strin
   return cdr.segments.size() - 1;
 }
 
+/// Closes segment `index` whose detail names its subject ("agent 1002", "number 95566"): the
+/// end reason is appended ("agent 1002: cancelled"), as "agent_lost: <cause>" does.
+void closeDescribed(Cdr& cdr, std::optional<std::size_t>& index, base::SysTime at,
+                    std::string_view reason) {
+  if (!index) return;
+  std::string detail = fmt::format("{}: {}", cdr.segments[*index].detail, reason);
+  closeSegment(cdr, index, at, std::move(detail));
+}
+
+/// Closes the conference party's leg: an agent segment ends with the reason as its detail, like
+/// any agent segment; a party segment keeps the number in it.
+void closePartyLeg(Cdr& cdr, std::optional<std::size_t>& index, base::SysTime at,
+                   std::string_view reason) {
+  if (!index) return;
+  if (cdr.segments[*index].kind == "agent") {
+    closeSegment(cdr, index, at, std::string(reason));
+  } else {
+    closeDescribed(cdr, index, at, reason);
+  }
+}
+
+/// Opens a segment whose detail names its subject: "<type> <who>".
+std::size_t addDescribed(Cdr& cdr, std::string kind, std::string agentNo, base::SysTime at,
+                         std::string_view type, std::string_view who) {
+  const std::size_t i = addSegment(cdr, std::move(kind), {}, std::move(agentNo), at);
+  cdr.segments[i].detail = fmt::format("{} {}", type, who);
+  return i;
+}
+
 /// Ends whatever the agent leg holds open: the hold inside it first, then the leg.
 void endAgentLeg(CdrFold::OpenCall& c, base::SysTime at, std::string detail) {
   closeSegment(c.cdr, c.holdSegment, at, {});
@@ -101,6 +130,8 @@ void CdrFold::apply(const events::Event& e) {
           stoppingAt_ = e.ts;
         } else if constexpr (std::is_same_v<P, events::AgentStateChanged>) {
           onAgentState(e, p);
+        } else if constexpr (std::is_same_v<P, events::CallConsultStarted>) {
+          onConsultStarted(e, p);
         } else if constexpr (std::is_same_v<P, events::CallArrived>) {
           if (e.callId.empty() || calls_.contains(e.callId)) return;
           OpenCall c;
@@ -136,11 +167,7 @@ void CdrFold::apply(const events::Event& e) {
               cdr.answeringQueue = p.queue;
               cdr.answeredBy = p.agentNo;
             }
-            if (std::find(cdr.agents.begin(), cdr.agents.end(), p.agentNo) == cdr.agents.end()) {
-              cdr.agents.push_back(p.agentNo);
-            }
-            c.busyAgents.insert(p.agentNo);
-            agentCall_[p.agentNo] = e.callId;
+            joinAgent(c, p.agentNo);
           } else if constexpr (std::is_same_v<P, events::CallAgentLost>) {
             endAgentLeg(c, e.ts, "agent_lost: " + p.cause);
           } else if constexpr (std::is_same_v<P, events::CallTransferred>) {
@@ -149,6 +176,54 @@ void CdrFold::apply(const events::Event& e) {
             cdr.segments[i].endedAt = e.ts;
             cdr.segments[i].detail = fmt::format("{} to {} {}", p.mode, p.targetType, p.target);
             ++cdr.transfers;
+            if (p.mode != "attended" || p.target.empty()) return;
+            // The party already on the line keeps the customer. A conferenced party continues
+            // in their segment (the owner left the conference); a consulted one starts one.
+            bool partyIsTarget = false;
+            if (c.partySegment) {
+              const CdrSegment& party = cdr.segments[*c.partySegment];
+              partyIsTarget =
+                  p.targetType == "agent"
+                      ? party.kind == "agent" && party.agentNo == p.target
+                      : party.kind == "party" &&
+                            party.detail == fmt::format("{} {}", p.targetType, p.target);
+            }
+            if (p.targetType == "agent") {
+              if (partyIsTarget) {
+                c.agentSegment = std::exchange(c.partySegment, std::nullopt);
+              } else {
+                c.agentSegment = addSegment(cdr, "agent", {}, p.target, e.ts);
+              }
+              joinAgent(c, p.target);
+            } else if (!partyIsTarget) {
+              closePartyLeg(cdr, c.partySegment, e.ts, "replaced");
+              c.partySegment = addDescribed(cdr, "party", {}, e.ts, p.targetType, p.target);
+            }
+          } else if constexpr (std::is_same_v<P, events::CallConsultAnswered>) {
+            // On the consult call: the party picked up.
+            if (cdr.answeredAt) return;
+            cdr.answeredAt = e.ts;
+            const std::string& party = p.target.empty() ? cdr.dnis : p.target;
+            if (c.consultTargetType == "agent") {
+              c.agentSegment = addSegment(cdr, "agent", {}, party, e.ts);
+              cdr.answeredBy = party;
+              joinAgent(c, party);
+            } else {
+              c.partySegment = addDescribed(cdr, "party", {}, e.ts, c.consultTargetType, party);
+            }
+          } else if constexpr (std::is_same_v<P, events::CallConsultEnded>) {
+            closeDescribed(cdr, c.consultSegment, e.ts, p.reason);
+          } else if constexpr (std::is_same_v<P, events::CallConferenced>) {
+            closePartyLeg(cdr, c.partySegment, e.ts, "replaced");  // one party at a time
+            if (p.partyType == "agent") {
+              c.partySegment = addSegment(cdr, "agent", {}, p.party, e.ts);
+              joinAgent(c, p.party);
+            } else {
+              c.partySegment = addDescribed(cdr, "party", {}, e.ts, p.partyType, p.party);
+            }
+          } else if constexpr (std::is_same_v<P, events::CallPartyLeft>) {
+            // A party agent stays busy on the call until their wrap-up ends.
+            closePartyLeg(cdr, c.partySegment, e.ts, p.reason);
           } else if constexpr (std::is_same_v<P, events::CallHeld>) {
             if (!c.holdSegment) c.holdSegment = addSegment(cdr, "hold", {}, p.agentNo, e.ts);
           } else if constexpr (std::is_same_v<P, events::CallRetrieved>) {
@@ -159,16 +234,64 @@ void CdrFold::apply(const events::Event& e) {
             if (c.ended) return;
             closeSegment(cdr, c.queueSegment, e.ts, "call_ended");
             endAgentLeg(c, e.ts, "ended");
+            closePartyLeg(cdr, c.partySegment, e.ts, "ended");
+            closeDescribed(cdr, c.consultSegment, e.ts, "call_ended");
             c.ended = true;
             cdr.endedAt = e.ts;
             cdr.endCause = p.cause;
             cdr.hungUpBy = p.hungUpBy;
+            if (!cdr.parentCallId.empty() &&
+                (p.cause == "transferred" || p.cause == "conferenced")) {
+              // The consulted agent went on to the parent call (call.transferred or
+              // call.conferenced there came first): their state changes name the parent from
+              // now on, and a consult has no wrap-up of its own.
+              for (const auto& agent : c.busyAgents) {
+                if (auto a = agentCall_.find(agent);
+                    a != agentCall_.end() && a->second == e.callId) {
+                  agentCall_.erase(a);
+                }
+              }
+              c.busyAgents.clear();
+            }
             if (c.busyAgents.empty()) finish(c, e.seq);
           }
         }
       },
       e.payload);
   finalizeDue(e.ts, e.seq);
+}
+
+void CdrFold::onConsultStarted(const events::Event& e, const events::CallConsultStarted& p) {
+  if (e.callId.empty() || calls_.contains(e.callId)) return;
+  const std::string& agent = p.agentNo.empty() ? e.agentId : p.agentNo;
+  OpenCall k;
+  k.cdr.callId = e.callId;
+  k.cdr.parentCallId = p.parentCallId;
+  k.cdr.epoch = e.epoch;
+  // The consulting agent placed the call: their number is its calling party (the CDR has no
+  // other column to name them, and the parent's consult segment carries it too).
+  k.cdr.ani = agent;
+  k.cdr.dnis = p.target;
+  k.cdr.arrivedAt = e.ts;
+  k.cdr.firstSeq = e.seq;
+  k.consultTargetType = p.targetType;
+  calls_.emplace(e.callId, std::move(k));
+
+  auto parent = p.parentCallId == e.callId ? calls_.end() : calls_.find(p.parentCallId);
+  if (parent == calls_.end() || parent->second.ended) return;
+  OpenCall& c = parent->second;
+  closeDescribed(c.cdr, c.consultSegment, e.ts, "replaced");  // one consult at a time
+  c.consultSegment = addDescribed(c.cdr, "consult", agent, e.ts, p.targetType, p.target);
+}
+
+void CdrFold::joinAgent(OpenCall& c, const std::string& agent) {
+  if (agent.empty()) return;
+  Cdr& cdr = c.cdr;
+  if (std::find(cdr.agents.begin(), cdr.agents.end(), agent) == cdr.agents.end()) {
+    cdr.agents.push_back(agent);
+  }
+  c.busyAgents.insert(agent);
+  agentCall_[agent] = cdr.callId;
 }
 
 void CdrFold::onAgentState(const events::Event& e, const events::AgentStateChanged& s) {
@@ -267,6 +390,8 @@ void CdrFold::closeEpoch(base::SysTime at, std::uint64_t seq) {
     Cdr& cdr = c.cdr;
     closeSegment(cdr, c.queueSegment, at, cause);
     endAgentLeg(c, at, cause);
+    closePartyLeg(cdr, c.partySegment, at, cause);
+    closeDescribed(cdr, c.consultSegment, at, cause);
     for (const auto& [agent, index] : c.wrapUps) {
       cdr.segments[index].endedAt = at;
       cdr.segments[index].detail = cause;

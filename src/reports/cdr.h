@@ -7,14 +7,31 @@
 // events given to it, in seq order, and keeps no clock of its own (time comes from the events).
 // docs/decisions/0015-cdr-projection.md explains the rules below and why.
 //
-// One CDR per call (call.arrived starts it). Segments, in event order:
+// One CDR per call (call.arrived starts it; call.consult_started a consult's). Segments, in
+// event order:
 //   queue     queue.joined .. queue.left (detail: the leave reason); a queue.left without a
 //             queue.joined (full, closed: refused at the door) is a zero-length segment
 //   agent     call.answered .. call.ended | call.transferred | call.agent_lost (detail:
-//             "ended", "transferred", "agent_lost: <cause>")
+//             "ended", "transferred", "agent_lost: <cause>"); also a consulted agent's, without
+//             a queue: from call.consult_answered on the consult, from an attended transfer to
+//             them or from call.conferenced on the parent (.. call.party_left: its reason)
 //   hold      call.held .. call.retrieved (or the end of the agent segment it lies in)
 //   transfer  call.transferred, zero length (detail: "<mode> to <target_type> <target>")
 //   wrapup    agent.state_changed into wrap_up .. out of it, for the agent whose call it was
+//   consult   on the parent call: call.consult_started .. call.consult_ended, the consulting
+//             agent's (detail: "<target_type> <target>", then "<target_type> <target>: <reason>")
+//   party     an external number on the line with the customer: a conferenced number
+//             (call.conferenced .. call.party_left | call.ended) or the number an attended
+//             transfer handed the customer to (.. call.ended); on a consult call to a number, the
+//             consult's conversation (call.consult_answered .. call.ended). Detail "number <n>",
+//             then "number <n>: <reason>"
+// A consult is a CDR of its own (parentCallId set): it opens at call.consult_started (ani: the
+// consulting agent's number, dnis: the target), a consulted agent's answer is an agent segment
+// without a queue, and it is final at its call.ended once the consulted agent left it (ready or
+// not ready on the consult, or moved to the parent by an attended transfer or a conference).
+// A consulted agent who takes the customer (call.transferred{attended}) or joins them
+// (call.conferenced) gets an agent segment on the parent and is busy on it until their wrap-up
+// ends, like an answering agent; call.party_left ends a conferenced agent's segment.
 // When a CDR is final: the call ended AND every agent who answered it has left the call (their
 // state moved to ready, not_ready or logged_out, i.e. wrap-up is over), or kWrapUpCap after
 // call.ended (measured in event time), whichever comes first; a wrap-up still open then keeps
@@ -56,7 +73,8 @@ inline constexpr std::string_view kNodeRestart = "node_restart";
 
 /// One part of a call's life (see the file comment for the kinds).
 struct CdrSegment {
-  std::string kind{};  ///< "queue", "agent", "hold", "transfer", "wrapup"
+  /// "queue", "agent", "hold", "transfer", "wrapup", "consult", "party"
+  std::string kind{};
   std::string queue{};
   std::string agentNo{};
   base::SysTime startedAt{};
@@ -70,33 +88,37 @@ struct CdrSegment {
 /// A finished call detail record. Durations are whole milliseconds, from event times.
 struct Cdr {
   std::string callId{};
-  /// The consult's parent (DOMAIN.md "Time and counting"). No event carries it yet, so it is
-  /// always empty (NULL in the database) until consult calls exist.
+  /// The consult's parent (DOMAIN.md "Time and counting"): call.consult_started's
+  /// parent_call_id; empty (NULL in the database) for every call that is not a consult.
   std::string parentCallId{};
-  std::uint64_t epoch = 0;  ///< of the call.arrived
-  std::string ani{};
-  std::string dnis{};
+  std::uint64_t epoch = 0;  ///< of the call.arrived (call.consult_started for a consult)
+  std::string ani{};        ///< for a consult: the consulting agent's number
+  std::string dnis{};       ///< for a consult: the target (agent number or dialled number)
   std::string trunk{};
-  base::SysTime arrivedAt{};
-  std::optional<base::SysTime> answeredAt{};  ///< the first agent's answer
+  base::SysTime arrivedAt{};                  ///< call.arrived (call.consult_started)
+  std::optional<base::SysTime> answeredAt{};  ///< the first agent's answer (consult: the party's)
   base::SysTime endedAt{};                    ///< call.ended (or the epoch change)
   std::string endCause{};                     ///< call.ended's cause, or "node_restart"
   std::string hungUpBy{};                     ///< "caller", "agent", "system"
   std::string firstQueue{};
-  std::string answeringQueue{};       ///< the queue of the first answer
-  std::string answeredBy{};           ///< the first answering agent
-  std::vector<std::string> agents{};  ///< every answering agent, in order, each once
-  std::int64_t waitMs = 0;            ///< the sum of the queue segments
-  std::int64_t talkMs = 0;            ///< the agent segments less the holds in them
-  std::int64_t holdMs = 0;            ///< the sum of the hold segments
-  std::int64_t wrapUpMs = 0;          ///< the sum of the ended wrap-up segments
-  std::int64_t transfers = 0;
-  std::string recordingId{};  ///< the first recording of the call; empty when none
-  std::string tier{};         ///< from call.offered; empty for normal callers
+  std::string answeringQueue{};  ///< the queue of the first answer
+  std::string answeredBy{};      ///< the first answering agent
+  /// Every answering agent, in order, each once; agents who took the call by an attended
+  /// transfer or joined it in a conference included.
+  std::vector<std::string> agents{};
+  std::int64_t waitMs = 0;  ///< the sum of the queue segments
+  /// The agent segments less the holds (party segments are not our agents' time).
+  std::int64_t talkMs = 0;
+  std::int64_t holdMs = 0;     ///< the sum of the hold segments
+  std::int64_t wrapUpMs = 0;   ///< the sum of the ended wrap-up segments
+  std::int64_t transfers = 0;  ///< call.transferred, blind and attended
+  std::string recordingId{};   ///< the first recording of the call; empty when none
+  std::string tier{};          ///< from call.offered; empty for normal callers
   /// "answered", "abandoned" (the caller hung up unanswered), "rejected" (queue full or
   /// closed, no fallback), "overflow" (maximum wait or an overflow step, no fallback),
   /// "fallback" (sent to the queue's fallback number), "unknown_dnis", "unanswered" (ended by
-  /// the system unanswered: forced, shutdown, node_restart). Short abandons are a KPI rule.
+  /// the system unanswered: forced, shutdown, node_restart; a consult nobody answered).
+  /// Short abandons are a KPI rule.
   std::string outcome{};
   std::vector<CdrSegment> segments{};
   std::uint64_t firstSeq = 0;  ///< the call.arrived
@@ -151,15 +173,24 @@ class CdrFold {
     std::optional<std::size_t> queueSegment;  ///< indexes into cdr.segments
     std::optional<std::size_t> agentSegment;
     std::optional<std::size_t> holdSegment;
+    std::optional<std::size_t> consultSegment;  ///< the parent's consult in progress
+    /// The conference party (an agent or party segment), or the number an attended transfer
+    /// handed the customer to; on a consult call to a number, the consult's conversation.
+    std::optional<std::size_t> partySegment;
     std::map<std::string, std::size_t> wrapUps;  ///< by agent
     std::set<std::string> busyAgents;            ///< answered and not yet released from the call
     std::string fallbackReason;                  ///< queue.left full/closed/timed_out/overflow
+    std::string consultTargetType;               ///< a consult's: "agent" or "number"
     bool ended = false;
   };
 
  private:
   void closeEpoch(base::SysTime at, std::uint64_t seq);
   void onAgentState(const events::Event& e, const events::AgentStateChanged& s);
+  void onConsultStarted(const events::Event& e, const events::CallConsultStarted& p);
+  /// `agent` works on the call from now (answered it, took it by an attended transfer, joined
+  /// it in a conference): listed in agents, busy until their wrap-up ends.
+  void joinAgent(OpenCall& call, const std::string& agent);
   void finish(OpenCall& call, std::uint64_t seq);
   void finalizeDue(base::SysTime now, std::uint64_t seq);
 

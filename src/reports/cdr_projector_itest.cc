@@ -132,8 +132,22 @@ TEST_P(CdrProjectorTest, AnUninterruptedRunStoresWhatTheFoldFinishes) {
   EXPECT_EQ(*folded, evs.size());
   EXPECT_EQ(projector->lastSeq(), evs.back().seq);
   const Rows expected = expectedRows(evs);
-  ASSERT_EQ(expected.cdrs.size(), 5u);
+  ASSERT_EQ(expected.cdrs.size(), 11u);
   expectStored(expected, "uninterrupted");
+
+  // A consult keeps its parent; the consulted agent who took the customer finds both calls.
+  auto consult = findCdr(session(), "cf-k");
+  ASSERT_TRUE(isOk(consult));
+  ASSERT_TRUE(consult->has_value());
+  EXPECT_EQ((*consult)->parentCallId, "cf");
+  long long parents = -1;
+  session() << "SELECT count(*) FROM cdrs WHERE parent_call_id IS NOT NULL", soci::into(parents);
+  EXPECT_EQ(parents, 3);  // cx-k, cf-k, tn-k
+  std::vector<std::string> byB;
+  auto page = listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .agent = testing::kAgentB});
+  ASSERT_TRUE(isOk(page));
+  for (const auto& c : page->items) byB.push_back(c.callId);
+  EXPECT_EQ(byB, (std::vector<std::string>{"cf-k", "cf", "a2"}));
 
   // Nothing new: a step reads nothing and writes nothing.
   auto again = projector->step(session(), clock_);

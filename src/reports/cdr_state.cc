@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // CdrFold's open state as JSON (the checkpoint of cdr_projector.h). Times are UTC microseconds
 // since 1970, as in the tables. "v" versions the shape: a fold that meets a newer shape
-// refuses it (Corrupt) rather than guess.
+// refuses it (Corrupt) rather than guess; an older shape it knows is read with the fields it
+// lacks at their defaults.
+//   v1  the first shape
+//   v2  consults (decision 0018): per call parent_call_id, consult_segment, party_segment,
+//       consult_target_type; a v1 state has no consult in it, so they are empty there
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +20,8 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int kStateVersion = 1;
+constexpr int kStateVersion = 2;
+constexpr int kOldestStateVersion = 1;
 
 std::int64_t micros(base::SysTime t) {
   return t.time_since_epoch().count();
@@ -83,6 +88,7 @@ struct CdrFoldState {
       json wrapUps = json::object();
       for (const auto& [agent, index] : c.wrapUps) wrapUps[agent] = index;
       calls.push_back(json{{"call_id", d.callId},
+                           {"parent_call_id", d.parentCallId},
                            {"epoch", d.epoch},
                            {"ani", d.ani},
                            {"dnis", d.dnis},
@@ -104,9 +110,12 @@ struct CdrFoldState {
                            {"queue_segment", optionalIndex(c.queueSegment)},
                            {"agent_segment", optionalIndex(c.agentSegment)},
                            {"hold_segment", optionalIndex(c.holdSegment)},
+                           {"consult_segment", optionalIndex(c.consultSegment)},
+                           {"party_segment", optionalIndex(c.partySegment)},
                            {"wrap_ups", std::move(wrapUps)},
                            {"busy_agents", c.busyAgents},
                            {"fallback_reason", c.fallbackReason},
+                           {"consult_target_type", c.consultTargetType},
                            {"ended", c.ended}});
     }
     json intervals = json::array();
@@ -122,7 +131,10 @@ struct CdrFoldState {
   }
 
   static CdrFold load(const json& j) {
-    if (j.at("v").get<int>() != kStateVersion) throw std::runtime_error("unknown state version");
+    const int version = j.at("v").get<int>();
+    if (version < kOldestStateVersion || version > kStateVersion) {
+      throw std::runtime_error("unknown state version");
+    }
     CdrFold f;
     f.epoch_ = j.at("epoch").get<std::uint64_t>();
     f.lastSeq_ = j.at("last_seq").get<std::uint64_t>();
@@ -134,6 +146,7 @@ struct CdrFoldState {
       CdrFold::OpenCall c;
       Cdr& d = c.cdr;
       d.callId = cj.at("call_id").get<std::string>();
+      if (version >= 2) d.parentCallId = cj.at("parent_call_id").get<std::string>();
       d.epoch = cj.at("epoch").get<std::uint64_t>();
       d.ani = cj.at("ani").get<std::string>();
       d.dnis = cj.at("dnis").get<std::string>();
@@ -157,13 +170,19 @@ struct CdrFoldState {
       c.queueSegment = readIndex(cj.at("queue_segment"));
       c.agentSegment = readIndex(cj.at("agent_segment"));
       c.holdSegment = readIndex(cj.at("hold_segment"));
+      if (version >= 2) {
+        c.consultSegment = readIndex(cj.at("consult_segment"));
+        c.partySegment = readIndex(cj.at("party_segment"));
+        c.consultTargetType = cj.at("consult_target_type").get<std::string>();
+      }
       c.wrapUps = cj.at("wrap_ups").get<std::map<std::string, std::size_t>>();
       c.busyAgents = cj.at("busy_agents").get<std::set<std::string>>();
       c.fallbackReason = cj.at("fallback_reason").get<std::string>();
       c.ended = cj.at("ended").get<bool>();
       // Indexes point into the segments: a state that says otherwise is not ours.
       const std::size_t n = d.segments.size();
-      for (const auto& i : {c.queueSegment, c.agentSegment, c.holdSegment}) {
+      for (const auto& i :
+           {c.queueSegment, c.agentSegment, c.holdSegment, c.consultSegment, c.partySegment}) {
         if (i && *i >= n) throw std::runtime_error("segment index out of range");
       }
       for (const auto& [agent, i] : c.wrapUps) {

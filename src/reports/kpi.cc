@@ -79,6 +79,7 @@ AgentCounters& AgentCounters::operator+=(const AgentCounters& o) {
   notReadyMs += o.notReadyMs;
   for (const auto& [reason, ms] : o.notReadyByReasonMs) notReadyByReasonMs[reason] += ms;
   transfers += o.transfers;
+  consults += o.consults;
   return *this;
 }
 
@@ -244,29 +245,45 @@ void KpiFold::endConnection(CallRecord& call, SysTime ts, bool toWrapUp) {
   const std::int64_t connected = spanMs(call.answeredAt, ts);
   hold = std::min(hold, connected);
 
-  auto& q = queues_[call.queue];
-  q.connected = std::max<std::int64_t>(0, q.connected - 1);
-  auto& bucket = q.buckets[call.bucket];
-  bucket.talkMs += connected - hold;
-  bucket.holdMs += hold;
-  QueueStay* stay = call.stay(call.queue);
-  if (stay == nullptr || !stay->handled) {
-    ++bucket.handled;
-    if (stay != nullptr) stay->handled = true;
+  // An answer that named no queue has no queue figures to add to (never a queue named "").
+  if (!call.queue.empty()) {
+    auto& q = queues_[call.queue];
+    q.connected = std::max<std::int64_t>(0, q.connected - 1);
+    auto& bucket = q.buckets[call.bucket];
+    bucket.talkMs += connected - hold;
+    bucket.holdMs += hold;
+    QueueStay* stay = call.stay(call.queue);
+    if (stay == nullptr || !stay->handled) {
+      ++bucket.handled;
+      if (stay != nullptr) stay->handled = true;
+    }
   }
 
   if (call.agentNo.empty()) return;
+  countHandled(call, call.agentNo, ts);
   auto& agent = agents_[call.agentNo];
-  if (std::find(call.agentsHandled.begin(), call.agentsHandled.end(), call.agentNo) ==
-      call.agentsHandled.end()) {
-    call.agentsHandled.push_back(call.agentNo);
-    ++agent.buckets[intervalOf(ts).start].handled;
-  }
-  if (toWrapUp) {
+  if (toWrapUp && !call.queue.empty()) {
     agent.wrapTarget = WrapTarget{call.queue, call.bucket};
   } else {
     agent.wrapTarget.reset();
   }
+}
+
+void KpiFold::countHandled(CallRecord& call, const std::string& agentNo, SysTime ts) {
+  if (agentNo.empty()) return;
+  if (std::find(call.agentsHandled.begin(), call.agentsHandled.end(), agentNo) !=
+      call.agentsHandled.end()) {
+    return;
+  }
+  call.agentsHandled.push_back(agentNo);
+  ++agents_[agentNo].buckets[intervalOf(ts).start].handled;
+}
+
+void KpiFold::endParty(CallRecord& call, const std::string& agentNo, SysTime ts) {
+  auto it = std::find(call.parties.begin(), call.parties.end(), agentNo);
+  if (it == call.parties.end()) return;
+  call.parties.erase(it);
+  countHandled(call, agentNo, ts);
 }
 
 KpiFold::AgentRecord* KpiFold::agentOf(const std::string& payloadAgent,
@@ -354,7 +371,35 @@ void KpiFold::onAnswered(const events::Event& e, const events::CallAnswered& p) 
   call.holdMs = 0;
   const QueueStay* stay = call.stay(call.queue);
   call.bucket = stay != nullptr ? stay->bucket : intervalOf(lastTs_).start;
-  ++queues_[call.queue].connected;
+  if (!call.queue.empty()) ++queues_[call.queue].connected;
+}
+
+void KpiFold::onTransferred(const events::Event& e, const events::CallTransferred& p) {
+  const SysTime ts = lastTs_;
+  const std::string& agentNo = orEnvelope(p.agentNo, e.agentId);
+  if (AgentRecord* agent = agentOf(agentNo, {})) {
+    ++agent->buckets[intervalOf(ts).start].transfers;
+  }
+  if (e.callId.empty()) return;
+  auto it = calls_.find(e.callId);
+  if (it != calls_.end()) {
+    CallRecord& call = it->second;
+    if (call.connected) {
+      // Blind or attended alike: the answering agent handed the customer on.
+      if (!call.queue.empty()) ++queueBucket(call.queue, call.bucket).transfersOut;
+      endConnection(call, ts, true);
+    } else {
+      endParty(call, agentNo, ts);  // an agent who had taken the call passes it on
+    }
+  }
+  if (p.mode == "attended" && p.targetType == "agent" && !p.target.empty()) {
+    // The consulted agent keeps the customer: their part of this call begins (or goes on,
+    // when they were the conference party).
+    auto& call = calls_[e.callId];
+    if (std::find(call.parties.begin(), call.parties.end(), p.target) == call.parties.end()) {
+      call.parties.push_back(p.target);
+    }
+  }
 }
 
 void KpiFold::onAgentState(const events::Event& e, const events::AgentStateChanged& p) {
@@ -374,6 +419,7 @@ void KpiFold::onCallEnded(const events::Event& e) {
   auto it = calls_.find(e.callId);
   if (it == calls_.end()) return;
   endConnection(it->second, lastTs_, true);
+  while (!it->second.parties.empty()) endParty(it->second, it->second.parties.front(), lastTs_);
   for (const auto& stay : it->second.stays) {
     if (stay.waiting) queues_[stay.queue].waiting.erase(e.callId);
   }
@@ -383,13 +429,8 @@ void KpiFold::onCallEnded(const events::Event& e) {
 void KpiFold::onSystemStarted(SysTime ts) {
   // A new epoch: the core that held the calls and the logged-in agents is gone (a kill -9
   // leaves no events for their end). Close what was open so that no time runs on.
-  for (auto& [callId, call] : calls_) {
-    if (call.connected) {
-      auto& q = queues_[call.queue];
-      q.connected = std::max<std::int64_t>(0, q.connected - 1);
-    }
-  }
   calls_.clear();
+  consultCalls_.clear();
   for (auto& [code, q] : queues_) {
     q.waiting.clear();
     q.connected = 0;
@@ -417,6 +458,9 @@ void KpiFold::apply(const events::Event& event) {
         } else if constexpr (std::is_same_v<T, events::CallAnswered>) {
           onAnswered(event, p);
         } else if constexpr (std::is_same_v<T, events::CallHeld>) {
+          // On a consult call the agent holds the consulted party to talk to the customer
+          // (alternate): that is not the agent's hold time.
+          if (consultCalls_.contains(event.callId)) return;
           auto it = calls_.find(event.callId);
           if (it != calls_.end() && it->second.connected && !it->second.heldSince) {
             it->second.heldSince = ts;
@@ -425,6 +469,7 @@ void KpiFold::apply(const events::Event& event) {
             if (!agent->holdSince) agent->holdSince = ts;
           }
         } else if constexpr (std::is_same_v<T, events::CallRetrieved>) {
+          if (consultCalls_.contains(event.callId)) return;
           auto it = calls_.find(event.callId);
           if (it != calls_.end() && it->second.heldSince) {
             it->second.holdMs += spanMs(*it->second.heldSince, ts);
@@ -438,19 +483,29 @@ void KpiFold::apply(const events::Event& event) {
             agent->holdSince.reset();
           }
         } else if constexpr (std::is_same_v<T, events::CallTransferred>) {
+          onTransferred(event, p);
+        } else if constexpr (std::is_same_v<T, events::CallConsultStarted>) {
+          // A call of its own that joins no queue: counted for the consulting agent only.
+          if (!event.callId.empty()) consultCalls_.insert(event.callId);
           if (AgentRecord* agent = agentOf(p.agentNo, event.agentId)) {
-            ++agent->buckets[intervalOf(ts).start].transfers;
+            ++agent->buckets[intervalOf(ts).start].consults;
           }
+        } else if constexpr (std::is_same_v<T, events::CallConferenced>) {
+          if (p.partyType == "agent" && !p.party.empty() && !event.callId.empty()) {
+            auto& parties = calls_[event.callId].parties;
+            if (std::find(parties.begin(), parties.end(), p.party) == parties.end()) {
+              parties.push_back(p.party);
+            }
+          }
+        } else if constexpr (std::is_same_v<T, events::CallPartyLeft>) {
           auto it = calls_.find(event.callId);
-          if (it != calls_.end() && it->second.connected) {
-            ++queueBucket(it->second.queue, it->second.bucket).transfersOut;
-            endConnection(it->second, ts, true);
-          }
+          if (p.partyType == "agent" && it != calls_.end()) endParty(it->second, p.party, ts);
         } else if constexpr (std::is_same_v<T, events::CallAgentLost>) {
           auto it = calls_.find(event.callId);
           // The agent goes straight back to ready: no wrap-up for this call.
           if (it != calls_.end()) endConnection(it->second, ts, false);
         } else if constexpr (std::is_same_v<T, events::CallEnded>) {
+          consultCalls_.erase(event.callId);
           onCallEnded(event);
         } else if constexpr (std::is_same_v<T, events::AgentStateChanged>) {
           onAgentState(event, p);

@@ -23,6 +23,14 @@
 //   - Agent times are split across intervals by wall clock (a break from 10:10 to 10:20 puts
 //     5 min in 10:00-10:15 and 5 min in 10:15-10:30); a handled call counts in the interval in
 //     which the agent's part of it ended.
+//   - A consult (call.consult_started) is a call of its own that joins no queue: it is neither
+//     offered nor answered anywhere; it counts in the consulting agent's `consults`. Holds on
+//     the consult call (alternating) are not the agent's hold: their customer is not waiting.
+//     A consulted agent's time is their agent states. An agent who takes the customer by an
+//     attended transfer or joins them in a conference handles the call (once) when their part
+//     ends (call.party_left, call.ended, their own call.transferred); that part counts in the
+//     agent's figures, not in the queue's handle time (which is the answering agent's part).
+//     Attended transfers count in the queue's transfersOut like blind ones.
 //
 // Formulas (null when the denominator is 0), with short abandons excluded from offered and
 // abandoned when KpiOptions::excludeShortAbandons (the default):
@@ -52,6 +60,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
@@ -150,7 +159,8 @@ struct AgentCounters {
   std::int64_t reservedMs = 0;
   std::int64_t notReadyMs = 0;
   std::map<std::string, std::int64_t> notReadyByReasonMs;  ///< reason code -> ms
-  std::int64_t transfers = 0;
+  std::int64_t transfers = 0;  ///< call.transferred by this agent, blind and attended
+  std::int64_t consults = 0;   ///< consults this agent started (call.consult_started)
 
   std::int64_t talkMs() const { return onCallMs - holdMs; }
   AgentCounters& operator+=(const AgentCounters& o);
@@ -261,6 +271,9 @@ class KpiFold {
     std::optional<SysTime> heldSince;
     std::int64_t holdMs = 0;
     std::vector<std::string> agentsHandled;  ///< each agent counts a call once
+    /// Agents on the call who did not answer it from a queue: the target of an attended
+    /// transfer, a conferenced agent; until their part ends.
+    std::vector<std::string> parties;
 
     QueueStay* stay(std::string_view queue);
   };
@@ -296,10 +309,15 @@ class KpiFold {
   AgentRecord* agentOf(const std::string& payloadAgent, const std::string& envelopeAgent);
   void closeAgentState(AgentRecord& agent, SysTime ts);
   void endConnection(CallRecord& call, SysTime ts, bool toWrapUp);
+  /// Counts the call as handled by `agentNo` (once per call), in the interval of `ts`.
+  void countHandled(CallRecord& call, const std::string& agentNo, SysTime ts);
+  /// Ends the part of a party agent (CallRecord::parties); nothing when they are not one.
+  void endParty(CallRecord& call, const std::string& agentNo, SysTime ts);
 
   void onQueueJoined(const events::Event& e, const events::QueueJoined& p);
   void onQueueLeft(const events::Event& e, const events::QueueLeft& p);
   void onAnswered(const events::Event& e, const events::CallAnswered& p);
+  void onTransferred(const events::Event& e, const events::CallTransferred& p);
   void onAgentState(const events::Event& e, const events::AgentStateChanged& p);
   void onCallEnded(const events::Event& e);
   void onSystemStarted(SysTime ts);
@@ -309,6 +327,7 @@ class KpiFold {
   std::map<std::string, QueueRecord, std::less<>> queues_;
   std::map<std::string, AgentRecord, std::less<>> agents_;
   std::unordered_map<std::string, CallRecord> calls_;
+  std::unordered_set<std::string> consultCalls_;  ///< consults in progress (call id)
   mutable Interval cached_{};
   SysTime lastTs_{};
   std::uint64_t applied_ = 0;

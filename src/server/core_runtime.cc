@@ -101,6 +101,23 @@ void CoreRuntime::snapshot(
   loop_.post([this, done = std::move(done)] { done(core_->calls(), core_->agents()); });
 }
 
+void CoreRuntime::desktopPresence(std::string agentNo, bool attached) {
+  loop_.post([this, agentNo = std::move(agentNo), attached]() mutable {
+    if (!core_) return;
+    if (attached) {
+      core_->desktopAttached(std::move(agentNo));
+    } else {
+      core_->desktopDetached(std::move(agentNo));
+    }
+  });
+}
+
+void CoreRuntime::sessionLocked(std::string agentNo) {
+  loop_.post([this, agentNo = std::move(agentNo)]() mutable {
+    if (core_) core_->sessionLocked(std::move(agentNo));
+  });
+}
+
 void CoreRuntime::routingExplanation(std::string callId,
                                      std::function<void(std::optional<acd::Explanation>)> done) {
   loop_.post([this, callId = std::move(callId), done = std::move(done)] {

@@ -55,6 +55,8 @@ class CoreRuntime final : public api::CtiService {
   void agentStates(std::function<void(std::vector<callctl::AgentView>)> done) override;
   void snapshot(std::function<void(std::vector<callctl::CallView>, std::vector<callctl::AgentView>)>
                     done) override;
+  void desktopPresence(std::string agentNo, bool attached) override;
+  void sessionLocked(std::string agentNo) override;
   void routingExplanation(std::string callId,
                           std::function<void(std::optional<acd::Explanation>)> done) override;
 

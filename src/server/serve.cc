@@ -327,6 +327,7 @@ int runServe(const ServeOptions& options) {
     // first call reaches it.
     callctl::CoreOptions coreOptions;
     coreOptions.transferNumbers = settings.transferNumbers;
+    coreOptions.desktopGrace = settings.desktopGrace;
     core = std::make_unique<CoreRuntime>(
         clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); },
         std::move(coreOptions));

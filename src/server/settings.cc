@@ -102,6 +102,9 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
             fmt::format("'{}' is not a number prefix (digits, '+' allowed first)", prefix));
       }
     }
+    using namespace std::chrono_literals;
+    s.desktopGrace = std::chrono::duration_cast<std::chrono::seconds>(
+        sec.getDuration("desktop_grace", 60s, 1s, 1h));
     collect(sec.finish());
   }
   {

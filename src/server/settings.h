@@ -50,6 +50,8 @@ struct Settings {
   std::string timeZone = "Asia/Shanghai";
   /// Number prefixes agents may blind-transfer callers to (callctl::CoreOptions); empty: none.
   std::vector<std::string> transferNumbers;
+  /// How long an agent may be without a desktop before not_ready{desktop_lost}.
+  std::chrono::seconds desktopGrace{60};
   // [keys]
   std::filesystem::path masterKeyFile;
   bool requireExistingKey = false;  ///< production: refuse to start without a key

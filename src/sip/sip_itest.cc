@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -65,6 +66,36 @@ int freeUdpPort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   close(fd);
   return ntohs(a.sin_port);
+}
+
+/// A SIP port for sipp (`sipPort`, or a free one when 0) and a free even media port whose
+/// neighbours (RTCP, video) are clear of the SIP port. Sockets stay bound until both are chosen.
+std::pair<int, int> sippPorts(int sipPort) {
+  auto bindAny = [] {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return std::make_pair(fd, static_cast<int>(ntohs(a.sin_port)));
+  };
+  std::vector<int> held;
+  int sip = sipPort;
+  if (sip == 0) {
+    auto [fd, port] = bindAny();
+    held.push_back(fd);
+    sip = port;
+  }
+  int media = 0;
+  for (int tries = 0; tries < 50 && media == 0; ++tries) {
+    auto [fd, port] = bindAny();
+    held.push_back(fd);
+    if (port % 2 == 0 && port < 65530 && (sip < port || sip > port + 3)) media = port;
+  }
+  for (int fd : held) close(fd);
+  return {sip, media != 0 ? media : 40000 + (sip % 1000) * 2};
 }
 
 class TestCredentials final : public Credentials {
@@ -175,12 +206,18 @@ class Sipp {
                               "-timeout_error", "-i", "127.0.0.1"}) {
       args.emplace_back(extra);
     }
-    if (std::find(args.begin(), args.end(), "-p") == args.end()) {
+    // The ports are chosen together: two separate freeUdpPort() calls may return the same
+    // port (the first is closed before the second is asked for), and sipp then fails to bind
+    // its media next to its SIP port.
+    auto it = std::find(args.begin(), args.end(), "-p");
+    const int sipPort = it != args.end() && it + 1 != args.end() ? std::stoi(*(it + 1)) : 0;
+    const auto [sip, media] = sippPorts(sipPort);
+    if (sipPort == 0) {
       args.emplace_back("-p");  // sipp's default is 5060, which others may hold
-      args.push_back(std::to_string(freeUdpPort()));
+      args.push_back(std::to_string(sip));
     }
     args.emplace_back("-mp");
-    args.push_back(std::to_string(freeUdpPort()));
+    args.push_back(std::to_string(media));
     pid_ = fork();
     if (pid_ == 0) {
       if (chdir(workDir.c_str()) != 0) _exit(126);

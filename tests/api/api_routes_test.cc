@@ -335,7 +335,9 @@ class RoutesTest : public ApiTest {
     }
     if (key == "POST /api/v1/calls/{call_id}/answer") return command(unknownCall + "/answer", "{}");
     if (key == "POST /api/v1/calls/{call_id}/hangup") return command(unknownCall + "/hangup", "{}");
-    for (const char* verb : {"hold", "retrieve", "pause_recording", "resume_recording"}) {
+    for (const char* verb :
+         {"hold", "retrieve", "pause_recording", "resume_recording", "cancel_consult",
+          "transfer_complete", "conference", "alternate", "drop_party"}) {
       if (key == fmt::format("POST /api/v1/calls/{{call_id}}/{}", verb)) {
         return command(fmt::format("{}/{}", unknownCall, verb), "{}");
       }
@@ -345,6 +347,9 @@ class RoutesTest : public ApiTest {
     }
     if (key == "POST /api/v1/calls/{call_id}/blind_transfer") {
       return command(unknownCall + "/blind_transfer", R"({"target_type":"queue","target":"vip"})");
+    }
+    if (key == "POST /api/v1/calls/{call_id}/consult") {
+      return command(unknownCall + "/consult", R"({"target_type":"agent","target":"1002"})");
     }
     if (key == "POST /api/v1/agents/{agent_no}/monitor") {
       return command("/api/v1/agents/1001/monitor", R"({"mode":"listen","extension":"8101"})");

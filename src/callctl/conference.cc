@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+// Consult, alternate, attended transfer and conference (decision 0018). Core thread.
+//
+// The media picture, with the customer's leg C and the agent's leg A bridged, and the party's
+// leg P (a colleague's phone or a dialled number) originated next to them:
+//   consult      C held (music), P joins the bridge in whisper mode: A and P talk, P does not
+//                hear the held customer (a held party is silence in the mix). The call's
+//                recording goes on: the agent channel carries A and P.
+//   alternate    C retrieved and P held (P hears music), or back.
+//   conference   C and P retrieved, P in barge mode: everyone hears everyone.
+//   transfer     P leaves the mix and is bridged to C; A's leg is hung up; a party agent gets
+//                a new recording of their part.
+// The consult is a call of its own: its id names the consult's events and the party agent's
+// state changes until the party joins the customer's call.
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "base/assert.h"
+#include "callctl/core.h"
+
+namespace bankcc::callctl {
+
+using events::AgentState;
+using telephony::EndCause;
+using telephony::LegId;
+using Status = CommandReply::Status;
+using Stage = CallRec::PartyRec::Stage;
+
+namespace {
+
+std::string_view partyType(const CallRec::PartyRec& p) {
+  return p.isAgent ? "agent" : "number";
+}
+
+CommandReply noConsult() {
+  return refuse(Status::Conflict, "no_consult", "there is no answered consult on this call");
+}
+
+}  // namespace
+
+CallRec* CallControl::Impl::findCallOfConsult(std::string_view consultId) {
+  auto it = consults_.find(consultId);
+  return it == consults_.end() ? nullptr : findCall(it->second);
+}
+
+// ---- starting a consult
+// ---------------------------------------------------------------------------
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cmd) {
+  const bool toAgent = cmd.targetType == Consult::Target::Agent;
+  AgentRec* party = nullptr;
+  if (toAgent) {
+    party = findAgent(cmd.target);
+    if (party == nullptr) {
+      return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.target));
+    }
+  } else if (auto refused = refuseNumber(cmd.target)) {
+    return *refused;
+  }
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (c.party) {
+    return refuse(Status::Conflict, "consult_in_progress",
+                  "finish the consult or the conference on this call first");
+  }
+  if (party != nullptr) {
+    if (party->setup.acd.agentNo == c.agentNo) {
+      return refuse(Status::Conflict, "consult_self", "an agent cannot consult themselves");
+    }
+    if (party->state != AgentState::Ready) {
+      return refuse(Status::Conflict, "agent_not_ready",
+                    fmt::format("agent '{}' is not ready", cmd.target));
+    }
+  }
+  const std::string owner = c.agentNo;
+  if (c.monitor) endMonitor(c, "consult");
+  if (!c.held) {
+    execute(telephony::Hold{c.customer, "moh"});
+    c.held = true;
+    c.heldSince = now();
+    emit(c.id, owner, c.queue, events::CallHeld{owner});
+  }
+  CallRec::PartyRec p;
+  p.consultId = newId();
+  p.isAgent = toAgent;
+  p.target = cmd.target;
+  p.leg = LegId{newId()};
+  p.started = now();
+  p.requestId = requestId_;
+  p.ringTimer =
+      after(options_.consultRingTimeout + kRingGrace, [this, id = c.id, consult = p.consultId] {
+        CallRec* call = findCall(id);
+        if (call != nullptr && call->party && call->party->consultId == consult &&
+            call->party->stage == Stage::Ringing) {
+          call->party->ringTimer = {};
+          endConsult(*call, "no_answer", "system", kReasonNoAnswer);
+        }
+        finishTurn();
+      });
+  addLeg(c, p.leg);
+  consults_[p.consultId] = c.id;
+  const std::string consultId = p.consultId;
+  const LegId leg = p.leg;
+  c.party = std::move(p);
+  emit(consultId, owner, c.queue,
+       events::CallConsultStarted{c.id, owner, toAgent ? "agent" : "number", cmd.target});
+
+  telephony::Originate dial{
+      .leg = leg,
+      .to = {telephony::Destination::Kind::External, cmd.target},
+      .callerId = c.dnis,
+      .near = c.customer,
+      .ringTimeout = options_.consultRingTimeout,
+      .autoAnswer = false,
+      .headers = {{"X-Bankcc-Call-Id", consultId}, {"X-Bankcc-Parent-Call-Id", c.id}}};
+  if (party != nullptr) {
+    const std::string& no = party->setup.acd.agentNo;
+    if (const base::Status st = acd_.setUnavailable(no); !st.ok()) {
+      BANKCC_BUG("the ACD does not know a ready agent");
+    }
+    party->callId = consultId;
+    setState(*party, AgentState::Reserved);
+    // The colleague's screen shows whose customer it is about.
+    emit(consultId, no, c.queue,
+         events::CallOffered{.agentNo = no,
+                             .extension = party->extension,
+                             .queue = c.queue,
+                             .ani = c.ani,
+                             .waitMs = 0,
+                             .tier = c.tier,
+                             .priority = c.priority,
+                             .customerId = {},
+                             .ivrPath = {},
+                             .collected = {},
+                             .desktopAnswer = false});
+    dial.to = {telephony::Destination::Kind::Extension, party->extension};
+    dial.callerId = owner;
+    dial.autoAnswer = party->extensionAutoAnswer && party->setup.autoAnswer;
+  }
+  execute(std::move(dial));
+  return {};
+}
+
+void CallControl::Impl::onPartyAnswered(CallRec& c) {
+  CallRec::PartyRec& p = *c.party;
+  if (p.stage != Stage::Ringing || !c.agentLeg) return;
+  cancel(p.ringTimer);
+  execute(telephony::Monitor{p.leg, *c.agentLeg, c.customer, telephony::MonitorMode::Whisper});
+  p.stage = Stage::Consulting;
+  p.answered = now();
+  if (p.isAgent) {
+    if (AgentRec* b = findAgent(p.target); b != nullptr && b->callId == p.consultId) {
+      setState(*b, AgentState::OnCall);
+    }
+  }
+  RequestScope scope(*this, p.requestId);
+  emit(p.consultId, c.agentNo, c.queue,
+       events::CallConsultAnswered{c.id, c.agentNo, p.target, toMs(p.answered - p.started)});
+}
+
+// ---- ending a consult or a party's part
+// -----------------------------------------------------------
+
+void CallControl::Impl::endConsult(CallRec& c, std::string_view reason, std::string_view hungUpBy,
+                                   std::string_view freeReason) {
+  BANKCC_ASSERT(c.party && c.party->stage != Stage::Conferenced, "endConsult of a consult");
+  CallRec::PartyRec p = std::move(*c.party);
+  c.party.reset();
+  consults_.erase(p.consultId);
+  cancel(p.ringTimer);
+  hangupLeg(c, p.leg, EndCause::Normal);  // no-op when the leg has ended
+  const Duration took = now() - p.started;
+  emit(c.id, c.agentNo, c.queue,
+       events::CallConsultEnded{p.consultId, c.agentNo, p.target, std::string(reason), toMs(took)});
+  AgentRec* b = p.isAgent ? findAgent(p.target) : nullptr;
+  emit(p.consultId, b != nullptr ? p.target : std::string(), c.queue,
+       events::CallEnded{std::string(reason), std::string(hungUpBy), toMs(took)});
+  if (b != nullptr && b->callId == p.consultId &&
+      (b->state == AgentState::Reserved || b->state == AgentState::OnCall)) {
+    // A consult is advice to a colleague: no wrap-up of its own.
+    if (freeReason.empty()) {
+      releaseAgent(*b);
+    } else {
+      setState(*b, AgentState::NotReady, freeReason);
+    }
+  }
+}
+
+void CallControl::Impl::onPartyLegEnded(CallRec& c, EndCause cause) {
+  switch (c.party->stage) {
+    case Stage::Ringing: {
+      const std::string_view reason = cause == EndCause::NoAnswer ? "no_answer"
+                                      : cause == EndCause::Busy   ? "busy"
+                                                                  : "failed";
+      // As with an offer: a phone that does not answer makes the agent not ready.
+      endConsult(c, reason, "party",
+                 cause == EndCause::NoAnswer ? kReasonNoAnswer : kReasonPhoneUnavailable);
+      return;
+    }
+    case Stage::Consulting:
+      endConsult(c, "party_hung_up", "party");
+      return;
+    case Stage::Conferenced:
+      partyLeaves(c, "hung_up", now());
+      return;
+  }
+}
+
+void CallControl::Impl::partyLeaves(CallRec& c, std::string_view reason, SysTime at) {
+  CallRec::PartyRec p = std::move(*c.party);
+  c.party.reset();
+  hangupLeg(c, p.leg, EndCause::Normal);
+  emit(c.id, c.agentNo, c.queue,
+       events::CallPartyLeft{c.agentNo, std::string(partyType(p)), p.target, std::string(reason),
+                             toMs(at - p.conferenced)});
+  if (!p.isAgent) return;
+  if (AgentRec* b = findAgent(p.target);
+      b != nullptr && b->callId == c.id && b->state == AgentState::OnCall) {
+    enterWrapUp(*b, c, at, p.answered);
+  }
+}
+
+void CallControl::Impl::dropPartyForEnd(CallRec& c, SysTime at) {
+  if (!c.party) return;
+  if (c.party->stage == Stage::Conferenced) {
+    // The party was in the customer's call: like the agent, they wrap it up.
+    CallRec::PartyRec p = std::move(*c.party);
+    c.party.reset();
+    hangupLeg(c, p.leg, EndCause::Normal);
+    if (!p.isAgent) return;
+    if (AgentRec* b = findAgent(p.target);
+        b != nullptr && b->callId == c.id && b->state == AgentState::OnCall) {
+      enterWrapUp(*b, c, at, p.answered);
+    }
+    return;
+  }
+  endConsult(c, "call_ended", "system");
+}
+
+// ---- attended transfer
+// ----------------------------------------------------------------------------
+
+void CallControl::Impl::transferToParty(CallRec& c, bool agentLegGone) {
+  CallRec::PartyRec p = std::move(*c.party);
+  c.party.reset();
+  consults_.erase(p.consultId);
+  AgentRec* a = findAgent(c.agentNo);
+  BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
+                        "a connected call's agent is on it");
+  const std::string owner = c.agentNo;
+  const bool fromConsult = p.stage == Stage::Consulting;
+  const SysTime t = now();
+
+  retrieve(c);
+  if (p.held) {
+    execute(telephony::Retrieve{p.leg});
+    emit(p.consultId, owner, c.queue, events::CallRetrieved{owner, toMs(t - p.heldSince)});
+  }
+  stopRecording(c);
+  // The party leaves the mix and takes the agent's place in the bridge.
+  if (!agentLegGone && c.agentLeg) {
+    execute(telephony::StopMonitor{p.leg});
+    execute(telephony::Unbridge{c.customer, *c.agentLeg});
+    hangupLeg(c, *c.agentLeg, EndCause::Normal);
+  }
+  c.agentLeg.reset();
+  execute(telephony::Bridge{c.customer, p.leg});
+
+  if (fromConsult) {
+    emit(
+        c.id, owner, c.queue,
+        events::CallConsultEnded{p.consultId, owner, p.target, "transferred", toMs(t - p.started)});
+  }
+  emit(c.id, owner, c.queue,
+       events::CallTransferred{owner, "attended", std::string(partyType(p)), p.target,
+                               toMs(t - c.answered)});
+  enterWrapUp(*a, c, t);
+
+  AgentRec* b = p.isAgent ? findAgent(p.target) : nullptr;
+  if (b != nullptr) {
+    b->callId = c.id;
+    c.agentNo = p.target;
+    c.agentLeg = p.leg;
+    c.answered = t;
+    const std::string recording = newId();
+    execute(telephony::StartRecording{telephony::RecordingId{recording}, c.customer, p.leg});
+    c.recordingId = recording;
+    recordings_[recording] = RecordingInfo{c.id, c.agentNo, c.queue};
+    emit(c.id, c.agentNo, c.queue, events::RecordingStarted{recording});
+  } else {
+    // An external party: the customer's conversation with that number, as after a blind
+    // transfer to a number.
+    c.agentNo.clear();
+    c.answered = {};
+    c.phase = Phase::Fallback;
+    c.transferredTo = p.target;
+    c.fallbackDestination = p.target;
+    c.fallbackLeg = p.leg;
+    c.fallbackConnected = true;
+  }
+  if (fromConsult) {
+    emit(p.consultId, b != nullptr ? p.target : std::string(), c.queue,
+         events::CallEnded{"transferred", "agent", toMs(t - p.started)});
+  }
+}
+
+// ---- commands on a consult
+// ------------------------------------------------------------------------
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const CancelConsult& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (!c.party || c.party->stage == Stage::Conferenced) {
+    return refuse(Status::Conflict, "no_consult", "there is no consult on this call");
+  }
+  endConsult(c, "cancelled", "agent");
+  retrieve(c);
+  return {};
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const CompleteTransfer& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  // The party must be on the line: a transfer while it still rings is not offered (decision
+  // 0018); cancel, or wait for the answer.
+  if (!c.party || c.party->stage == Stage::Ringing) return noConsult();
+  transferToParty(c, false);
+  return {};
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const Conference& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (!c.party || c.party->stage != Stage::Consulting) return noConsult();
+  CallRec::PartyRec& p = *c.party;
+  const SysTime t = now();
+  retrieve(c);
+  if (p.held) {
+    execute(telephony::Retrieve{p.leg});
+    p.held = false;
+    emit(p.consultId, c.agentNo, c.queue, events::CallRetrieved{c.agentNo, toMs(t - p.heldSince)});
+  }
+  execute(telephony::Monitor{p.leg, *c.agentLeg, c.customer, telephony::MonitorMode::Barge});
+  p.stage = Stage::Conferenced;
+  p.conferenced = t;
+  consults_.erase(p.consultId);
+  emit(c.id, c.agentNo, c.queue,
+       events::CallConsultEnded{p.consultId, c.agentNo, p.target, "conferenced",
+                                toMs(t - p.started)});
+  emit(c.id, c.agentNo, c.queue,
+       events::CallConferenced{c.agentNo, p.consultId, std::string(partyType(p)), p.target});
+  AgentRec* b = p.isAgent ? findAgent(p.target) : nullptr;
+  if (b != nullptr) b->callId = c.id;
+  emit(p.consultId, b != nullptr ? p.target : std::string(), c.queue,
+       events::CallEnded{"conferenced", "agent", toMs(t - p.started)});
+  return {};
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const Alternate& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (!c.party || c.party->stage != Stage::Consulting) return noConsult();
+  CallRec::PartyRec& p = *c.party;
+  const SysTime t = now();
+  if (!p.held) {
+    // Back to the customer; the party waits with music.
+    execute(telephony::Hold{p.leg, "moh"});
+    p.held = true;
+    p.heldSince = t;
+    emit(p.consultId, c.agentNo, c.queue, events::CallHeld{c.agentNo});
+    retrieve(c);
+  } else {
+    execute(telephony::Hold{c.customer, "moh"});
+    c.held = true;
+    c.heldSince = t;
+    emit(c.id, c.agentNo, c.queue, events::CallHeld{c.agentNo});
+    execute(telephony::Retrieve{p.leg});
+    p.held = false;
+    emit(p.consultId, c.agentNo, c.queue, events::CallRetrieved{c.agentNo, toMs(t - p.heldSince)});
+  }
+  return {};
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const DropParty& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (!c.party || c.party->stage != Stage::Conferenced) {
+    return refuse(Status::Conflict, "no_conference", "there is no conference on this call");
+  }
+  partyLeaves(c, "dropped", now());
+  return {};
+}
+
+}  // namespace bankcc::callctl
