@@ -283,6 +283,7 @@ json callViewJson(const callctl::CallView& c) {
               {"answered_at",
                c.answered == base::SysTime{} ? json(nullptr) : json(formatTimestamp(c.answered))},
               {"held", c.held},
+              {"muted", c.muted},
               {"recording_paused", c.recordingPaused},
               {"monitored_by", c.monitoredBy.empty() ? json(nullptr) : json(c.monitoredBy)},
               {"transferred_to", c.transferredTo.empty() ? json(nullptr) : json(c.transferredTo)},
@@ -393,6 +394,18 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
       "retrieve", "cti.retrieve", false,
       [](std::string id) -> callctl::Command { return callctl::RetrieveCall{std::move(id)}; },
       "Take the customer off hold (command)");
+  callVerb(
+      "mute", "cti.mute", false,
+      [](std::string id) -> callctl::Command {
+        return callctl::MuteCall{std::move(id), true};
+      },
+      "Mute the agent's microphone: the customer no longer hears the agent (command)");
+  callVerb(
+      "unmute", "cti.unmute", false,
+      [](std::string id) -> callctl::Command {
+        return callctl::MuteCall{std::move(id), false};
+      },
+      "Unmute the agent's microphone (command)");
   // Pausing a recording leaves a gap an auditor must be able to explain: always audited.
   callVerb(
       "pause_recording", "cti.pause_recording", true,

@@ -181,6 +181,16 @@ TEST_F(CtiRoutesTest, AReplayedRequestSaysSo) {
   EXPECT_EQ(bodyOf(r)["replay"], true);
 }
 
+TEST_F(CtiRoutesTest, MuteAndUnmuteBuildOneCommand) {
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/mute").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/unmute", "{}").status, 202);
+  ASSERT_EQ(core_.requests.size(), 2u);
+  const auto& mute = std::get<callctl::MuteCall>(core_.requests[0].command);
+  EXPECT_EQ(mute.callId, "c9");
+  EXPECT_TRUE(mute.muted);
+  EXPECT_FALSE(std::get<callctl::MuteCall>(core_.requests[1].command).muted);
+}
+
 TEST_F(CtiRoutesTest, CallVerbsBuildTheirCommands) {
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/hold").status, 202);
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/retrieve", "{}").status, 202);
@@ -400,6 +410,7 @@ TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
   EXPECT_EQ(item["party_stage"], "consulting");
   EXPECT_EQ(item["party_held"], false);
   EXPECT_EQ(item["held"], true);
+  EXPECT_EQ(item["muted"], false);
 
   callctl::AgentView a;
   a.agentNo = "1001";

@@ -330,6 +330,7 @@ CallView viewOf(const CallRec& c) {
   v.priority = c.priority;
   v.tier = c.tier;
   v.held = c.held;
+  v.muted = c.muted;
   v.recordingPaused = c.recordingPaused;
   if (c.monitor) v.monitoredBy = c.monitor->supervisor;
   v.transferredTo = c.transferredTo;

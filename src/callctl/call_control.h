@@ -58,7 +58,7 @@
 // desktop answer. Phones that do not auto-answer ring at once and are answered on the phone
 // (AnswerCall is refused 409 "answer_on_phone").
 //
-// During the conversation (conversation.cc, decision 0017): hold/retrieve, DTMF to the far
+// During the conversation (conversation.cc, decision 0017): hold/retrieve, mute, DTMF to the far
 // party, recording pause/resume, blind transfer (to a queue: call.transferred, the agent to
 // wrap-up, queue.joined with the caller's original arrival and priority; to an allowed number:
 // the caller is connected there, or back in the queue when it does not answer) and a
@@ -186,6 +186,13 @@ struct HoldCall {
 struct RetrieveCall {
   std::string callId;
 };
+/// Mutes the agent's microphone on the call (the customer and a conference party no longer hear
+/// them; the agent channel of the recording is silent) or unmutes it. 409 "already_muted" /
+/// "not_muted". Mute belongs to the agent's leg: it ends when the agent leaves the call.
+struct MuteCall {
+  std::string callId;
+  bool muted = true;
+};
 /// Sends DTMF to the far party (the customer, or the number the call was transferred to):
 /// 1 to 32 of 0-9 * # A-D. No event names the digits (they may be account numbers).
 struct SendDigits {
@@ -259,7 +266,7 @@ using Command =
     std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp, ExtendWrapUp,
                  HoldCall, RetrieveCall, SendDigits, PauseCallRecording, ResumeCallRecording,
                  BlindTransfer, MonitorCall, StopMonitoring, Consult, CancelConsult,
-                 CompleteTransfer, Conference, Alternate, DropParty>;
+                 CompleteTransfer, Conference, Alternate, DropParty, MuteCall>;
 
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
@@ -311,6 +318,7 @@ struct CallView {
   int priority = 0;    ///< base priority in the ACD
   std::string tier;    ///< customer tier, empty for normal callers
   bool held = false;
+  bool muted = false;  ///< the agent's microphone
   bool recordingPaused = false;
   std::string monitoredBy;    ///< the supervisor monitoring the call (connected or ringing)
   std::string transferredTo;  ///< the number of a blind transfer out (agentNo is empty then)

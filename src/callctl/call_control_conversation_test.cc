@@ -4,6 +4,8 @@
 // the simulated telephony port.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "callctl/call_control.h"
 #include "callctl/callctl_test_support.h"
 
@@ -121,6 +123,45 @@ TEST_F(ConversationTest, CallCommandsCheckTheCallerAndTheState) {
   b.sim().incomingCall("13900000000", "95588");
   b.run(0ms);
   expectRefused(b.send(adminActor(), HoldCall{b.callId(2)}), Status::Conflict, "not_connected");
+}
+
+// ---- mute ----
+
+TEST_F(ConversationTest, MuteSilencesTheAgentForTheCustomerOnly) {
+  connectedCall();
+  const LegId agent = b.agentLeg("8001");
+  expectAccepted(b.send(agentActor("1001"), MuteCall{callId, true}, "mute-1"));
+  EXPECT_EQ(toString(b.sim().hears(caller)), "silence");
+  EXPECT_EQ(toString(b.sim().hears(agent)), "parties:" + caller.value);  // still hears them
+  EXPECT_TRUE(b.core().calls().front().muted);
+  expectRefused(b.send(agentActor("1001"), MuteCall{callId, true}), Status::Conflict,
+                "already_muted");
+  b.run(4s);
+  expectAccepted(b.send(agentActor("1001"), MuteCall{callId, false}, "unmute-1"));
+  EXPECT_EQ(toString(b.sim().hears(caller)), "parties:" + agent.value);
+  EXPECT_FALSE(b.core().calls().front().muted);
+  expectRefused(b.send(agentActor("1001"), MuteCall{callId, false}), Status::Conflict, "not_muted");
+  EXPECT_EQ(b.takeEvents(), (Lines{"C1 call.muted", "C1 call.unmuted"}));
+  EXPECT_EQ(b.eventsOf<events::CallUnmuted>().back()->mutedMs, 4'000);
+  EXPECT_EQ(b.lastEvent<events::CallUnmuted>()->requestId, "unmute-1");
+  // Someone else's call is not theirs to mute.
+  expectRefused(b.send(agentActor("1002"), MuteCall{callId, true}), Status::Forbidden,
+                "not_your_call");
+}
+
+TEST_F(ConversationTest, AMuteEndsWhenTheAgentLeavesTheCall) {
+  b.loginReady("1002", "8002");
+  connectedCall();
+  expectAccepted(b.send(agentActor("1001"), MuteCall{callId, true}));
+  expectAccepted(
+      b.send(agentActor("1001"), BlindTransfer{callId, BlindTransfer::Target::Queue, "cards"}));
+  const Lines events = b.takeEvents();
+  EXPECT_NE(std::find(events.begin(), events.end(), "C1 call.unmuted"), events.end());
+  b.run(3s);
+  // The next agent starts unmuted.
+  ASSERT_EQ(b.stateOf("1002"), AgentState::OnCall);
+  EXPECT_FALSE(b.core().calls().front().muted);
+  EXPECT_EQ(toString(b.sim().hears(caller)), "parties:" + b.agentLeg("8002").value);
 }
 
 // ---- DTMF ----

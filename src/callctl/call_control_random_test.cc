@@ -160,13 +160,16 @@ class RandomRun {
           if constexpr (requires { c.callId; }) callId = c.callId;
         },
         command);
+    const auto before = findCall(callId);
     const CommandReply r = b_.send(agentActor(a.no), std::move(command));
     if (aboutCall && r.status == CommandReply::Status::NotFound) return;
     // A colleague in a conference is the owning agent's guest: the call's verbs are not theirs.
-    // And a call may have been handed over earlier in this turn (the agent hung up their phone
-    // or completed a transfer): it is someone else's now.
+    // And a call may change hands around the command (the agent hung up their phone or
+    // completed a transfer earlier in this turn; the owner left a conference): whoever did not
+    // own it before or after may be refused.
     const auto call = findCall(callId);
-    if (call && call->agentNo != a.no && r.status == CommandReply::Status::Forbidden) return;
+    const bool owner = (!before || before->agentNo == a.no) && (!call || call->agentNo == a.no);
+    if (!owner && r.status == CommandReply::Status::Forbidden) return;
     // Agents act on themselves with valid values: only the state may refuse them.
     if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
       fail(fmt::format(
@@ -224,6 +227,10 @@ class RandomRun {
           } else {
             send(a, PauseCallRecording{view->callId});
           }
+        }
+        if (chance(0.01)) {
+          const auto call = findCall(view->callId);
+          send(a, MuteCall{view->callId, !(call && call->muted)});
         }
         if (chance(0.004)) send(a, SendDigits{view->callId, "1#"});
         if (chance(0.004)) {
@@ -537,7 +544,9 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "call.consult_answered",
                              "call.consult_ended",
                              "call.conferenced",
-                             "call.party_left"}) {
+                             "call.party_left",
+                             "call.muted",
+                             "call.unmuted"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

@@ -303,6 +303,7 @@ void CallControl::Impl::agentLost(CallRec& c, EndCause cause) {
        events::CallAgentLost{agentNo, std::string(endCauseName(cause)), toMs(now() - c.answered)});
   if (c.monitor) endMonitor(c, "agent_lost");
   if (c.party) endConsult(c, "call_ended", "system");
+  clearMute(c, false);
   retrieve(c);
   stopRecording(c);
   c.agentNo.clear();

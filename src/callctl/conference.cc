@@ -252,6 +252,7 @@ void CallControl::Impl::transferToParty(CallRec& c, bool agentLegGone) {
   const bool fromConsult = p.stage == Stage::Consulting;
   const SysTime t = now();
 
+  clearMute(c, false);  // the agent's leg goes
   retrieve(c);
   if (p.held) {
     execute(telephony::Retrieve{p.leg});

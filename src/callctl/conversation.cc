@@ -113,6 +113,35 @@ std::optional<CommandReply> CallControl::Impl::refuseDuringConsult(const CallRec
                 "during a consult use alternate, cancel_consult, transfer_complete or conference");
 }
 
+// ---- mute
+// ----------------------------------------------------------------------------------------
+
+void CallControl::Impl::clearMute(CallRec& c, bool legUp) {
+  if (!c.muted) return;
+  if (legUp && c.agentLeg) execute(telephony::Mute{*c.agentLeg, false});
+  c.muted = false;
+  emit(c.id, c.agentNo, c.queue, events::CallUnmuted{c.agentNo, toMs(now() - c.mutedSince)});
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const MuteCall& cmd) {
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  if (cmd.muted == c.muted) {
+    return cmd.muted ? refuse(Status::Conflict, "already_muted", "the agent is muted already")
+                     : refuse(Status::Conflict, "not_muted", "the agent is not muted");
+  }
+  if (!cmd.muted) {
+    clearMute(c, true);
+    return {};
+  }
+  execute(telephony::Mute{*c.agentLeg, true});
+  c.muted = true;
+  c.mutedSince = now();
+  emit(c.id, c.agentNo, c.queue, events::CallMuted{c.agentNo});
+  return {};
+}
+
 // ---- DTMF
 // ----------------------------------------------------------------------------------------
 
@@ -177,6 +206,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const ResumeCallR
 
 void CallControl::Impl::releaseAgentFromCall(CallRec& c, AgentRec& a) {
   if (c.monitor) endMonitor(c, "transferred");
+  clearMute(c, false);  // the agent's leg goes with them
   retrieve(c);
   stopRecording(c);
   if (c.agentLeg) {

@@ -137,6 +137,8 @@ struct CallRec {
   // During the conversation.
   bool held = false;
   SysTime heldSince{};
+  bool muted = false;  ///< the agent's leg (MuteCall)
+  SysTime mutedSince{};
   bool recordingPaused = false;
   SysTime pausedSince{};
   /// A supervisor's monitoring leg (MonitorCall): ringing until `connected`.
@@ -255,6 +257,9 @@ struct CallControl::Impl {
   // ---- conversation.cc: hold, recording pause, transfer, supervisor monitoring ----
   /// Takes the customer off hold if held (call.retrieved).
   void retrieve(CallRec& c);
+  /// The agent leaves the call (or their leg went): their mute ends (call.unmuted). The Mute
+  /// command goes to the leg only when it is still up.
+  void clearMute(CallRec& c, bool legUp);
   void resumeRecording(CallRec& c, std::string_view by);
   /// Ends the supervisor's monitoring of the call, hanging up their leg
   /// (supervisor.monitor_ended{reason} once it had connected).
@@ -319,6 +324,7 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const CompleteWrapUp& c);
   CommandReply runCommand(const Actor& actor, const ExtendWrapUp& c);
   CommandReply runCommand(const Actor& actor, const HoldCall& c);
+  CommandReply runCommand(const Actor& actor, const MuteCall& c);
   CommandReply runCommand(const Actor& actor, const RetrieveCall& c);
   CommandReply runCommand(const Actor& actor, const SendDigits& c);
   CommandReply runCommand(const Actor& actor, const PauseCallRecording& c);

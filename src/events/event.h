@@ -383,6 +383,33 @@ struct CallRetrieved {
   bool operator==(const CallRetrieved&) const = default;
 };
 
+/// The agent muted their microphone: the customer (and a conference party) no longer hears
+/// them, and the agent channel of the recording is silent. The agent still hears the customer.
+struct CallMuted {
+  static constexpr std::string_view kType = "call.muted";
+  std::string agentNo{};
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+  }
+  bool operator==(const CallMuted&) const = default;
+};
+
+/// The agent is heard again (they unmuted, or left the call while muted).
+struct CallUnmuted {
+  static constexpr std::string_view kType = "call.unmuted";
+  std::string agentNo{};
+  std::int64_t mutedMs = 0;  ///< how long this mute lasted
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("muted_ms", self.mutedMs);
+  }
+  bool operator==(const CallUnmuted&) const = default;
+};
+
 /// The agent handed the customer on. `mode` "blind" (the agent left at once) or "attended"
 /// (after a consult). `targetType` "agent", "queue" or "number". A blind transfer to a queue is
 /// followed by queue.joined (the call waits again, in the target queue); a transfer to a number
@@ -600,7 +627,7 @@ using Payload =
                  AgentNextStateSet, CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
                  RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded,
                  CallConsultStarted, CallConsultAnswered, CallConsultEnded, CallConferenced,
-                 CallPartyLeft>;
+                 CallPartyLeft, CallMuted, CallUnmuted>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

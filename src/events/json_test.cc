@@ -45,6 +45,8 @@ TEST(EventTypeTest, NamesAreStableAndUnique) {
   EXPECT_EQ(typeName(CallConsultEnded{}), "call.consult_ended");
   EXPECT_EQ(typeName(CallConferenced{}), "call.conferenced");
   EXPECT_EQ(typeName(CallPartyLeft{}), "call.party_left");
+  EXPECT_EQ(typeName(CallMuted{}), "call.muted");
+  EXPECT_EQ(typeName(CallUnmuted{}), "call.unmuted");
   std::set<std::string_view> names;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (names.insert(std::variant_alternative_t<I, Payload>::kType), ...);
@@ -170,6 +172,8 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
                        30'000},
       CallConferenced{"1001", "0192f0c4-7c1e-7a3b-8f2d-3c4b5a697888", "number", "95566"},
       CallPartyLeft{"1001", "agent", "1002", "dropped", 61'000},
+      CallMuted{"1001"},
+      CallUnmuted{"1001", 4'000},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);

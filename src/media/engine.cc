@@ -157,6 +157,7 @@ class MediaEngineImpl final : public MediaEngine {
   }
 
   void retrieve(SessionId s) override { post(s, cmd::Retrieve{s}); }
+  void mute(SessionId s, bool muted) override { post(s, cmd::Mute{s, muted}); }
   void echo(SessionId s) override { post(s, cmd::Echo{s}); }
 
   void startRecording(RecordingSpec spec) override {

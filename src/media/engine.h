@@ -185,6 +185,13 @@ class MediaEngine {
   /// `s` hears `music` looped; its bridge partner hears silence, until retrieve().
   virtual void hold(SessionId s, std::string music) = 0;
   virtual void retrieve(SessionId s) = 0;
+  /// While `muted`, what the far end of `s` says reaches nobody: no audio of `s` is relayed to its
+  /// bridge partner (who hears nothing, as with hold), a monitor mix takes `s` as silence, and
+  /// the recording channel of `s` carries silence (the agent channel still carries a third
+  /// party mixed into it). `s` itself still hears everything. Its RFC 4733 digits are still
+  /// relayed (they are not audio); in-band digits are audio and are not. Unmuting continues the
+  /// partner's stream where it stopped. Idempotent.
+  virtual void mute(SessionId s, bool muted) = 0;
   /// Sends back to the peer what it sends (the echo test number).
   virtual void echo(SessionId s) = 0;
   /// Records `left` (what the customer says) and `right` (what the agent says, plus a third

@@ -146,6 +146,10 @@ struct Session {
   int recorders = 0;        ///< recordings that read this session's audio
   bool echo = false;
   bool held = false;
+  bool muted = false;  ///< mute(): what the far end says reaches nobody (engine.h)
+  /// While muted: the source timestamp of the telephone event being relayed (the digit that
+  /// started last); packets of other events are not relayed.
+  std::optional<std::uint32_t> mutedEventTs;
 
   std::optional<Player> player;  ///< play()
   std::optional<Player> music;   ///< hold()

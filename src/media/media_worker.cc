@@ -290,6 +290,17 @@ void MediaWorker::on(cmd::Retrieve& c) {
   if (s->peer) s->peer->out.resetRelay();
 }
 
+void MediaWorker::on(cmd::Mute& c) {
+  Session* s = find(c.s);
+  if (!s || s->muted == c.muted) return;  // gone, or muted (unmuted) already
+  s->muted = c.muted;
+  s->mutedEventTs.reset();
+  // As after Retrieve: the partner's stream goes on from our own numbering, not from a mapping
+  // made before the packets that were dropped meanwhile.
+  s->out.resetRelay();
+  if (s->peer) s->peer->out.resetRelay();
+}
+
 void MediaWorker::on(cmd::Echo& c) {
   Session* s = find(c.s);
   if (!s) return;

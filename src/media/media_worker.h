@@ -80,6 +80,10 @@ struct Hold {
 struct Retrieve {
   SessionId s;
 };
+struct Mute {
+  SessionId s;
+  bool muted = true;
+};
 struct Echo {
   SessionId s;
 };
@@ -111,9 +115,9 @@ struct Shutdown {};
 }  // namespace cmd
 using WorkerCommand =
     std::variant<cmd::AddSession, cmd::Configure, cmd::Play, cmd::StopPlay, cmd::Collect,
-                 cmd::StopCollect, cmd::Bridge, cmd::Unbridge, cmd::Hold, cmd::Retrieve, cmd::Echo,
-                 cmd::StartRecording, cmd::PauseRecording, cmd::StopRecording, cmd::Monitor,
-                 cmd::StopMonitor, cmd::SendDtmf, cmd::Destroy, cmd::Shutdown>;
+                 cmd::StopCollect, cmd::Bridge, cmd::Unbridge, cmd::Hold, cmd::Retrieve, cmd::Mute,
+                 cmd::Echo, cmd::StartRecording, cmd::PauseRecording, cmd::StopRecording,
+                 cmd::Monitor, cmd::StopMonitor, cmd::SendDtmf, cmd::Destroy, cmd::Shutdown>;
 
 /// Counters of one worker (exported as metrics later).
 struct WorkerCounters {
@@ -163,6 +167,7 @@ class MediaWorker {
   void on(cmd::Unbridge& c);
   void on(cmd::Hold& c);
   void on(cmd::Retrieve& c);
+  void on(cmd::Mute& c);
   void on(cmd::Echo& c);
   void on(cmd::StartRecording& c);
   void on(cmd::PauseRecording& c);
@@ -184,6 +189,9 @@ class MediaWorker {
   void onRtp(Session& s, std::span<const std::uint8_t> datagram, const sockaddr_storage& from);
   void onRtcp(Session& s, std::span<const std::uint8_t> datagram, const sockaddr_storage& from);
   void onTelephoneEvent(Session& s, const RtpView& p);
+  /// Whether the bridge passes packets from `from` to `to` now: telephone events always,
+  /// audio only when canRelay() also holds.
+  bool bridgeOpen(const Session& from, const Session& to) const;
   bool canRelay(const Session& from, const Session& to) const;
   void relayAudio(Session& from, Session& to, const RtpView& p);
   void sendPacket(Session& s, const RtpHeader& h, std::span<const std::uint8_t> payload);

@@ -107,12 +107,17 @@ void MediaWorker::onRtp(Session& s, std::span<const std::uint8_t> datagram,
   if (s.peer && canRelay(s, *s.peer)) relayAudio(s, *s.peer, p);
 }
 
-bool MediaWorker::canRelay(const Session& from, const Session& to) const {
+bool MediaWorker::bridgeOpen(const Session& from, const Session& to) const {
   // Relay only when nothing replaces the bridge audio for this direction: a hold on either
   // side, a monitor mix, a prompt or DTMF being sent to `to`, or secret digits being keyed on
   // `from` (its in-band tones must not reach the other party either).
   return !from.held && !to.held && !from.inGroup && !to.inGroup && !from.secretOpen() &&
          to.sends() && !to.player && !to.dtmfOut.active();
+}
+
+bool MediaWorker::canRelay(const Session& from, const Session& to) const {
+  // A muted session's audio reaches nobody (its in-band digits included: they are audio).
+  return !from.muted && bridgeOpen(from, to);
 }
 
 void MediaWorker::relayAudio(Session& from, Session& to, const RtpView& p) {
@@ -138,11 +143,20 @@ void MediaWorker::onTelephoneEvent(Session& s, const RtpView& p) {
   } else if (s.hideEvent && p.header.timestamp != s.hiddenEventTs) {
     s.hideEvent = false;
   }
-  if (auto digit = s.dtmfRx.onPacket(p.header, *event)) {
-    handleDigit(s, digit->digit, digit->durationSamples);
+  const auto digit = s.dtmfRx.onPacket(p.header, *event);
+  if (digit) handleDigit(s, digit->digit, digit->durationSamples);
+  if (s.muted && digit) {
+    // Mute drops the audio around the digits, so a mapping made before would show the
+    // partner a gap in our sequence: each digit starts a mapping that continues our numbering.
+    s.mutedEventTs = p.header.timestamp;
+    if (s.peer) s.peer->out.resetRelay();
   }
   Session* to = s.peer;
-  if (!to || s.hideEvent || !canRelay(s, *to) || to->params.telephoneEventPt < 0) return;
+  // Digits are not audio: a muted session's RFC 4733 events are still relayed (bridgeOpen, not
+  // canRelay). Under the new mapping a late packet of an earlier digit (a retransmitted end)
+  // would look like another digit, so only the current digit's packets go on.
+  if (!to || s.hideEvent || !bridgeOpen(s, *to) || to->params.telephoneEventPt < 0) return;
+  if (s.muted && s.mutedEventTs != p.header.timestamp) return;
   // Same numbering as the audio of this source, so the far end sees one stream.
   sendPacket(*to,
              to->out.relay(p.header, static_cast<std::uint8_t>(to->params.telephoneEventPt), tick_),

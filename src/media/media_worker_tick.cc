@@ -27,6 +27,15 @@ base::Duration samplesToDuration(std::uint32_t samples) {
   return base::Duration(std::int64_t{samples} * 125);
 }
 
+const Frame kSilence{};
+
+/// What the far end of `s` said in this tick, for mixes and recordings: nothing while `s` is
+/// muted.
+std::span<const std::int16_t, kFrameSamples> voiceOf(const Session& s) {
+  return s.muted ? std::span<const std::int16_t, kFrameSamples>(kSilence)
+                 : std::span<const std::int16_t, kFrameSamples>(s.heard);
+}
+
 }  // namespace
 
 void MediaWorker::onTimer() {
@@ -123,11 +132,10 @@ void MediaWorker::tickInput(Session& s) {
 }
 
 void MediaWorker::mixGroup(MonitorGroup& g) {
-  // A held party is heard as silence; so are secret digits being keyed (their in-band tones).
+  // A held or muted party is heard as silence; so are secret digits being keyed (their
+  // in-band tones).
   auto said = [](const Session& s) -> std::span<const std::int16_t> {
-    static const Frame kSilence{};
-    return s.held || s.secretOpen() ? std::span<const std::int16_t>(kSilence)
-                                    : std::span<const std::int16_t>(s.heard);
+    return s.held || s.secretOpen() ? std::span<const std::int16_t>(kSilence) : voiceOf(s);
   };
   ThreeWayFrames in{said(*g.customer), said(*g.agent), said(*g.third)};
   ThreeWayOut out{g.customer->mixed, g.agent->mixed, g.third->mixed};
@@ -145,16 +153,17 @@ void MediaWorker::record(CallRecorder& r) {
   }
   // The agent channel carries what the agent said plus a third party the customer can hear
   // (barge, conference) or that speaks to the agent (whisper); a listening supervisor is
-  // silent by definition.
+  // silent by definition. A muted party adds silence to its channel, and only its own part:
+  // with the agent muted the agent channel carries the third party alone, and the reverse.
   for (const MonitorGroup& g : groups_) {
     if ((g.agent == right || g.customer == left) && g.mode != telephony::MonitorMode::Listen) {
       Frame mixed;
-      mixInto(mixed, right->heard, g.third->heard);
-      r.addFrame(left->heard, mixed);
+      mixInto(mixed, voiceOf(*right), voiceOf(*g.third));
+      r.addFrame(voiceOf(*left), mixed);
       return;
     }
   }
-  r.addFrame(left->heard, right->heard);
+  r.addFrame(voiceOf(*left), voiceOf(*right));
 }
 
 void MediaWorker::tickOutput(Session& s) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // SimTelephony: construction, delivery and time, legs, and the call-control commands (answer,
-// reject, originate, bridge, hold, record, monitor, hang up). Playback and digits are in
+// reject, originate, bridge, hold, mute, record, monitor, hang up). Playback and digits are in
 // sim_telephony_media.cc; the script side and inspection in sim_telephony_script.cc.
 #include "sim/sim_telephony.h"
 
@@ -201,6 +201,7 @@ void SimTelephony::endLeg(Leg& leg, EndCause cause, int sipStatus) {
     return m.first == id || m.second.agent == id || m.second.customer == id;
   });
   leg.view.held = false;
+  leg.view.muted = false;
   for (auto& [rid, rec] : recordings_) {
     if (rec.view.active && rec.view.customer == id) stopRecording(rec);
   }
@@ -414,6 +415,16 @@ void SimTelephony::onCommand(telephony::Retrieve& c) {
   }
   leg->view.held = false;
   leg->holdMusic.clear();
+}
+
+void SimTelephony::onCommand(telephony::Mute& c) {
+  Leg* leg = liveLeg(c.leg, "Mute", 0);
+  if (leg == nullptr) return;
+  if (leg->view.state != LegState::Answered) {
+    refuse(fmt::format("Mute {}: not answered", c.leg.value), 0);
+    return;
+  }
+  leg->view.muted = c.muted;  // idempotent: muting a muted leg changes nothing
 }
 
 void SimTelephony::onCommand(telephony::StartRecording& c) {

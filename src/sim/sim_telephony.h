@@ -34,6 +34,10 @@
 //     Reason says how it ended and the core judges the digits (the port has no "too few").
 //   - The media bridge passes a leg's DTMF on to the parties that hear the leg (see
 //     LegView::dtmfHeard), except during a secret collection on that leg.
+//   - Mute (of an answered leg only, like Hold) takes the leg's voice out of what every other
+//     leg hears; the muted leg still hears them. Its RFC 4733 digits are not audio and are
+//     still passed on (as the media engine does). The sim models no recorded audio, so a
+//     recording shows nothing of a mute.
 //   - When a leg ends, its open playback ends (PlaybackDone interrupted), its open collection
 //     ends (DigitsCollected LegGone), a recording whose customer it is stops
 //     (RecordingStopped), all before its LegEnded. Its bridge and monitors dissolve; the
@@ -144,6 +148,7 @@ struct LegView {
   int endStatus = 0;
   std::optional<telephony::LegId> bridgedWith;
   bool held = false;
+  bool muted = false;  ///< Mute: nobody hears the leg's voice (it still hears them)
   bool playing = false;
   bool collecting = false;
   bool collectingSecret = false;
@@ -239,9 +244,9 @@ class SimTelephony final : public telephony::TelephonyPort {
   /// Every leg ever seen, in creation order.
   std::vector<telephony::LegId> legs() const;
   /// What the leg hears now: its playback if one runs; else its hold music when held; else the
-  /// voices connected to it (its bridge partner unless held, a supervisor as the monitor mode
-  /// says; a monitoring supervisor hears agent and customer); else silence. A leg without media
-  /// (not answered, no early media) or ended hears silence.
+  /// voices connected to it (its bridge partner unless held or muted, a supervisor as the
+  /// monitor mode says; a monitoring supervisor hears agent and customer); else silence. A leg
+  /// without media (not answered, no early media) or ended hears silence.
   Hearing hears(const telephony::LegId& id) const;
   std::optional<RecordingView> recording(const telephony::RecordingId& id) const;
   bool isRegistered(const std::string& extension) const;
@@ -302,6 +307,7 @@ class SimTelephony final : public telephony::TelephonyPort {
   void onCommand(telephony::Unbridge& c);
   void onCommand(telephony::Hold& c);
   void onCommand(telephony::Retrieve& c);
+  void onCommand(telephony::Mute& c);
   void onCommand(telephony::StartRecording& c);
   void onCommand(telephony::PauseRecording& c);
   void onCommand(telephony::ResumeRecording& c);
@@ -327,6 +333,8 @@ class SimTelephony final : public telephony::TelephonyPort {
   void feed(Leg& leg, char digit);
   void armCollectTimer(Leg& leg);
   void finishCollect(Leg& leg, telephony::DigitsCollected::Reason reason);
+  /// hears(), with muted legs counted as heard when `withMuted`: the path a leg's DTMF takes.
+  Hearing hearing(const telephony::LegId& id, bool withMuted) const;
   // Legs.
   telephony::LegId newLegId();
   Leg& addLeg(telephony::LegId id, bool inbound);

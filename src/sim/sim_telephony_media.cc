@@ -242,7 +242,9 @@ void SimTelephony::onDigit(const LegId& id, char digit) {
     }
   }
   for (const LegId& other : candidates) {
-    const Hearing h = hears(other);
+    // A muted leg's digits still go through: mute stops its voice, and RFC 4733 digits are
+    // not audio (the media engine relays them too).
+    const Hearing h = hearing(other, /*withMuted=*/true);
     if (h.kind == Hearing::Kind::Parties && std::ranges::find(h.parties, id) != h.parties.end()) {
       legs_.at(other).view.dtmfHeard.push_back(digit);
     }
@@ -253,6 +255,10 @@ void SimTelephony::onDigit(const LegId& id, char digit) {
 
 Hearing SimTelephony::hears(const LegId& id) const {
   assertLoopThread();
+  return hearing(id, /*withMuted=*/false);
+}
+
+Hearing SimTelephony::hearing(const LegId& id, bool withMuted) const {
   const Leg* leg = find(id);
   Hearing h;
   if (leg == nullptr || !hasMedia(*leg)) return h;
@@ -274,10 +280,12 @@ Hearing SimTelephony::hears(const LegId& id) const {
     h.name = leg->holdMusic;
     return h;
   }
-  // A held leg is heard by nobody (its partner hears silence).
-  auto audible = [this](const LegId& other) {
+  // A held or muted leg is heard by nobody (its partner hears silence); a muted one still
+  // hears the others.
+  auto audible = [this, withMuted](const LegId& other) {
     const Leg* l = find(other);
-    return l != nullptr && l->view.state == LegState::Answered && !l->view.held;
+    return l != nullptr && l->view.state == LegState::Answered && !l->view.held &&
+           (withMuted || !l->view.muted);
   };
   if (auto it = monitors_.find(id); it != monitors_.end()) {
     for (const LegId& other : {it->second.agent, it->second.customer}) {

@@ -569,6 +569,69 @@ TEST_F(SimTelephonyTest, HoldPlaysMusicToTheLegAndSilenceToItsPartner) {
   EXPECT_EQ(sim_.refusals().size(), 1u);
 }
 
+TEST_F(SimTelephonyTest, AMutedLegIsNotHeardButStillHearsItsPartner) {
+  const LegId customer = answeredCall();
+  const LegId agent = answeredAgent("agent-1", "8001");
+  sim_.execute(telephony::Bridge{customer, agent});
+  sim_.execute(telephony::Mute{agent});
+  EXPECT_TRUE(sim_.leg(agent)->muted);
+  EXPECT_EQ(hears(customer), "silence");
+  EXPECT_EQ(hears(agent), "parties:L1");
+  sim_.execute(telephony::Mute{agent, true});  // idempotent
+  EXPECT_EQ(hears(customer), "silence");
+
+  // Its digits are not audio: the bridge still passes them on.
+  sim_.pressDigits(agent, "5");
+  run(0ms);
+  EXPECT_EQ(sim_.leg(customer)->dtmfHeard, "5");
+
+  sim_.execute(telephony::Mute{agent, false});
+  EXPECT_FALSE(sim_.leg(agent)->muted);
+  EXPECT_EQ(hears(customer), "parties:agent-1");
+  EXPECT_EQ(hears(agent), "parties:L1");
+  EXPECT_TRUE(sim_.refusals().empty());
+}
+
+TEST_F(SimTelephonyTest, AMutedPartyOfABargeIsHeardByNeitherOther) {
+  const LegId customer = answeredCall();
+  const LegId agent = answeredAgent("agent-1", "8001");
+  const LegId sup = answeredAgent("sup-1", "8009");
+  sim_.execute(telephony::Bridge{customer, agent});
+  sim_.execute(telephony::Monitor{sup, agent, customer, telephony::MonitorMode::Barge});
+  sim_.execute(telephony::Mute{agent});
+  EXPECT_EQ(hears(customer), "parties:sup-1");
+  EXPECT_EQ(hears(sup), "parties:L1");
+  EXPECT_EQ(hears(agent), "parties:L1,sup-1");
+
+  sim_.execute(telephony::Mute{sup});
+  EXPECT_EQ(hears(customer), "silence");
+  EXPECT_EQ(hears(agent), "parties:L1");
+
+  sim_.execute(telephony::Mute{agent, false});
+  sim_.execute(telephony::Mute{sup, false});
+  EXPECT_EQ(hears(customer), "parties:agent-1,sup-1");
+  EXPECT_EQ(hears(sup), "parties:L1,agent-1");
+  EXPECT_TRUE(sim_.refusals().empty());
+}
+
+TEST_F(SimTelephonyTest, MuteIsRefusedForUnknownEndedAndUnansweredLegs) {
+  const LegId ended = answeredCall();
+  sim_.execute(telephony::Hangup{ended});
+  const LegId ringing = sim_.incomingCall("13800000001", "95588");
+  run(0ms);
+  take();
+  sim_.execute(telephony::Mute{LegId{"nobody"}});
+  sim_.execute(telephony::Mute{ended});
+  sim_.execute(telephony::Mute{ringing});
+  run(0ms);
+  EXPECT_TRUE(take().empty());  // no request id: no CommandFailed
+  Lines refusals;
+  for (const std::string& r : sim_.refusals()) refusals.push_back(rec_.alias(r));
+  EXPECT_EQ(refusals,
+            (Lines{"Mute nobody: unknown leg", "Mute L1: leg ended", "Mute L2: not answered"}));
+  EXPECT_FALSE(sim_.leg(ringing)->muted);
+}
+
 TEST_F(SimTelephonyTest, MonitorModesDecideWhoHearsTheSupervisor) {
   const LegId customer = answeredCall();
   const LegId agent = answeredAgent("agent-1", "8001");

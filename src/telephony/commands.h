@@ -107,6 +107,14 @@ struct Retrieve {
   LegId leg;
 };
 
+/// Mutes a leg: what it says reaches nobody (its bridge partner, a conference or monitor mix)
+/// and its channel of a recording is silence, until Mute{muted = false}. It still hears
+/// everything (an agent who mutes to cough still hears the customer). Idempotent.
+struct Mute {
+  LegId leg;
+  bool muted = true;
+};
+
 /// Records a call in two channels: `customer` on the left, `agent` on the right; a third party
 /// (conference, barge) is mixed into the agent side. One file per call. The file is encrypted
 /// at rest. Ends with RecordingStopped.
@@ -155,7 +163,7 @@ struct Hangup {
 
 using Command =
     std::variant<Answer, Reject, StartEarlyMedia, Play, StopPlay, CollectDigits, StopCollect,
-                 Originate, Bridge, Unbridge, Hold, Retrieve, StartRecording, PauseRecording,
+                 Originate, Bridge, Unbridge, Hold, Retrieve, Mute, StartRecording, PauseRecording,
                  ResumeRecording, StopRecording, Monitor, StopMonitor, SendDtmf, Hangup>;
 
 }  // namespace bankcc::telephony

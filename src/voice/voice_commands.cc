@@ -120,6 +120,8 @@ void VoiceEngine::run(telephony::Command& command) {
           if (Leg* leg = findLeg(c.leg)) media_->hold(leg->session, c.music);
         } else if constexpr (std::is_same_v<T, telephony::Retrieve>) {
           if (Leg* leg = findLeg(c.leg)) media_->retrieve(leg->session);
+        } else if constexpr (std::is_same_v<T, telephony::Mute>) {
+          if (Leg* leg = findLeg(c.leg)) media_->mute(leg->session, c.muted);
         } else if constexpr (std::is_same_v<T, telephony::StartRecording>) {
           Leg* customer = findLeg(c.customer);
           Leg* agent = findLeg(c.agent);

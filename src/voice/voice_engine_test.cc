@@ -77,6 +77,7 @@ class FakeMedia final : public media::MediaEngine {
   void unbridge(media::SessionId) override {}
   void hold(media::SessionId, std::string) override {}
   void retrieve(media::SessionId) override {}
+  void mute(media::SessionId s, bool muted) override { mutes.push_back({s.value, muted}); }
   void echo(media::SessionId s) override { echoes.push_back(s.value); }
   void startRecording(media::RecordingSpec) override {}
   void pauseRecording(const std::string&) override {}
@@ -96,6 +97,7 @@ class FakeMedia final : public media::MediaEngine {
   std::vector<std::pair<std::uint64_t, media::PlaySpec>> plays;
   std::vector<std::pair<std::uint64_t, media::CollectSpec>> collects;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> bridges;
+  std::vector<std::pair<std::uint64_t, bool>> mutes;
 };
 
 sip::MediaDescription pcmaOffer() {
@@ -332,6 +334,19 @@ TEST_F(VoiceEngineTest, CommandForAnUnknownLegFailsWhenItCarriesARequestId) {
   auto failed = eventsOf<telephony::CommandFailed>();
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].request, 9u);
+}
+
+TEST_F(VoiceEngineTest, MuteReachesTheLegsMediaSession) {
+  voice_.onIncomingCall(call(1, "95566"));
+  auto leg = eventsOf<telephony::LegArrived>().at(0).leg;
+  voice_.onEstablished(1, std::nullopt);
+  voice_.execute(telephony::Mute{leg});
+  voice_.execute(telephony::Mute{leg, false});
+  voice_.execute(telephony::Mute{telephony::LegId{"gone"}});  // ignored: legs end any time
+  sip_.drain();
+  using Mutes = std::vector<std::pair<std::uint64_t, bool>>;
+  EXPECT_EQ(media_.mutes, (Mutes{{media_.live.at(0), true}, {media_.live.at(0), false}}));
+  EXPECT_TRUE(eventsOf<telephony::CommandFailed>().empty());
 }
 
 TEST_F(VoiceEngineTest, MediaTimeoutHangsTheLegUp) {

@@ -336,8 +336,8 @@ class RoutesTest : public ApiTest {
     if (key == "POST /api/v1/calls/{call_id}/answer") return command(unknownCall + "/answer", "{}");
     if (key == "POST /api/v1/calls/{call_id}/hangup") return command(unknownCall + "/hangup", "{}");
     for (const char* verb :
-         {"hold", "retrieve", "pause_recording", "resume_recording", "cancel_consult",
-          "transfer_complete", "conference", "alternate", "drop_party"}) {
+         {"hold", "retrieve", "mute", "unmute", "pause_recording", "resume_recording",
+          "cancel_consult", "transfer_complete", "conference", "alternate", "drop_party"}) {
       if (key == fmt::format("POST /api/v1/calls/{{call_id}}/{}", verb)) {
         return command(fmt::format("{}/{}", unknownCall, verb), "{}");
       }
