@@ -29,11 +29,6 @@ class CommandsTest : public ::testing::Test {
     b.sim().farHangup(caller);
     b.run(0ms);
   }
-  static void expectRefused(const CommandReply& r, Status status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.code << ": " << r.message;
-    EXPECT_EQ(r.code, code) << r.message;
-    EXPECT_FALSE(r.message.empty());
-  }
 
   CoreBench b;
 };

@@ -15,12 +15,6 @@ namespace {
 using namespace testing;
 using Status = CommandReply::Status;
 
-CoreOptions withTransferNumbers() {
-  CoreOptions o;
-  o.transferNumbers = {"400"};
-  return o;
-}
-
 class ConsultTest : public ::testing::Test {
  protected:
   ConsultTest() : b(withTransferNumbers()) {
@@ -57,13 +51,6 @@ class ConsultTest : public ::testing::Test {
   }
   void TearDown() override { EXPECT_EQ(b.sim().refusals(), std::vector<std::string>{}); }
 
-  static void expectRefused(const CommandReply& r, Status status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.code << ": " << r.message;
-    EXPECT_EQ(r.code, code) << r.message;
-  }
-  static void expectAccepted(const CommandReply& r) {
-    EXPECT_EQ(r.status, Status::Accepted) << r.code << ": " << r.message;
-  }
   std::string hears(const LegId& leg) { return toString(b.sim().hears(leg)); }
   std::size_t endedCount(const std::string& id) {
     std::size_t n = 0;

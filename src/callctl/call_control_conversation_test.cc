@@ -16,12 +16,6 @@ using namespace testing;
 using Status = CommandReply::Status;
 using telephony::MonitorMode;
 
-CoreOptions withTransferNumbers() {
-  CoreOptions o;
-  o.transferNumbers = {"400"};
-  return o;
-}
-
 class ConversationTest : public ::testing::Test {
  protected:
   ConversationTest() : b(withTransferNumbers()) {
@@ -45,13 +39,6 @@ class ConversationTest : public ::testing::Test {
   // Every port command the core sent made sense to the engine (no hold of an ended leg, ...).
   void TearDown() override { EXPECT_EQ(b.sim().refusals(), std::vector<std::string>{}); }
 
-  static void expectRefused(const CommandReply& r, Status status, const std::string& code) {
-    EXPECT_EQ(r.status, status) << r.code << ": " << r.message;
-    EXPECT_EQ(r.code, code) << r.message;
-  }
-  static void expectAccepted(const CommandReply& r) {
-    EXPECT_EQ(r.status, Status::Accepted) << r.code << ": " << r.message;
-  }
   std::string recordingId() const {
     const auto* started = b.lastEvent<events::RecordingStarted>();
     return started == nullptr ? std::string()

@@ -55,6 +55,25 @@ inline Actor adminActor() {
   return a;
 }
 
+/// Core options that allow transfers and consults to numbers starting with `prefix`.
+inline CoreOptions withTransferNumbers(std::string prefix = "400") {
+  CoreOptions o;
+  o.transferNumbers = {std::move(prefix)};
+  return o;
+}
+
+/// The command was refused with `status` and machine code `code`, and says why.
+inline void expectRefused(const CommandReply& r, CommandReply::Status status,
+                          const std::string& code) {
+  EXPECT_EQ(r.status, status) << r.code << ": " << r.message;
+  EXPECT_EQ(r.code, code) << r.message;
+  EXPECT_FALSE(r.message.empty());
+}
+
+inline void expectAccepted(const CommandReply& r) {
+  EXPECT_EQ(r.status, CommandReply::Status::Accepted) << r.code << ": " << r.message;
+}
+
 inline QueueSetup queueSetup(std::string code, std::string dnis, std::string skill) {
   QueueSetup q;
   q.acd.code = std::move(code);

@@ -15,6 +15,9 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "base/assert.h"
 #include "callctl/core.h"
 
@@ -254,10 +257,7 @@ void CallControl::Impl::transferToParty(CallRec& c, bool agentLegGone) {
 
   clearMute(c, false);  // the agent's leg goes
   retrieve(c);
-  if (p.held) {
-    execute(telephony::Retrieve{p.leg});
-    emit(p.consultId, owner, c.queue, events::CallRetrieved{owner, toMs(t - p.heldSince)});
-  }
+  retrieveParty(c, p, t);
   stopRecording(c);
   // The party leaves the mix and takes the agent's place in the bridge.
   if (!agentLegGone && c.agentLeg) {
@@ -309,42 +309,54 @@ void CallControl::Impl::transferToParty(CallRec& c, bool agentLegGone) {
 // ---- commands on a consult
 // ------------------------------------------------------------------------
 
+void CallControl::Impl::retrieveParty(CallRec& c, CallRec::PartyRec& p, SysTime t) {
+  if (!p.held) return;
+  execute(telephony::Retrieve{p.leg});
+  p.held = false;
+  emit(p.consultId, c.agentNo, c.queue, events::CallRetrieved{c.agentNo, toMs(t - p.heldSince)});
+}
+
+std::variant<CallRec*, CommandReply> CallControl::Impl::callWithParty(
+    const Actor& actor, std::string_view callId, std::initializer_list<Stage> stages,
+    CommandReply missing) {
+  auto found = connectedCallFor(actor, callId);
+  if (std::holds_alternative<CommandReply>(found)) return found;
+  CallRec* c = std::get<CallRec*>(found);
+  const bool atStage =
+      c->party && std::find(stages.begin(), stages.end(), c->party->stage) != stages.end();
+  if (!atStage) return missing;
+  return c;
+}
+
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const CancelConsult& cmd) {
-  auto found = connectedCallFor(actor, cmd.callId);
+  auto found =
+      callWithParty(actor, cmd.callId, {Stage::Ringing, Stage::Consulting},
+                    refuse(Status::Conflict, "no_consult", "there is no consult on this call"));
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  if (!c.party || c.party->stage == Stage::Conferenced) {
-    return refuse(Status::Conflict, "no_consult", "there is no consult on this call");
-  }
   endConsult(c, "cancelled", "agent");
   retrieve(c);
   return {};
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const CompleteTransfer& cmd) {
-  auto found = connectedCallFor(actor, cmd.callId);
-  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
-  CallRec& c = *std::get<CallRec*>(found);
   // The party must be on the line: a transfer while it still rings is not offered (decision
   // 0018); cancel, or wait for the answer.
-  if (!c.party || c.party->stage == Stage::Ringing) return noConsult();
-  transferToParty(c, false);
+  auto found =
+      callWithParty(actor, cmd.callId, {Stage::Consulting, Stage::Conferenced}, noConsult());
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  transferToParty(*std::get<CallRec*>(found), false);
   return {};
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const Conference& cmd) {
-  auto found = connectedCallFor(actor, cmd.callId);
+  auto found = callWithParty(actor, cmd.callId, {Stage::Consulting}, noConsult());
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  if (!c.party || c.party->stage != Stage::Consulting) return noConsult();
   CallRec::PartyRec& p = *c.party;
   const SysTime t = now();
   retrieve(c);
-  if (p.held) {
-    execute(telephony::Retrieve{p.leg});
-    p.held = false;
-    emit(p.consultId, c.agentNo, c.queue, events::CallRetrieved{c.agentNo, toMs(t - p.heldSince)});
-  }
+  retrieveParty(c, p, t);
   execute(telephony::Monitor{p.leg, *c.agentLeg, c.customer, telephony::MonitorMode::Barge});
   p.stage = Stage::Conferenced;
   p.conferenced = t;
@@ -362,10 +374,9 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Conference&
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const Alternate& cmd) {
-  auto found = connectedCallFor(actor, cmd.callId);
+  auto found = callWithParty(actor, cmd.callId, {Stage::Consulting}, noConsult());
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  if (!c.party || c.party->stage != Stage::Consulting) return noConsult();
   CallRec::PartyRec& p = *c.party;
   const SysTime t = now();
   if (!p.held) {
@@ -380,21 +391,17 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Alternate& 
     c.held = true;
     c.heldSince = t;
     emit(c.id, c.agentNo, c.queue, events::CallHeld{c.agentNo});
-    execute(telephony::Retrieve{p.leg});
-    p.held = false;
-    emit(p.consultId, c.agentNo, c.queue, events::CallRetrieved{c.agentNo, toMs(t - p.heldSince)});
+    retrieveParty(c, p, t);
   }
   return {};
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const DropParty& cmd) {
-  auto found = connectedCallFor(actor, cmd.callId);
+  auto found = callWithParty(
+      actor, cmd.callId, {Stage::Conferenced},
+      refuse(Status::Conflict, "no_conference", "there is no conference on this call"));
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
-  CallRec& c = *std::get<CallRec*>(found);
-  if (!c.party || c.party->stage != Stage::Conferenced) {
-    return refuse(Status::Conflict, "no_conference", "there is no conference on this call");
-  }
-  partyLeaves(c, "dropped", now());
+  partyLeaves(*std::get<CallRec*>(found), "dropped", now());
   return {};
 }
 

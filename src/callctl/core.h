@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -292,6 +293,13 @@ struct CallControl::Impl {
   /// The agent leaves and the party keeps the customer (call.transferred{attended}).
   /// `agentLegGone`: the agent's leg has ended already (they hung up their phone).
   void transferToParty(CallRec& c, bool agentLegGone);
+  /// The party comes off hold (alternate had put them there): call.retrieved on the consult.
+  void retrieveParty(CallRec& c, CallRec::PartyRec& p, SysTime t);
+  /// The connected call `callId` the actor may act on with a party at one of `stages`, else the
+  /// refusal (`missing` when the party is not at such a stage).
+  std::variant<CallRec*, CommandReply> callWithParty(
+      const Actor& actor, std::string_view callId,
+      std::initializer_list<CallRec::PartyRec::Stage> stages, CommandReply missing);
   /// The call is ending or losing its agent: whatever party there is goes.
   void dropPartyForEnd(CallRec& c, SysTime at);
 

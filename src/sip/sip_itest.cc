@@ -55,8 +55,8 @@ std::string reasonName(EndReason r) {
   return "?";
 }
 
-/// A free UDP port on 127.0.0.1 (for sipp's own sockets).
-int freeUdpPort() {
+/// A UDP socket bound to a free port on 127.0.0.1: {fd, port}. The caller closes it.
+std::pair<int, int> bindLoopbackUdp() {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -64,33 +64,29 @@ int freeUdpPort() {
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return {fd, static_cast<int>(ntohs(a.sin_port))};
+}
+
+/// A free UDP port on 127.0.0.1 (for sipp's own sockets).
+int freeUdpPort() {
+  auto [fd, port] = bindLoopbackUdp();
   close(fd);
-  return ntohs(a.sin_port);
+  return port;
 }
 
 /// A SIP port for sipp (`sipPort`, or a free one when 0) and a free even media port whose
 /// neighbours (RTCP, video) are clear of the SIP port. Sockets stay bound until both are chosen.
 std::pair<int, int> sippPorts(int sipPort) {
-  auto bindAny = [] {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return std::make_pair(fd, static_cast<int>(ntohs(a.sin_port)));
-  };
   std::vector<int> held;
   int sip = sipPort;
   if (sip == 0) {
-    auto [fd, port] = bindAny();
+    auto [fd, port] = bindLoopbackUdp();
     held.push_back(fd);
     sip = port;
   }
   int media = 0;
   for (int tries = 0; tries < 50 && media == 0; ++tries) {
-    auto [fd, port] = bindAny();
+    auto [fd, port] = bindLoopbackUdp();
     held.push_back(fd);
     if (port % 2 == 0 && port < 65530 && (sip < port || sip > port + 3)) media = port;
   }

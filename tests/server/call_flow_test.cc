@@ -334,6 +334,19 @@ class CallFlowTest : public ::testing::Test {
     return nullptr;
   }
 
+  /// GET /api/v1/cdrs/{callId}, polled every 100 ms for up to `polls` times until the CDR
+  /// projection has written it.
+  testing::HttpResponse waitForCdr(testing::HttpClient& client, const testing::HeaderList& headers,
+                                   const std::string& callId, int polls) {
+    testing::HttpResponse cdr;
+    for (int i = 0; i < polls; ++i) {
+      cdr = client.get("/api/v1/cdrs/" + callId, headers);
+      if (cdr.status == 200) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return cdr;
+  }
+
   /// The agent's desktop: the events WebSocket, authenticated with the agent's bearer headers
   /// and subscribed to the agent topic; returns the agent topic's snapshot (or null).
   json openDesktop(testing::WsClient& desktop, const testing::HeaderList& agent) {
@@ -477,12 +490,7 @@ TEST_F(CallFlowTest, AnAgentTakesAQueueCallThatIsRecordedAndLogged) {
   r = agentClient.request("POST", "/api/v1/agents/1001/wrapup", agent,
                           R"({"code":"balance","notes":"客户查询余额"})");
   EXPECT_TRUE(r.status == 202 || r.status == 409) << r.status << " " << r.body;
-  testing::HttpResponse cdr;
-  for (int i = 0; i < 100; ++i) {
-    cdr = supClient.get("/api/v1/cdrs/" + callId, sup);
-    if (cdr.status == 200) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  const auto cdr = waitForCdr(supClient, sup, callId, 100);
   ASSERT_EQ(cdr.status, 200) << cdr.body;
   const auto record = json::parse(cdr.body);
   EXPECT_EQ(record["outcome"], "answered") << cdr.body;
@@ -713,12 +721,7 @@ TEST_F(CallFlowTest, AnAgentConsultsAColleagueAndTransfersTheCall) {
 
   // The call's CDR, once 1002's wrap-up (3 s) is over and the projection caught up: both
   // agents, one transfer, the consult; and the consult's own row names its parent.
-  testing::HttpResponse cdr;
-  for (int i = 0; i < 200; ++i) {
-    cdr = supClient.get("/api/v1/cdrs/" + callId, sup);
-    if (cdr.status == 200) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  const auto cdr = waitForCdr(supClient, sup, callId, 200);
   ASSERT_EQ(cdr.status, 200) << cdr.body;
   const auto record = json::parse(cdr.body);
   EXPECT_EQ(record["outcome"], "answered") << cdr.body;
