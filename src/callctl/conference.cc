@@ -63,10 +63,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  if (c.party) {
-    return refuse(Status::Conflict, "consult_in_progress",
-                  "finish the consult or the conference on this call first");
-  }
+  if (c.party) return consultInProgress();
   if (party != nullptr) {
     if (party->setup.acd.agentNo == c.agentNo) {
       return refuse(Status::Conflict, "consult_self", "an agent cannot consult themselves");
@@ -78,12 +75,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
   }
   const std::string owner = c.agentNo;
   if (c.monitor) endMonitor(c, "consult");
-  if (!c.held) {
-    execute(telephony::Hold{c.customer, "moh"});
-    c.held = true;
-    c.heldSince = now();
-    emit(c.id, owner, c.queue, events::CallHeld{owner});
-  }
+  hold(c);
   CallRec::PartyRec p;
   p.consultId = newId();
   p.isAgent = toAgent;
@@ -387,10 +379,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Alternate& 
     emit(p.consultId, c.agentNo, c.queue, events::CallHeld{c.agentNo});
     retrieve(c);
   } else {
-    execute(telephony::Hold{c.customer, "moh"});
-    c.held = true;
-    c.heldSince = t;
-    emit(c.id, c.agentNo, c.queue, events::CallHeld{c.agentNo});
+    hold(c);
     retrieveParty(c, p, t);
   }
   return {};

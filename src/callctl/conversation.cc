@@ -77,6 +77,14 @@ std::variant<CallRec*, CommandReply> CallControl::Impl::connectedCallFor(const A
 // ---- hold
 // ----------------------------------------------------------------------------------------
 
+void CallControl::Impl::hold(CallRec& c) {
+  if (c.held) return;
+  execute(telephony::Hold{c.customer, "moh"});
+  c.held = true;
+  c.heldSince = now();
+  emit(c.id, c.agentNo, c.queue, events::CallHeld{c.agentNo});
+}
+
 void CallControl::Impl::retrieve(CallRec& c) {
   if (!c.held) return;
   execute(telephony::Retrieve{c.customer});
@@ -90,10 +98,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const HoldCall& c
   CallRec& c = *std::get<CallRec*>(found);
   if (auto busy = refuseDuringConsult(c)) return *busy;
   if (c.held) return refuse(Status::Conflict, "already_held", "the customer is on hold already");
-  execute(telephony::Hold{c.customer, "moh"});
-  c.held = true;
-  c.heldSince = now();
-  emit(c.id, c.agentNo, c.queue, events::CallHeld{c.agentNo});
+  hold(c);
   return {};
 }
 
@@ -229,10 +234,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransf
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
-  if (c.party) {
-    return refuse(Status::Conflict, "consult_in_progress",
-                  "finish the consult or the conference on this call first");
-  }
+  if (c.party) return consultInProgress();
   AgentRec* a = findAgent(c.agentNo);
   BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
                         "a connected call's agent is on it");

@@ -62,6 +62,12 @@ inline CommandReply refuse(CommandReply::Status status, std::string code, std::s
   return r;
 }
 
+/// 409 for a verb that cannot run while a consult or conference is on the call.
+inline CommandReply consultInProgress() {
+  return refuse(CommandReply::Status::Conflict, "consult_in_progress",
+                "finish the consult or the conference on this call first");
+}
+
 /// A dialable number: an optional '+' and 3 to 20 digits.
 bool validNumber(std::string_view number);
 
@@ -256,6 +262,8 @@ struct CallControl::Impl {
   void dialFallback(CallRec& c);
 
   // ---- conversation.cc: hold, recording pause, transfer, supervisor monitoring ----
+  /// Puts the customer on hold (music; call.held) unless held already.
+  void hold(CallRec& c);
   /// Takes the customer off hold if held (call.retrieved).
   void retrieve(CallRec& c);
   /// The agent leaves the call (or their leg went): their mute ends (call.unmuted). The Mute
