@@ -6,6 +6,8 @@
 // Time range: `from` and `to` (RFC 3339, any offset) select on the call's arrival (intervals:
 // their start), from inclusive, to exclusive. `to` defaults to now and `from` to 24 hours before
 // `to`; a range must be positive and at most 31 days, so that one request never scans months.
+// Other CDR filters: agent (answered or placed the call), queue, caller, direction (inbound,
+// outbound, internal; decision 0020).
 
 #include "api/api_cdr_routes.h"
 
@@ -52,6 +54,8 @@ json cdrJson(const reports::Cdr& c) {
   }
   return json{{"call_id", c.callId},
               {"parent_call_id", textOrNull(c.parentCallId)},
+              {"direction", c.direction},
+              {"origin_agent", textOrNull(c.originAgent)},
               {"ani", c.ani},
               {"dnis", c.dnis},
               {"trunk", textOrNull(c.trunk)},
@@ -159,11 +163,18 @@ class Filters {
 Response listCdrsRoute(Call& call) {
   const auto& q = call.query();
   if (q.malformed) return errorResponse(400, "bad_request", "malformed query string");
-  Filters f(q, {"from", "to", "agent", "queue", "caller", "limit", "cursor"});
+  Filters f(q, {"from", "to", "agent", "queue", "caller", "direction", "limit", "cursor"});
   reports::CdrQuery query;
   std::tie(query.from, query.to) = f.range(call.clock().now());
   query.agent = f.code("agent");
   query.queue = f.code("queue");
+  if (auto v = q.get("direction")) {
+    if (*v == "inbound" || *v == "outbound" || *v == "internal") {
+      query.direction = std::string(*v);
+    } else {
+      f.fail("direction", "must be inbound, outbound or internal");
+    }
+  }
   // caller: the whole number, or a prefix ending in '*' ("021*"). Digits, '+', '#' and '*'
   // only: a caller id is a phone number.
   if (auto v = q.get("caller")) {

@@ -61,8 +61,11 @@ Response replyResponse(const CommandReply& reply, const std::string& requestId) 
   int status = 202;
   std::string_view code;
   switch (reply.status) {
-    case S::Accepted:
-      return jsonResponse(202, json{{"request_id", requestId}, {"replay", reply.replay}}.dump());
+    case S::Accepted: {
+      json body{{"request_id", requestId}, {"replay", reply.replay}};
+      if (!reply.callId.empty()) body["call_id"] = reply.callId;  // the call make_call placed
+      return jsonResponse(202, body.dump());
+    }
     case S::Forbidden:
       status = 403;
       code = "forbidden";
@@ -134,6 +137,18 @@ struct AuditSpec {
   bool always = false;
 };
 
+std::string_view makeCallTargetName(callctl::MakeCall::Target t) {
+  switch (t) {
+    case callctl::MakeCall::Target::Number:
+      return "number";
+    case callctl::MakeCall::Target::Agent:
+      return "agent";
+    case callctl::MakeCall::Target::Extension:
+      return "extension";
+  }
+  return "number";
+}
+
 /// What the audit record says about a command besides its target: never digits or notes.
 json auditDetails(const callctl::Command& command) {
   return std::visit(
@@ -149,6 +164,8 @@ json auditDetails(const callctl::Command& command) {
           return json{
               {"target_type", c.targetType == callctl::Consult::Target::Agent ? "agent" : "number"},
               {"target", c.target}};
+        } else if constexpr (std::is_same_v<T, callctl::MakeCall>) {
+          return json{{"target_type", makeCallTargetName(c.targetType)}, {"target", c.target}};
         } else if constexpr (std::is_same_v<T, callctl::MonitorCall>) {
           return json{{"mode", telephony::monitorModeName(c.mode)}, {"extension", c.extension}};
         } else if constexpr (std::is_same_v<T, callctl::SendDigits>) {
@@ -243,6 +260,8 @@ std::string_view phaseName(callctl::CallView::Phase p) {
       return "connected";
     case callctl::CallView::Phase::Ending:
       return "ending";
+    case callctl::CallView::Phase::Dialing:
+      return "dialing";
   }
   return "unknown";
 }
@@ -278,6 +297,9 @@ json callViewJson(const callctl::CallView& c) {
               {"dnis", c.dnis},
               {"queue", c.queue.empty() ? json(nullptr) : json(c.queue)},
               {"phase", phaseName(c.phase)},
+              {"direction", c.direction},
+              {"peer_agent", c.peerAgent.empty() ? json(nullptr) : json(c.peerAgent)},
+              {"data", c.data.empty() ? json::object() : json(c.data)},
               {"agent_no", c.agentNo.empty() ? json(nullptr) : json(c.agentNo)},
               {"arrived_at", formatTimestamp(c.arrived)},
               {"answered_at",
@@ -360,6 +382,27 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                    },
                    {"cti.extend_wrapup", "agent", "agent_no"}),
       "Extend an agent's wrap-up (command)");
+  // Decision 0020: the agent places a call; the reply names it.
+  add("POST", "/api/v1/agents/{agent_no}/calls", Permission::CtiControl,
+      commandRoute(
+          cti, true,
+          [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+            auto type = in.string("target_type", Need::Required, 16);
+            auto target = in.string("target", Need::Required, 32);
+            if (!type || !target) return std::nullopt;
+            callctl::MakeCall m{call.param("agent_no"), callctl::MakeCall::Target::Number, *target};
+            if (*type == "agent") {
+              m.targetType = callctl::MakeCall::Target::Agent;
+            } else if (*type == "extension") {
+              m.targetType = callctl::MakeCall::Target::Extension;
+            } else if (*type != "number") {
+              in.fail("target_type", "must be \"number\", \"agent\" or \"extension\"");
+              return std::nullopt;
+            }
+            return m;
+          },
+          {"cti.make_call", "agent", "agent_no"}),
+      "Place a call from the agent's phone to a number, a colleague or an extension (command)");
   add("POST", "/api/v1/calls/{call_id}/answer", Permission::CtiControl,
       commandRoute(cti, false,
                    [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
@@ -444,6 +487,31 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                    },
                    {"cti.blind_transfer", "call", "call_id"}),
       "Transfer the customer to a queue or an allowed number without a consult (command)");
+  add("POST", "/api/v1/calls/{call_id}/set_call_data", Permission::CtiControl,
+      commandRoute(cti, true,
+                   [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+                     const nlohmann::json* data = in.raw("data");
+                     if (data == nullptr || !data->is_object() || data->empty()) {
+                       in.fail("data",
+                               "an object of 1 to 16 keys with string values (\"\" removes)");
+                       return std::nullopt;
+                     }
+                     if (data->size() > 16) {
+                       in.fail("data", "at most 16 keys");
+                       return std::nullopt;
+                     }
+                     callctl::SetCallData set{call.param("call_id"), {}};
+                     for (const auto& [key, value] : data->items()) {
+                       if (!value.is_string()) {
+                         in.fail("data." + key, "must be a string");
+                         return std::nullopt;
+                       }
+                       set.data[key] = value.get<std::string>();
+                     }
+                     return set;
+                   },
+                   {"cti.set_call_data", "call", "call_id"}),
+      "Attach data to the call for the agents who handle it next (command)");
   // Consult, attended transfer and conference (decision 0018).
   add("POST", "/api/v1/calls/{call_id}/consult", Permission::CtiControl,
       commandRoute(

@@ -267,6 +267,61 @@ TEST_F(CtiRoutesTest, ConsultAndConferenceVerbsBuildTheirCommands) {
   EXPECT_EQ(core_.requests[6].requestId, "desk-8");
 }
 
+TEST_F(CtiRoutesTest, MakeCallBuildsItsCommandAndAnswersWithTheNewCall) {
+  core_.reply.callId = "c-new";
+  auto r = call("POST", "/api/v1/agents/1001/calls",
+                R"({"request_id":"mk-1","target_type":"number","target":"13900000000"})");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(bodyOf(r)["call_id"], "c-new");
+  EXPECT_EQ(bodyOf(r)["request_id"], "mk-1");
+  EXPECT_EQ(call("POST", "/api/v1/agents/1001/calls", R"({"target_type":"agent","target":"1002"})")
+                .status,
+            202);
+  EXPECT_EQ(
+      call("POST", "/api/v1/agents/1001/calls", R"({"target_type":"extension","target":"8101"})")
+          .status,
+      202);
+  ASSERT_EQ(core_.requests.size(), 3u);
+  const auto& number = std::get<callctl::MakeCall>(core_.requests[0].command);
+  EXPECT_EQ(number.agentNo, "1001");
+  EXPECT_EQ(number.targetType, callctl::MakeCall::Target::Number);
+  EXPECT_EQ(number.target, "13900000000");
+  EXPECT_EQ(std::get<callctl::MakeCall>(core_.requests[1].command).targetType,
+            callctl::MakeCall::Target::Agent);
+  EXPECT_EQ(std::get<callctl::MakeCall>(core_.requests[2].command).targetType,
+            callctl::MakeCall::Target::Extension);
+
+  // Other commands' replies carry no call id.
+  core_.reply.callId.clear();
+  EXPECT_FALSE(bodyOf(call("POST", "/api/v1/calls/c9/hold")).contains("call_id"));
+
+  // Bad bodies never reach the core.
+  for (const char* body :
+       {R"({"target_type":"queue","target":"retail"})", R"({"target_type":"number"})",
+        R"({"target":"139"})", R"({"target_type":"number","target":123})", "[]", "not json", ""}) {
+    const auto bad = call("POST", "/api/v1/agents/1001/calls", body);
+    EXPECT_TRUE(bad.status == 400 || bad.status == 422) << body << " -> " << bad.status;
+  }
+  EXPECT_EQ(core_.requests.size(), 4u);  // the hold
+}
+
+TEST_F(CtiRoutesTest, SetCallDataBuildsItsCommand) {
+  auto r = call("POST", "/api/v1/calls/c9/set_call_data",
+                R"({"request_id":"d-1","data":{"case_no":"A-1","topic":"","branch":"杭州"}})");
+  EXPECT_EQ(r.status, 202) << r.body;
+  ASSERT_EQ(core_.requests.size(), 1u);
+  const auto& set = std::get<callctl::SetCallData>(core_.requests[0].command);
+  EXPECT_EQ(set.callId, "c9");
+  EXPECT_EQ(set.data, (std::map<std::string, std::string>{
+                          {"branch", "杭州"}, {"case_no", "A-1"}, {"topic", ""}}));
+  for (const char* body : {R"({"data":{}})", R"({"data":[]})", R"({"data":{"k":1}})",
+                           R"({"data":"x"})", R"({})", R"({"data":{"k":null}})", "nope"}) {
+    const auto bad = call("POST", "/api/v1/calls/c9/set_call_data", body);
+    EXPECT_TRUE(bad.status == 400 || bad.status == 422) << body << " -> " << bad.status;
+  }
+  EXPECT_EQ(core_.requests.size(), 1u);
+}
+
 TEST_F(CtiRoutesTest, BadConsultBodiesAreRefusedBeforeTheCore) {
   auto r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"agent"})");
   EXPECT_EQ(r.status, 422) << r.body;

@@ -77,6 +77,9 @@ json agentKpisJson(const reports::AgentKpis& k) {
               {"not_ready_by_reason_ms", std::move(reasons)},
               {"transfers", c.transfers},
               {"consults", c.consults},
+              {"outbound", c.outbound},
+              {"outbound_answered", c.outboundAnswered},
+              {"internal_calls", c.internalCalls},
               {"occupancy", number(k.occupancy)},
               {"aht_ms", millis(k.ahtMs)}};
 }

@@ -159,6 +159,26 @@ TEST_F(StatsRoutesTest, AgentStatsCarryStateTimesAndReasons) {
   EXPECT_TRUE(b["today"]["aht_ms"].is_null());
 }
 
+TEST_F(StatsRoutesTest, AgentStatsCountTheCallsTheAgentPlaced) {
+  // 1001 calls a customer (answered, 30 s) and a colleague (no answer) (decision 0020).
+  service_.emit(0s, events::CallOriginated{"1001", "8001", "number", "13900139000", "desktop"},
+                "o1", "1001");
+  service_.emit(5s, events::CallAnswered{.agentNo = "1001", .queue = ""}, "o1", "1001");
+  service_.emit(35s, events::CallEnded{.cause = "normal", .hungUpBy = "callee"}, "o1", "1001");
+  service_.emit(40s, events::CallOriginated{"1001", "8001", "agent", "1002", "desktop"}, "o2",
+                "1001");
+  service_.emit(50s, events::CallEnded{.cause = "no_answer", .hungUpBy = "callee"}, "o2", "1001");
+  auto r = get("/api/v1/agents/1001/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto t = bodyOf(r)["today"];
+  EXPECT_EQ(t["outbound"], 1);
+  EXPECT_EQ(t["outbound_answered"], 1);
+  EXPECT_EQ(t["internal_calls"], 1);
+  EXPECT_EQ(t["handled"], 1);
+  EXPECT_EQ(bodyOf(r)["intervals"].back()["outbound"], 1);
+  EXPECT_FALSE(service_.fold.knowsQueue(""));
+}
+
 TEST_F(StatsRoutesTest, NoServiceIs503) {
   stats_.store(nullptr);
   EXPECT_EQ(get("/api/v1/queues/retail_zh/stats").status, 503);

@@ -79,7 +79,12 @@ Response commitWrite(Call& call, const WriteSpec& spec,
                                                 .change = std::string(spec.change),
                                                 .version = written.version,
                                                 .actor = call.principal().username});
-  Response response = jsonResponse(spec.status, dumpJson(written.object));
+  Response response;
+  if (spec.status == 204) {
+    response.status = 204;  // a deletion: nothing left to show
+  } else {
+    response = jsonResponse(spec.status, dumpJson(written.object));
+  }
   if (spec.status == 201) {
     // Keys are codes, agent numbers and usernames: URL-safe characters only.
     response.headers.emplace_back("Location", std::string(spec.collection) + "/" + written.key);

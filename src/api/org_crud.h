@@ -105,10 +105,11 @@ struct Written {
 using WriteOutcome = std::variant<Written, Response>;
 
 struct WriteSpec {
-  std::string_view kind;        ///< "queue": audit target type and event kind
-  std::string_view action;      ///< "queue.updated"
-  std::string_view change;      ///< event change: "created", "updated", "disabled", "enabled"
-  int status = 200;             ///< 201 for create (adds Location)
+  std::string_view kind;    ///< "queue": audit target type and event kind
+  std::string_view action;  ///< "queue.updated"
+  /// event change: "created", "updated", "disabled", "enabled", "deleted"
+  std::string_view change;
+  int status = 200;             ///< 201 for create (adds Location); 204: no body (delete)
   std::string_view collection;  ///< for Location: "/api/v1/queues"
 };
 
@@ -299,5 +300,8 @@ void registerQueueRoutes(Router& router);
 void registerCodeRoutes(Router& router);
 void registerAgentRoutes(Router& router);
 void registerUserRoutes(Router& router);
+/// Business-hours calendars (org_calendars.cc): the shared routes but disable and enable, and
+/// DELETE.
+void registerCalendarRoutes(Router& router);
 
 }  // namespace bankcc::api::org

@@ -73,8 +73,35 @@ Json toJson(const store::Queue& queue) {
             {"ready_after_wrap_up", queue.readyAfterWrapUp},
             {"music", queue.music},
             {"closed_prompt", queue.closedPrompt},
-            {"average_handle_seconds", queue.averageHandleTime.count()}};
+            {"average_handle_seconds", queue.averageHandleTime.count()},
+            {"calendar", orNull(queue.calendar)}};
   addCommon(j, queue.active, queue.version, queue.createdAt, queue.updatedAt);
+  return j;
+}
+
+Json toJson(const store::Calendar& calendar) {
+  const auto ranges = [](const std::vector<acd::TimeRange>& hours) {
+    Json list = Json::array();
+    for (const auto& r : hours) list.push_back(acd::formatTimeRange(r));
+    return list;
+  };
+  Json weekly = Json::object();
+  for (std::size_t d = 0; d < calendar.hours.weekly.size(); ++d) {
+    weekly[std::string(acd::weekdayName(static_cast<int>(d)))] = ranges(calendar.hours.weekly[d]);
+  }
+  Json exceptions = Json::array();
+  for (const auto& ex : calendar.hours.exceptions) {
+    exceptions.push_back({{"date", acd::formatDate(ex.date)},
+                          {"hours", ranges(ex.hours)},
+                          {"note", ex.note.empty() ? Json(nullptr) : Json(ex.note)}});
+  }
+  Json j = {{"code", calendar.code},
+            {"name", calendar.name},
+            {"weekly", std::move(weekly)},
+            {"exceptions", std::move(exceptions)},
+            {"version", calendar.version},
+            {"created_at", formatTimestamp(calendar.createdAt)},
+            {"updated_at", formatTimestamp(calendar.updatedAt)}};
   return j;
 }
 

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "store/auth.h"
 #include "store/org_agents.h"
+#include "store/org_calendars.h"
 #include "store/org_codes.h"
 #include "store/org_queues.h"
 #include "store/org_skills.h"
@@ -25,6 +26,10 @@ nlohmann::json toJson(const store::Team& team);
 nlohmann::json toJson(const store::Skill& skill);
 nlohmann::json toJson(const store::Queue& queue);
 nlohmann::json toJson(const store::LabelledCode& code);
+/// {"code", "name", "weekly": {"monday": ["08:00-20:00"], ... all seven days}, "exceptions":
+/// [{"date": "2026-10-01", "hours": [], "note": "国庆节" | null}, ...by date], "version",
+/// "created_at", "updated_at"} (decision 0021).
+nlohmann::json toJson(const store::Calendar& calendar);
 nlohmann::json toJson(const store::Agent& agent);
 /// [{"code": "x", "proficiency": 3}, ...]
 nlohmann::json toJson(const std::vector<store::AgentSkill>& skills);

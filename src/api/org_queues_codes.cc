@@ -250,6 +250,9 @@ struct QueueResource : ResourceHooks<store::Queue> {
     if (auto v = r.integer("average_handle_seconds", settings, 1, 3600)) {
       o.averageHandleTime = std::chrono::seconds{*v};
     }
+    // Like fallback (decision 0014): null, "" or absent is no calendar (always open), so that
+    // a merge patch clears it with null. An unknown code is a 404 from the store (0021).
+    o.calendar = r.string("calendar", Need::Optional, kMaxCodeBytes, true).value_or("");
     o.active = readActive(r, current == nullptr || current->active);
     o.version = readVersion(r, mode);
     ignoreTimestamps(r);

@@ -12,6 +12,7 @@ void registerOrgRoutes(Router& router) {
   org::registerCodeRoutes(router);
   org::registerAgentRoutes(router);
   org::registerUserRoutes(router);
+  org::registerCalendarRoutes(router);
 }
 
 }  // namespace bankcc::api

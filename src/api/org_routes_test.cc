@@ -306,6 +306,7 @@ TEST_P(OrgRoutesTest, EveryRouteNeedsTheRightPermission) {
       {"/api/v1/wrapup-codes", {Permission::OrgRead, Permission::OrgWrite}},
       {"/api/v1/agents", {Permission::AgentsRead, Permission::AgentsWrite}},
       {"/api/v1/users", {Permission::UsersRead, Permission::UsersWrite}},
+      {"/api/v1/calendars", {Permission::OrgRead, Permission::OrgWrite}},
   };
   std::set<std::string> seen;
   for (const auto& route : router_.routes()) {
@@ -323,7 +324,9 @@ TEST_P(OrgRoutesTest, EveryRouteNeedsTheRightPermission) {
     const auto [read, write] = expected.at(collection);
     EXPECT_EQ(route.permission, route.method == "GET" ? read : write);
   }
-  EXPECT_EQ(seen.size(), 7u * 7u + 2u);
+  // Seven resources with seven routes, an agent's skills (two), calendars (six: no disable or
+  // enable, but DELETE).
+  EXPECT_EQ(seen.size(), 7u * 7u + 2u + 6u);
   // An agent (org.read only) reads queues but cannot write them or read users.
   const Principal agent = makePrincipal("agent.a", {"agent"});
   EXPECT_EQ(get("/api/v1/queues", &agent).status, 200);

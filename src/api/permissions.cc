@@ -18,9 +18,11 @@ constexpr std::array<PermissionInfo, kPermissionCount> kPermissions{{
     {Permission::Public, "public", "Anyone, without logging in (login, health, API description)."},
     {Permission::Authenticated, "authenticated",
      "Any logged-in user: own session, password change, logout."},
-    {Permission::OrgRead, "org.read", "Read teams, skills, queues, reason and wrap-up codes."},
+    {Permission::OrgRead, "org.read",
+     "Read teams, skills, queues, business-hours calendars, reason and wrap-up codes."},
     {Permission::OrgWrite, "org.write",
-     "Create, change, disable and enable teams, skills, queues, reason and wrap-up codes."},
+     "Create, change, disable and enable teams, skills, queues, reason and wrap-up codes; "
+     "create, change and delete business-hours calendars."},
     {Permission::AgentsRead, "agents.read", "Read agents and their skills."},
     {Permission::AgentsWrite, "agents.write", "Create, change, disable and enable agents."},
     {Permission::AgentSkillsWrite, "agent_skills.write",

@@ -188,6 +188,23 @@ SysTime TimeZone::resolve(LocalTime local, SysTime notAfter) const {
   return SysTime{local.time_since_epoch() - info.first.offset};
 }
 
+SysTime TimeZone::whenClockReaches(LocalTime local) const {
+  if (zone_ == nullptr) return SysTime{local.time_since_epoch()};
+  const date::local_info info = zone_->get_info(local);
+  switch (info.result) {
+    case date::local_info::unique:
+      return SysTime{local.time_since_epoch() - info.first.offset};
+    case date::local_info::nonexistent:
+      // The wall clock jumps over `local`: it first shows a later time at the jump.
+      return SysTime{std::chrono::duration_cast<microseconds>(info.first.end.time_since_epoch())};
+    case date::local_info::ambiguous:
+      // The wall clock shows `local` twice: first under the offset in effect before the change.
+      return SysTime{local.time_since_epoch() - info.first.offset};
+  }
+  BANKCC_BUG("date::local_info with an unknown result");
+  return SysTime{local.time_since_epoch() - info.first.offset};
+}
+
 SysTime TimeZone::startOfDay(SysTime t) const {
   const LocalTime local = toLocal(t);
   return resolve(date::floor<date::days>(local), t);

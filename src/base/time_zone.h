@@ -48,6 +48,12 @@ class TimeZone {
   /// change: a start that falls in the skipped hour becomes the moment of the change; a start
   /// in the repeated hour is the occurrence at or before `t`.
   SysTime intervalStart(SysTime t, std::chrono::minutes interval) const;
+  /// The first instant at which the local wall clock shows `local` or a later time: for a
+  /// wall-clock time that occurs once, that instant; in a repeated hour (clocks set back), the
+  /// first of its two occurrences; in a skipped hour (clocks set forward), the instant of the
+  /// jump. Never earlier for a later `local`, so local intervals keep their order (business
+  /// hours, acd/business_hours.h).
+  SysTime whenClockReaches(LocalTime local) const;
 
   /// `t` as local time with milliseconds and the offset in effect, e.g.
   /// "2026-11-26T12:43:11.123+08:00" ("+00:00" in UTC). Sub-millisecond digits are dropped.

@@ -102,6 +102,24 @@ TEST(TimeZoneTest, NewYorkFallBack) {
   EXPECT_EQ(ny.startOfDay(utc(2026, 11, 2, 12, 0)) - ny.startOfDay(secondPass), 25h);
 }
 
+TEST(TimeZoneTest, WhenClockReachesResolvesGapsAndRepeats) {
+  const TimeZone ny = zone("America/New_York");
+  const auto local = [](unsigned m, unsigned d, int hh, int mm) {
+    return LocalTime{date::local_days{date::year{2026} / m / d}} + std::chrono::hours{hh} +
+           std::chrono::minutes{mm};
+  };
+  EXPECT_EQ(ny.whenClockReaches(local(3, 8, 1, 30)), utc(2026, 3, 8, 6, 30));  // 01:30 EST
+  // 02:30 never shows on 2026-03-08: the clock first shows a later time at the jump (07:00Z).
+  EXPECT_EQ(ny.whenClockReaches(local(3, 8, 2, 30)), utc(2026, 3, 8, 7, 0));
+  EXPECT_EQ(ny.whenClockReaches(local(3, 8, 3, 0)), utc(2026, 3, 8, 7, 0));  // 03:00 EDT
+  // 01:40 shows twice on 2026-11-01: the first time counts (EDT).
+  EXPECT_EQ(ny.whenClockReaches(local(11, 1, 1, 40)), utc(2026, 11, 1, 5, 40));
+  EXPECT_EQ(ny.whenClockReaches(local(11, 1, 2, 0)), utc(2026, 11, 1, 7, 0));  // 02:00 EST
+  const TimeZone sh = zone("Asia/Shanghai");
+  EXPECT_EQ(sh.whenClockReaches(local(10, 1, 0, 0)), utc(2026, 9, 30, 16, 0));
+  EXPECT_EQ(TimeZone::utc().whenClockReaches(local(10, 1, 8, 0)), utc(2026, 10, 1, 8, 0));
+}
+
 TEST(TimeZoneTest, UnknownZonesAreValidationErrorsWithASuggestion) {
   auto typo = TimeZone::load("Asia/Shangai");
   ASSERT_FALSE(typo.ok());

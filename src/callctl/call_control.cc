@@ -5,6 +5,7 @@
 #include "callctl/call_control.h"
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <utility>
@@ -189,6 +190,56 @@ void CallControl::sessionLocked(std::string agentNo) {
   });
 }
 
+// ---- business hours --------------------------------------------------------------------------
+
+std::string CallControl::Impl::nextHoursChange(const QueueSetup& q) const {
+  if (!q.hours) return {};
+  auto change = acd::nextChange(*q.hours, now(), options_.timeZone);
+  return change ? base::TimeZone::utc().formatRfc3339(*change) : std::string();
+}
+
+acd::QueueConfig CallControl::Impl::effectiveConfig(const QueueSetup& q) const {
+  acd::QueueConfig c = q.acd;
+  if (c.open && q.hours) c.open = acd::isOpen(*q.hours, now(), options_.timeZone);
+  return c;
+}
+
+void CallControl::Impl::armHours(const std::string& code) {
+  auto timer = hoursTimers_.find(code);
+  if (timer != hoursTimers_.end()) cancel(timer->second);
+  const QueueSetup& q = queues_.at(code);
+  if (!q.hours) {
+    if (timer != hoursTimers_.end()) hoursTimers_.erase(timer);
+    return;
+  }
+  // No change within the horizon (always open, never open, a change far away): look again
+  // tomorrow, so that a long-running node still finds a change that comes into view.
+  const SysTime t = now();
+  const SysTime next =
+      acd::nextChange(*q.hours, t, options_.timeZone).value_or(t + std::chrono::hours(24));
+  hoursTimers_[code] = after(next - t, [this, code] {
+    onHoursDue(code);
+    finishTurn();
+  });
+}
+
+void CallControl::Impl::onHoursDue(const std::string& code) {
+  auto it = queues_.find(code);
+  if (it == queues_.end()) return;
+  const acd::QueueConfig config = effectiveConfig(it->second);
+  bool& open = queueOpen_[code];
+  if (open != config.open) {
+    if (const base::Status st = acd_.setQueue(config); !st.ok()) {
+      // The same config with another `open` was accepted before.
+      BANKCC_BUG("the ACD refused a queue it knows when its hours changed");
+    }
+    open = config.open;
+    spdlog::info("queue {} {} by its business hours", code, open ? "opens" : "closes");
+    emit({}, {}, code, events::QueueOpenChanged{code, open, nextHoursChange(it->second)});
+  }
+  armHours(code);
+}
+
 base::Status CallControl::setQueue(QueueSetup queue) {
   Impl& im = *impl_;
   im.assertCoreThread();
@@ -211,10 +262,25 @@ base::Status CallControl::setQueue(QueueSetup queue) {
                        fmt::format("DNIS '{}' already reaches queue '{}'", number, it->second));
     }
   }
-  BANKCC_TRY(im.acd_.setQueue(queue.acd));
+  if (queue.hours) {
+    if (auto problems = acd::checkBusinessHours(*queue.hours); !problems.empty()) {
+      return base::err(Errc::ValidationFailed,
+                       fmt::format("queue '{}': business hours: {}: {}", code,
+                                   problems.front().field, problems.front().message));
+    }
+  }
+  const acd::QueueConfig config = im.effectiveConfig(queue);
+  BANKCC_TRY(im.acd_.setQueue(config));
   std::erase_if(im.dnisToQueue_, [&](const auto& entry) { return entry.second == code; });
   for (const auto& number : queue.dnis) im.dnisToQueue_[number] = code;
   im.queues_[code] = std::move(queue);
+  auto [was, fresh] = im.queueOpen_.try_emplace(code, config.open);
+  if (!fresh && was->second != config.open) {
+    was->second = config.open;
+    im.emit({}, {}, code,
+            events::QueueOpenChanged{code, config.open, im.nextHoursChange(im.queues_.at(code))});
+  }
+  im.armHours(code);
   im.routeAll("setup_changed");
   im.finishTurn();
   return {};
@@ -228,6 +294,11 @@ base::Status CallControl::removeQueue(std::string_view code) {
   BANKCC_TRY(im.acd_.removeQueue(code));
   std::erase_if(im.dnisToQueue_, [&](const auto& entry) { return entry.second == code; });
   if (auto it = im.queues_.find(code); it != im.queues_.end()) im.queues_.erase(it);
+  if (auto o = im.queueOpen_.find(code); o != im.queueOpen_.end()) im.queueOpen_.erase(o);
+  if (auto t = im.hoursTimers_.find(code); t != im.hoursTimers_.end()) {
+    im.cancel(t->second);
+    im.hoursTimers_.erase(t);
+  }
   im.finishTurn();
   return {};
 }
@@ -323,7 +394,15 @@ CallView viewOf(const CallRec& c) {
     case Phase::Ending:
       v.phase = CallView::Phase::Ending;
       break;
+    case Phase::Dialing:
+      v.phase = CallView::Phase::Dialing;
+      break;
   }
+  v.direction = c.direction == CallRec::Direction::Outbound   ? "outbound"
+                : c.direction == CallRec::Direction::Internal ? "internal"
+                                                              : "inbound";
+  v.peerAgent = c.peerAgent;
+  v.data = c.data;
   v.agentNo = c.agentNo;
   v.arrived = c.arrived;
   v.answered = c.answered;

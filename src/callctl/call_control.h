@@ -88,8 +88,10 @@
 #include <vector>
 
 #include "acd/acd.h"
+#include "acd/business_hours.h"
 #include "base/clock.h"
 #include "base/event_loop.h"
+#include "base/time_zone.h"
 #include "events/event.h"
 #include "telephony/port.h"
 
@@ -111,6 +113,9 @@ struct QueueSetup {
   std::string music = "moh";                       ///< prompt looped while the caller waits
   /// Prompt played before the caller leaves for the fallback (full, closed, max wait).
   std::string closedPrompt = "queue_closed";
+  /// Business hours (the queue's calendar, decision 0021), local time in the center's zone;
+  /// nullopt: always open. Outside them the queue is closed (acd::isOpen, acd::nextChange).
+  std::optional<acd::BusinessHours> hours;
 };
 
 /// An agent as the core needs it.
@@ -262,11 +267,32 @@ struct DropParty {
   std::string callId;
 };
 
-using Command =
-    std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp, ExtendWrapUp,
-                 HoldCall, RetrieveCall, SendDigits, PauseCallRecording, ResumeCallRecording,
-                 BlindTransfer, MonitorCall, StopMonitoring, Consult, CancelConsult,
-                 CompleteTransfer, Conference, Alternate, DropParty, MuteCall>;
+/// The agent places a call from the desktop (make_call, decision 0020): their own phone is
+/// called first (auto-answer when the extension auto-answers) and, once they pick up, the
+/// target, while they hear ringback. Only the agent themselves, in ready or not_ready; they are
+/// reserved at once and return to that state after the call. The reply names the new call.
+struct MakeCall {
+  enum class Target { Number, Agent, Extension };
+  std::string agentNo;
+  Target targetType = Target::Number;
+  std::string target;  ///< a number CoreOptions::outboundNumbers allows, an agent, an extension
+};
+
+/// Attaches data to the call for the agents who handle it next (set_call_data): each key is set
+/// to its value, or removed when the value is empty. The data goes with the call through
+/// transfers and shows in call.offered's `collected`. Keys: 1 to 32 of a-z 0-9 _; values: up to
+/// 256 bytes of printable UTF-8 and never a card number (13 or more digits in a row: 422
+/// card_number); at most 16 keys on a call.
+struct SetCallData {
+  std::string callId;
+  std::map<std::string, std::string> data;
+};
+
+using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, CompleteWrapUp,
+                             ExtendWrapUp, HoldCall, RetrieveCall, SendDigits, PauseCallRecording,
+                             ResumeCallRecording, BlindTransfer, MonitorCall, StopMonitoring,
+                             Consult, CancelConsult, CompleteTransfer, Conference, Alternate,
+                             DropParty, MuteCall, MakeCall, SetCallData>;
 
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
@@ -291,6 +317,7 @@ struct CommandReply {
   /// The actor acted on an agent or call other than their own (a supervisor's or admin's
   /// intervention), or was refused one: the API writes it to the audit log.
   bool intervention = false;
+  std::string callId;  ///< the call the command created (MakeCall); empty otherwise
 };
 
 // --- views ------------------------------------------------------------------------------------
@@ -310,8 +337,14 @@ struct CallView {
   std::string dnis;
   std::string queue;
   /// Connected also covers a call bridged to its queue's fallback (agentNo empty); Ending
-  /// covers a call hearing the closed prompt or waiting for the fallback to answer.
-  enum class Phase { Queued, Offered, Connected, Ending } phase = Phase::Queued;
+  /// covers a call hearing the closed prompt or waiting for the fallback to answer; Dialing is
+  /// a call an agent places, until the far party answers.
+  enum class Phase { Queued, Offered, Connected, Ending, Dialing } phase = Phase::Queued;
+  /// "inbound" (call.arrived), "outbound" (an agent dialled a number) or "internal" (an agent
+  /// dialled a colleague, an extension or a queue): decision 0020.
+  std::string direction = "inbound";
+  std::string peerAgent;  ///< the colleague called, or the agent who dialled a queue
+  std::map<std::string, std::string> data;  ///< set_call_data
   std::string agentNo;
   SysTime arrived{};
   SysTime answered{};  ///< by an agent; epoch when not yet
@@ -356,6 +389,19 @@ struct CoreOptions {
   Duration desktopGrace{std::chrono::seconds(60)};
   /// How long a consulted party's phone may ring.
   Duration consultRingTimeout{std::chrono::seconds(20)};
+  /// Number prefixes an agent may call (make_call or dialled on the phone); empty: none.
+  std::vector<std::string> outboundNumbers;
+  /// How long the far party of a call an agent places may ring, and the agent's own phone
+  /// before a desktop make_call dials out.
+  Duration outboundRingTimeout{std::chrono::seconds(45)};
+  Duration agentPhoneRingTimeout{std::chrono::seconds(20)};
+  /// The number shown to the far party of an outbound call (the bank's hotline); empty: the
+  /// agent's extension.
+  std::string outboundCallerId;
+  /// The center's time zone: queues' business hours are its wall-clock times.
+  base::TimeZone timeZone = base::TimeZone::utc();
+  /// Wrap-up after an answered call to a number (internal calls have none); 0: none.
+  Duration outboundWrapUp{std::chrono::seconds(15)};
 };
 
 class CallControl {

@@ -352,5 +352,61 @@ TEST_F(CommandsTest, RequestIdMemoryIsBounded) {
   EXPECT_TRUE(small.send(agentActor("1001"), Logout{"1001"}, "a").replay);
 }
 
+// ---- call data ----
+
+TEST_F(CommandsTest, CallDataGoesWithTheCallToTheNextAgentsScreen) {
+  b.loginReady("1002", "8002");
+  b.notReady("1002", "break");
+  b.loginReady("1001", "8001");
+  const LegId caller = b.sim().incomingCall("13800000000", "95588");
+  b.run(2s);
+  const std::string id = b.callId(1);
+  b.takeEvents();
+  expectAccepted(b.send(agentActor("1001"),
+                        SetCallData{id, {{"case_no", "A-2026-11"}, {"topic", "房贷 loan"}}},
+                        "d-1"));
+  EXPECT_EQ(b.takeEvents(), (Lines{"C1 call.data_set"}));
+  const auto* set = b.lastEvent<events::CallDataSet>();
+  EXPECT_EQ(set->requestId, "d-1");
+  EXPECT_EQ(std::get<events::CallDataSet>(set->payload).keys, "case_no,topic");
+  EXPECT_EQ(b.call(1)->data.at("topic"), "房贷 loan");
+  // An empty value removes the key.
+  expectAccepted(
+      b.send(agentActor("1001"), SetCallData{id, {{"case_no", ""}, {"branch", "0571"}}}));
+  EXPECT_EQ(b.call(1)->data,
+            (std::map<std::string, std::string>{{"branch", "0571"}, {"topic", "房贷 loan"}}));
+
+  // Bad data never lands, and the call's data stays as it was.
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, {}}), Status::Invalid, "no_data");
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, {{"Case", "x"}}}), Status::Invalid,
+                "bad_key");
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, {{"note", "a\nb"}}}), Status::Invalid,
+                "bad_value");
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, {{"note", std::string(257, 'x')}}}),
+                Status::Invalid, "bad_value");
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, {{"note", "card 6222 0212 3456 7890"}}}),
+                Status::Invalid, "card_number");
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 15; ++i) many["k" + std::to_string(i)] = "v";
+  expectRefused(b.send(agentActor("1001"), SetCallData{id, many}), Status::Conflict,
+                "too_much_data");
+  expectRefused(b.send(agentActor("2001"), SetCallData{id, {{"x", "y"}}}), Status::Forbidden,
+                "not_your_call");
+  expectRefused(b.send(agentActor("1001"), SetCallData{"nope", {{"x", "y"}}}), Status::NotFound,
+                "unknown_call");
+  EXPECT_EQ(b.call(1)->data.size(), 2u);
+
+  // A blind transfer to the queue: the next agent's screen pop carries the data.
+  expectAccepted(
+      b.send(agentActor("1001"), BlindTransfer{id, BlindTransfer::Target::Queue, "retail"}));
+  b.ready("1002");
+  b.run(1s);
+  const auto offers = b.eventsOf<events::CallOffered>();
+  ASSERT_EQ(offers.back()->agentNo, "1002");
+  EXPECT_EQ(offers.back()->collected, R"({"branch":"0571","topic":"房贷 loan"})");
+  b.sim().farHangup(caller);
+  b.run(0ms);
+}
+
 }  // namespace
 }  // namespace bankcc::callctl

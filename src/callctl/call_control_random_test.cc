@@ -3,8 +3,9 @@
 // agents log in and out, go ready and not ready, hang up, wrap up; phones answer late, never,
 // refuse, unregister, drop; agents hold, pause recordings and transfer (to a queue, to a number
 // that answers or one that does not), consult colleagues and numbers, alternate, conference,
-// complete transfers and drop parties; a supervisor monitors. After every step (and on every
-// event) the checks below hold.
+// complete transfers and drop parties; agents place calls to numbers and colleagues from the
+// desktop and dial numbers and queues on their phones; a supervisor monitors. After every step (and
+// on every event) the checks below hold.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -20,6 +21,7 @@ namespace {
 using namespace testing;
 
 constexpr int kReQueuePriority = 1000;
+constexpr const char* kCustomer = "13900000001";  ///< a number agents call
 
 class RandomRun {
  public:
@@ -36,6 +38,7 @@ class RandomRun {
     sim::PhoneBehaviour fallback;
     fallback.answerAfter = 3s;
     b_.sim().setExternalNumber("4008001234", fallback);
+    b_.sim().setExternalNumber(kCustomer, fallback);
     EXPECT_TRUE(b_.core().setQueue(retail).ok());
     EXPECT_TRUE(b_.core().setQueue(cards).ok());
     for (int i = 0; i < 8; ++i) {
@@ -69,6 +72,8 @@ class RandomRun {
       if (chance(0.015)) b_.sim().farHangup(caller);
       if (chance(0.0005)) b_.sim().mediaTimeout(caller);
     }
+    // The customer an agent called hangs up.
+    if (chance(0.03)) b_.sim().farHangup(agentLeg(kCustomer));
     for (auto& a : agents_) actAgent(a);
     actSupervisor();
     b_.run(1s);
@@ -78,6 +83,8 @@ class RandomRun {
   /// Stops arrivals, hangs up every caller and lets everything settle.
   bool drain() {
     for (const LegId& caller : callers_) b_.sim().farHangup(caller);
+    // Calls agents placed end when a far party hangs up too.
+    for (const LegId& leg : b_.sim().legs()) b_.sim().farHangup(leg);
     b_.run(60s);
     if (!check("after drain")) return false;
     if (!b_.core().calls().empty()) return fail("calls left after every caller hung up");
@@ -114,6 +121,7 @@ class RandomRun {
     o.reQueuePriority = kReQueuePriority;
     o.reQueuePreference = 20s;
     o.transferNumbers = {"400"};
+    o.outboundNumbers = {"139"};
     return o;
   }
   /// The agent leg last originated to `extension` (the port's commands, read once each).
@@ -197,10 +205,12 @@ class RandomRun {
       case AgentState::NotReady:
         if (chance(0.25)) send(a, SetState{a.no, true, {}});
         if (chance(0.003)) send(a, Logout{a.no});
+        placeCall(a);
         break;
       case AgentState::Ready:
         if (chance(0.01)) send(a, SetState{a.no, false, "break"});
         if (chance(0.002)) send(a, Logout{a.no});
+        placeCall(a);
         break;
       case AgentState::Reserved:
         if (chance(0.01)) send(a, SetState{a.no, false, "break"});
@@ -249,6 +259,21 @@ class RandomRun {
         if (chance(0.05)) send(a, ExtendWrapUp{a.no, 5s});
         if (chance(0.02)) send(a, SetState{a.no, chance(0.5), "lunch"});
         break;
+    }
+  }
+
+  /// Calls a customer or a colleague from the desktop, or dials a number or a queue on the
+  /// phone (the phone may be unregistered: the call then fails).
+  void placeCall(const AgentSim& a) {
+    if (chance(0.004)) {
+      send(a, MakeCall{a.no, MakeCall::Target::Number, kCustomer});
+    } else if (chance(0.002)) {
+      const auto& other =
+          agents_[std::uniform_int_distribution<std::size_t>(0, agents_.size() - 1)(rng_)];
+      send(a, MakeCall{a.no, MakeCall::Target::Agent, other.no});
+    } else if (a.registered && chance(0.003)) {
+      callers_.push_back(b_.sim().callFromPhone(a.ext, chance(0.5) ? kCustomer : "95588"));
+      b_.run(0ms);
     }
   }
 
@@ -359,6 +384,11 @@ class RandomRun {
     open_.insert(e.callId);
     tracked_[e.callId].arrived = e.ts;
   }
+  void onEvent(const events::Event& e, const events::CallOriginated&) {
+    if (!arrived_.insert(e.callId).second) fail("call.originated twice");
+    open_.insert(e.callId);
+    tracked_[e.callId].arrived = e.ts;
+  }
   void onEvent(const events::Event& e, const events::CallConsultStarted&) {
     if (!arrived_.insert(e.callId).second) fail("call.consult_started twice");
     open_.insert(e.callId);
@@ -402,6 +432,7 @@ class RandomRun {
       fail("call.offered to agent " + p.agentNo + " not reserved for it");
     }
     if (consults_.contains(e.callId)) return;  // a colleague is consulted: no queue
+    if (auto c = findCall(e.callId); c && c->peerAgent == p.agentNo) return;  // called directly
     auto it = tracked_.find(e.callId);
     if (it == tracked_.end() || !it->second.waiting) {
       fail("call.offered for a call not waiting");
@@ -430,7 +461,13 @@ class RandomRun {
     std::size_t inAcd = 0;
     std::set<std::string> live;
     std::map<std::string, const CallView*> byParty;  ///< consulted or conferenced agents
+    std::map<std::string, const CallView*> byPeer;   ///< called colleagues, queue-dialling agents
     for (const auto& c : calls) {
+      if (!c.peerAgent.empty()) {
+        if (byPeer.contains(c.peerAgent))
+          fail("agent " + c.peerAgent + " is the peer of two calls");
+        byPeer[c.peerAgent] = &c;
+      }
       live.insert(c.callId);
       if (c.partyStage == "ringing" || c.partyStage == "consulting") live.insert(c.consultCallId);
       if (!c.partyStage.empty() && c.partyType == "agent") {
@@ -470,6 +507,10 @@ class RandomRun {
                            c.callId, events::agentStateName(a.state), a.callId));
         }
         if (byAgent.contains(a.agentNo)) fail("agent " + a.agentNo + " is owner and party");
+        continue;
+      }
+      if (auto p = byPeer.find(a.agentNo); p != byPeer.end() && a.callId == p->second->callId) {
+        if (byAgent.contains(a.agentNo)) fail("agent " + a.agentNo + " is owner and peer");
         continue;
       }
       auto it = byAgent.find(a.agentNo);
@@ -546,7 +587,10 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "call.conferenced",
                              "call.party_left",
                              "call.muted",
-                             "call.unmuted"}) {
+                             "call.unmuted",
+                             "call.originated",
+                             "ended:normal/callee",
+                             "ended:cancelled/agent"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

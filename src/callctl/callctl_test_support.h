@@ -278,6 +278,9 @@ class CoreBench {
                    return fmt::format("call.conferenced {}", p.party);
                  } else if constexpr (std::is_same_v<T, CallPartyLeft>) {
                    return fmt::format("call.party_left {} {}", p.party, p.reason);
+                 } else if constexpr (std::is_same_v<T, CallOriginated>) {
+                   return fmt::format("call.originated {} {} {} {} via={}", p.agentNo, p.extension,
+                                      p.targetType, p.target, p.via);
                  } else if constexpr (std::is_same_v<T, CallTransferred>) {
                    return fmt::format("call.transferred {} {} {}", p.mode, p.targetType, p.target);
                  } else {

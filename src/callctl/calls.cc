@@ -96,6 +96,15 @@ void CallControl::Impl::onLegArrived(const telephony::LegArrived& e) {
     BANKCC_BUG("LegArrived for a leg the core already knows");
     return;
   }
+  if (!e.extension.empty()) {
+    // The phone a logged-in agent uses: the agent places a call (decision 0020).
+    if (auto owner = extensionOwner_.find(e.extension); owner != extensionOwner_.end()) {
+      if (AgentRec* a = findAgent(owner->second); a != nullptr) {
+        onPhoneDialled(e, *a);
+        return;
+      }
+    }
+  }
   CallRec fresh;
   fresh.id = newId();
   fresh.customer = e.leg;
@@ -147,6 +156,14 @@ void CallControl::Impl::onAnswered(const telephony::Answered& e) {
   auto it = legs_.find(e.leg);
   if (it == legs_.end()) return;  // a leg the core no longer knows
   CallRec& c = calls_.at(it->second);
+  if (c.phase == Phase::Dialing) {
+    if (c.agentLeg == e.leg) {
+      if (c.customer.value.empty()) dialTarget(c);  // the agent is on the line: dial out
+    } else if (c.customer == e.leg) {
+      connectPlaced(c);
+    }
+    return;
+  }
   if (e.leg == c.customer) return;  // our own Answer
   if (c.phase == Phase::Offered && c.agentLeg == e.leg) {
     connect(c);
@@ -248,6 +265,10 @@ void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
     if (c.legs.empty()) closeCall(c.id);
     return;
   }
+  if (c.phase == Phase::Dialing) {
+    onDialingLegEnded(c, e.leg, e.cause);
+    return;
+  }
   if (e.leg == c.customer) {
     if (c.phase == Phase::Queued || c.phase == Phase::Offered) {
       emit(c.id, c.agentNo, c.queue,
@@ -255,7 +276,7 @@ void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
     }
     // The engine stopping or failing is not the caller's doing.
     const bool bySystem = e.cause == EndCause::Shutdown || e.cause == EndCause::Failed;
-    endCall(c, cause, bySystem ? "system" : "caller");
+    endCall(c, cause, bySystem ? "system" : c.customerSide);
     return;
   }
   if (c.agentLeg == e.leg) {
@@ -271,7 +292,8 @@ void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
            (c.party->stage == CallRec::PartyRec::Stage::Consulting && e.cause == EndCause::Normal));
       if (handOver) {
         transferToParty(c, true);
-      } else if (e.cause == EndCause::Normal) {
+      } else if (e.cause == EndCause::Normal || c.queue.empty()) {
+        // A call without a queue (one the agent placed) has nowhere to wait again.
         endCall(c, cause, "agent");
       } else {
         agentLost(c, e.cause);
@@ -452,6 +474,7 @@ void CallControl::Impl::closeCall(std::string callId) {
       }
     }
     dropPartyForEnd(c, c.endedAt);
+    releasePeer(c);
   }
 }
 

@@ -236,10 +236,25 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const HangupCall&
     partyLeaves(*call, "hung_up", now());
     return accepted();
   }
+  if (!call->peerAgent.empty() && !actor.agentNo.empty() && actor.agentNo == call->peerAgent) {
+    // The colleague an agent called, or the agent who dialled a queue, hangs up their side.
+    if (call->phase != Phase::Connected && call->phase != Phase::Queued &&
+        call->phase != Phase::Offered) {
+      return refuse(Status::Conflict, "not_connected", "the call is not connected");
+    }
+    endCall(*call, "normal", call->customerSide);
+    return accepted();
+  }
   AgentRec* a = call->agentNo.empty() ? nullptr : findAgent(call->agentNo);
   // A call without an agent (waiting, or at the fallback) is nobody's but the admin's.
   const bool allowed = actor.admin || (a != nullptr && mayActOn(actor, *a));
   if (!allowed) return refuse(Status::Forbidden, "not_your_call", "the call is not yours");
+  if (call->phase == Phase::Dialing) {
+    // The agent gives up before the far party answered.
+    const bool byAgent = actor.agentNo == call->agentNo;
+    endCall(*call, byAgent ? "cancelled" : "forced", byAgent ? "agent" : "system");
+    return accepted();
+  }
   if (call->phase != Phase::Connected) {
     return refuse(Status::Conflict, "not_connected", "only a connected call can be hung up");
   }

@@ -64,6 +64,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
   if (c.party) return consultInProgress();
+  if (auto refused = refuseInternal(c)) return *refused;
   if (party != nullptr) {
     if (party->setup.acd.agentNo == c.agentNo) {
       return refuse(Status::Conflict, "consult_self", "an agent cannot consult themselves");
@@ -127,7 +128,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
                              .priority = c.priority,
                              .customerId = {},
                              .ivrPath = {},
-                             .collected = {},
+                             .collected = callDataJson(c.data),
                              .desktopAnswer = false});
     dial.to = {telephony::Destination::Kind::Extension, party->extension};
     dial.callerId = owner;

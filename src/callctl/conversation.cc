@@ -9,6 +9,7 @@
 
 #include "base/assert.h"
 #include "callctl/core.h"
+#include "events/json.h"
 
 namespace bankcc::callctl {
 
@@ -35,20 +36,24 @@ bool validNumber(std::string_view n) {
          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
-std::optional<CommandReply> CallControl::Impl::refuseNumber(std::string_view number) const {
+std::optional<CommandReply> refuseUnlisted(std::string_view number,
+                                           const std::vector<std::string>& prefixes,
+                                           std::string_view purpose) {
   if (!validNumber(number)) {
     return refuse(Status::Invalid, "bad_number", "a number is 3 to 20 digits, '+' allowed first");
   }
-  const auto& allowed = options_.transferNumbers;
-  const bool permitted = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& p) {
+  const bool permitted = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
     return !p.empty() && number.starts_with(p);
   });
   if (!permitted) {
-    return refuse(
-        Status::Forbidden, "number_not_allowed",
-        fmt::format("'{}' is not on the list of numbers calls may be transferred to", number));
+    return refuse(Status::Forbidden, "number_not_allowed",
+                  fmt::format("'{}' is not on the list of numbers {}", number, purpose));
   }
   return std::nullopt;
+}
+
+std::optional<CommandReply> CallControl::Impl::refuseNumber(std::string_view number) const {
+  return refuseUnlisted(number, options_.transferNumbers, "calls may be transferred to");
 }
 
 CallRec* CallControl::Impl::findCallOfAgent(std::string_view agentNo) {
@@ -235,6 +240,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransf
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
   if (c.party) return consultInProgress();
+  if (auto refused = refuseInternal(c)) return *refused;
   AgentRec* a = findAgent(c.agentNo);
   BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
                         "a connected call's agent is on it");
@@ -397,6 +403,89 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const StopMonitor
                   fmt::format("you are not monitoring agent '{}'", cmd.agentNo));
   }
   endMonitor(*c, "stopped");
+  return {};
+}
+
+// ---- call data --------------------------------------------------------------------------------
+
+std::string callDataJson(const std::map<std::string, std::string>& data) {
+  if (data.empty()) return {};
+  std::string out = "{";
+  for (const auto& [key, value] : data) {
+    if (out.size() > 1) out += ',';
+    events::appendJsonString(out, key);
+    out += ':';
+    events::appendJsonString(out, value);
+  }
+  out += '}';
+  return out;
+}
+
+namespace {
+
+bool validDataKey(std::string_view k) {
+  return !k.empty() && k.size() <= kMaxCallDataKey && std::all_of(k.begin(), k.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+  });
+}
+
+/// 13 or more digits in a row (spaces and dashes between them count as part of the run): what
+/// a card number (PAN) looks like. Call data is shown on screens and kept in memory: no PAN.
+bool looksLikeCardNumber(std::string_view v) {
+  int run = 0;
+  for (char ch : v) {
+    if (ch >= '0' && ch <= '9') {
+      if (++run >= 13) return true;
+    } else if (ch != ' ' && ch != '-') {
+      run = 0;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const SetCallData& cmd) {
+  if (cmd.data.empty()) return refuse(Status::Invalid, "no_data", "give at least one key");
+  for (const auto& [key, value] : cmd.data) {
+    if (!validDataKey(key)) {
+      return refuse(Status::Invalid, "bad_key",
+                    fmt::format("key '{}': use 1 to {} of a-z, 0-9 and _", key, kMaxCallDataKey));
+    }
+    const bool printable = std::none_of(value.begin(), value.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+    });
+    if (value.size() > kMaxCallDataValue || !events::isCleanText(value) || !printable) {
+      return refuse(Status::Invalid, "bad_value",
+                    fmt::format("{}: up to {} bytes of printable UTF-8", key, kMaxCallDataValue));
+    }
+    if (looksLikeCardNumber(value)) {
+      return refuse(Status::Invalid, "card_number",
+                    fmt::format("{}: a card number may not be attached to a call", key));
+    }
+  }
+  auto found = connectedCallFor(actor, cmd.callId);
+  if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
+  CallRec& c = *std::get<CallRec*>(found);
+  std::map<std::string, std::string> next = c.data;
+  for (const auto& [key, value] : cmd.data) {
+    if (value.empty()) {
+      next.erase(key);
+    } else {
+      next[key] = value;
+    }
+  }
+  if (next.size() > kMaxCallDataKeys) {
+    return refuse(Status::Conflict, "too_much_data",
+                  fmt::format("a call holds at most {} keys", kMaxCallDataKeys));
+  }
+  c.data = std::move(next);
+  std::string keys;
+  for (const auto& [key, value] : cmd.data) {
+    if (!keys.empty()) keys += ',';
+    keys += key;
+  }
+  emit(c.id, c.agentNo, c.queue, events::CallDataSet{c.agentNo, keys});
   return {};
 }
 

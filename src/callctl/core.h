@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "callctl/call_control.h"
 
@@ -38,6 +39,10 @@ inline constexpr Duration kLegEndGrace = std::chrono::seconds(10);
 inline constexpr Duration kFallbackRingTimeout = std::chrono::seconds(30);
 /// Routing explanations kept for calls that have ended.
 inline constexpr std::size_t kEndedExplanations = 1000;
+/// Limits of call data (SetCallData).
+inline constexpr std::size_t kMaxCallDataKeys = 16;
+inline constexpr std::size_t kMaxCallDataKey = 32;
+inline constexpr std::size_t kMaxCallDataValue = 256;
 /// Limits of CTI command values.
 inline constexpr std::size_t kMaxNotes = 2000;  ///< characters (code points)
 inline constexpr std::size_t kMaxCode = 64;     ///< reason and wrap-up codes, bytes
@@ -68,8 +73,17 @@ inline CommandReply consultInProgress() {
                 "finish the consult or the conference on this call first");
 }
 
+/// The call's data as a JSON object text for call.offered's `collected`; empty when none.
+std::string callDataJson(const std::map<std::string, std::string>& data);
+
 /// A dialable number: an optional '+' and 3 to 20 digits.
 bool validNumber(std::string_view number);
+
+/// The refusal of `number` unless it is valid and starts with one of `prefixes` ("bad_number",
+/// "number_not_allowed": "'<n>' is not on the list of numbers <purpose>").
+std::optional<CommandReply> refuseUnlisted(std::string_view number,
+                                           const std::vector<std::string>& prefixes,
+                                           std::string_view purpose);
 
 /// "normal", "cancelled", "busy", "no_answer", "rejected", "unreachable", "media_timeout",
 /// "failed", "shutdown".
@@ -107,9 +121,13 @@ enum class Phase {
   Connected,  ///< bridged with the agent
   Fallback,   ///< left the queue: the closed prompt plays, then the fallback rings or talks
   Ending,     ///< hung up; waiting for the last legs to end
+  /// A call an agent placed (outbound.cc): their own phone rings (desktop make_call), or the
+  /// target rings while the agent hears ringback. `customer` is the target's leg once dialled.
+  Dialing,
 };
 
 struct CallRec {
+  enum class Direction { Inbound, Outbound, Internal };
   std::string id;
   telephony::LegId customer;
   std::string ani;
@@ -178,6 +196,19 @@ struct CallRec {
     std::string requestId;  ///< of the Consult
   };
   std::optional<PartyRec> party;
+  // A call an agent placed (outbound.cc, decision 0020); agentNo is the agent who placed it,
+  // except for a queue dialled from a phone, where that agent is `peerAgent` and the customer.
+  Direction direction = Direction::Inbound;
+  std::string targetType;  ///< "number", "agent", "extension", "queue"
+  std::string target;
+  std::string via;  ///< "desktop" or "phone"
+  /// The colleague called (their leg is `customer`), or the agent who dialled a queue from
+  /// their phone: busy on the call until it ends, then back to their previous state.
+  std::string peerAgent;
+  std::map<std::string, std::string> data;  ///< set_call_data; shown in call.offered
+  /// call.ended's hung_up_by when the customer leg ends: "caller", or "callee" on a call an
+  /// agent placed to a number, a colleague or an extension.
+  std::string customerSide = "caller";
   // End.
   std::string endCause;
   std::string hungUpBy;
@@ -204,6 +235,17 @@ struct CallControl::Impl {
   void execute(telephony::Command command) { port_.execute(std::move(command)); }
   /// End of every entry point: the ACD timer follows acd.nextDeadline().
   void finishTurn();
+
+  // ---- call_control.cc: business hours (decision 0021) ----
+  /// The queue's ACD config with `open` as the setup and its business hours say now.
+  acd::QueueConfig effectiveConfig(const QueueSetup& q) const;
+  /// Arms the timer of the queue's next business-hours change (a daily re-check when none is
+  /// known); none for a queue without hours.
+  void armHours(const std::string& code);
+  /// A business-hours change fell due: the ACD learns the new state (queue.open_changed).
+  void onHoursDue(const std::string& code);
+  /// RFC 3339 UTC time of the queue's next business-hours change; empty when none is known.
+  std::string nextHoursChange(const QueueSetup& q) const;
 
   // ---- agents.cc ----
   AgentRec* findAgent(std::string_view agentNo);
@@ -311,6 +353,26 @@ struct CallControl::Impl {
   /// The call is ending or losing its agent: whatever party there is goes.
   void dropPartyForEnd(CallRec& c, SysTime at);
 
+  // ---- outbound.cc: calls an agent places (decision 0020) ----
+  CommandReply runCommand(const Actor& actor, const MakeCall& c);
+  /// A call from the phone a logged-in agent uses: the agent places it (never a customer call).
+  void onPhoneDialled(const telephony::LegArrived& e, AgentRec& a);
+  /// `a` becomes busy with the placed call `callId` (reserved, or on_call at once when they are
+  /// the caller of a queue) and is to return to their present state after it.
+  void busyWithPlacedCall(AgentRec& a, const std::string& callId, events::AgentState as);
+  /// The placing agent's leg is up: ringback to them, the target dialled.
+  void dialTarget(CallRec& c);
+  /// The target answered: bridge, record, the placing agent (and a called colleague) on_call.
+  void connectPlaced(CallRec& c);
+  /// A leg of a call in the Dialing phase ended: the call is over.
+  void onDialingLegEnded(CallRec& c, const telephony::LegId& leg, telephony::EndCause cause);
+  /// The call ended: the colleague it called, or the agent who dialled the queue, is free.
+  void releasePeer(const CallRec& c);
+  /// A number agents may call (CoreOptions::outboundNumbers), or the refusal.
+  std::optional<CommandReply> refuseOutboundNumber(std::string_view number) const;
+  /// 409 for verbs that would hand a colleague's phone around (transfer, consult).
+  std::optional<CommandReply> refuseInternal(const CallRec& c) const;
+
   // ---- routing.cc ----
   /// Puts the call in `queue` (queue.joined) or sends it to the fallback when the queue is
   /// full or closed. False when the call did not join.
@@ -341,6 +403,7 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const ExtendWrapUp& c);
   CommandReply runCommand(const Actor& actor, const HoldCall& c);
   CommandReply runCommand(const Actor& actor, const MuteCall& c);
+  CommandReply runCommand(const Actor& actor, const SetCallData& c);
   CommandReply runCommand(const Actor& actor, const RetrieveCall& c);
   CommandReply runCommand(const Actor& actor, const SendDigits& c);
   CommandReply runCommand(const Actor& actor, const PauseCallRecording& c);
@@ -383,6 +446,8 @@ struct CallControl::Impl {
   acd::Acd acd_;
 
   std::map<std::string, QueueSetup, std::less<>> queues_;
+  std::map<std::string, bool, std::less<>> queueOpen_;  ///< as the ACD has it now
+  std::map<std::string, base::TimerId, std::less<>> hoursTimers_;
   std::map<std::string, std::string, std::less<>> dnisToQueue_;
   std::map<std::string, AgentRec, std::less<>> agents_;
   std::map<std::string, std::string, std::less<>> extensionOwner_;  ///< logged-in extensions

@@ -152,7 +152,7 @@ void CallControl::Impl::offer(const acd::Match& m, acd::Explanation explanation)
                            .priority = c->priority,
                            .customerId = {},
                            .ivrPath = {},
-                           .collected = {},
+                           .collected = callDataJson(c->data),
                            .desktopAnswer = desktopAnswer});
 }
 

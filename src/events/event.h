@@ -129,6 +129,27 @@ struct CallArrived {
   bool operator==(const CallArrived&) const = default;
 };
 
+/// An agent placed a call (decision 0020): make_call from the desktop, or a number dialled on the
+/// phone the agent is logged in with. First event of such a call, in place of call.arrived.
+struct CallOriginated {
+  static constexpr std::string_view kType = "call.originated";
+  std::string agentNo{};     ///< the agent placing the call
+  std::string extension{};   ///< their phone
+  std::string targetType{};  ///< "number" (outbound), "agent", "extension" or "queue" (internal)
+  std::string target{};      ///< the number, agent number, extension or queue code
+  std::string via{};         ///< "desktop" (make_call) or "phone"
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("extension", self.extension);
+    f("target_type", self.targetType);
+    f("target", self.target);
+    f("via", self.via);
+  }
+  bool operator==(const CallOriginated&) const = default;
+};
+
 /// The call waits in a queue (first join, a move between queues, a re-queue after a drop).
 struct QueueJoined {
   static constexpr std::string_view kType = "queue.joined";
@@ -143,6 +164,24 @@ struct QueueJoined {
     f("position", self.position);
   }
   bool operator==(const QueueJoined&) const = default;
+};
+
+/// A queue opened or closed by its business hours (decision 0021), or because a change of the
+/// queue or its calendar moved it. A closed queue turns new callers away to its fallback
+/// (queue.left{closed}); callers already waiting stay and are served.
+struct QueueOpenChanged {
+  static constexpr std::string_view kType = "queue.open_changed";
+  std::string queue{};
+  bool open = true;
+  std::string nextChange{};  ///< RFC 3339 UTC time of the next change; empty: none known
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("queue", self.queue);
+    f("open", self.open);
+    f("next_change", self.nextChange);
+  }
+  bool operator==(const QueueOpenChanged&) const = default;
 };
 
 /// The call stopped waiting in a queue. `reason`: "answered", "abandoned" (the caller hung
@@ -196,7 +235,9 @@ struct CallOffered {
   std::int64_t priority = 0;
   std::string customerId{};  ///< identified customer; empty until the IVR identifies callers
   std::string ivrPath{};     ///< menus the caller went through; empty until the IVR issue
-  std::string collected{};   ///< non-secret data the IVR collected; empty until the IVR issue
+  /// The call's data as a JSON object text (keys agents set with set_call_data, later what the
+  /// IVR collected; never secrets); empty when there is none.
+  std::string collected{};
   /// The phone is not rung yet: it auto-answers, so it is called when the agent answers on
   /// the desktop (AnswerCall).
   bool desktopAnswer = false;
@@ -291,7 +332,8 @@ struct CallEnded {
   /// consult call ends with its call.consult_ended reason ("transferred", "conferenced",
   /// "cancelled", "party_hung_up", "no_answer", "busy", "failed", "call_ended").
   std::string cause{};
-  /// "caller", "agent" or "system"; on a consult call (call.consult_started) "agent" is the
+  /// "caller", "agent" or "system"; on a call an agent placed (call.originated) "agent" is
+  /// that agent and "callee" the far party; on a consult call (call.consult_started) "agent" is the
   /// consulting agent and "party" the consulted party.
   std::string hungUpBy{};
   std::int64_t durationMs = 0;  ///< from call.arrived to the first hang-up
@@ -394,6 +436,22 @@ struct CallMuted {
     f("agent_no", self.agentNo);
   }
   bool operator==(const CallMuted&) const = default;
+};
+
+/// The agent attached data to the call (set_call_data): what the next agent's screen pop shows
+/// (call.offered's `collected`). Only the keys: values may hold customer details and events
+/// are kept for years; GET /api/v1/calls shows the values while the call lives.
+struct CallDataSet {
+  static constexpr std::string_view kType = "call.data_set";
+  std::string agentNo{};
+  std::string keys{};  ///< the keys set or removed by this change, comma-separated, sorted
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("keys", self.keys);
+  }
+  bool operator==(const CallDataSet&) const = default;
 };
 
 /// The agent is heard again (they unmuted, or left the call while muted).
@@ -627,7 +685,8 @@ using Payload =
                  AgentNextStateSet, CallHeld, CallRetrieved, CallTransferred, RecordingPaused,
                  RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded,
                  CallConsultStarted, CallConsultAnswered, CallConsultEnded, CallConferenced,
-                 CallPartyLeft, CallMuted, CallUnmuted>;
+                 CallPartyLeft, CallMuted, CallUnmuted, CallOriginated, QueueOpenChanged,
+                 CallDataSet>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

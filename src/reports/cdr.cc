@@ -83,6 +83,15 @@ std::string outcomeOf(const CdrFold::OpenCall& c) {
   if (cdr.endCause == "queue_full" || cdr.endCause == "queue_closed") return "rejected";
   if (cdr.endCause == "queue_timeout" || cdr.endCause == "queue_overflow") return "overflow";
   if (!c.fallbackReason.empty()) return "fallback";
+  if (!cdr.originAgent.empty() && cdr.parentCallId.empty()) {
+    // A call an agent placed: the agent is its caller. Abandoned only as a queue sees it (they
+    // dialled a queue and hung up waiting); a number or colleague that did not answer, or the
+    // agent cancelling while it rang, is unanswered.
+    const bool abandonedInQueue = std::any_of(
+        cdr.segments.begin(), cdr.segments.end(),
+        [](const CdrSegment& s) { return s.kind == "queue" && s.detail == "abandoned"; });
+    return abandonedInQueue ? "abandoned" : "unanswered";
+  }
   if (cdr.hungUpBy == "caller") return "abandoned";
   return "unanswered";
 }
@@ -92,6 +101,10 @@ bool isFallbackReason(std::string_view reason) {
 }
 
 }  // namespace
+
+std::string_view placedCallDirection(std::string_view targetType) {
+  return targetType == "number" ? "outbound" : "internal";
+}
 
 void CdrFold::apply(const store::StoredEvent& stored) {
   if (stored.seq <= lastSeq_) return;
@@ -132,6 +145,8 @@ void CdrFold::apply(const events::Event& e) {
           onAgentState(e, p);
         } else if constexpr (std::is_same_v<P, events::CallConsultStarted>) {
           onConsultStarted(e, p);
+        } else if constexpr (std::is_same_v<P, events::CallOriginated>) {
+          onOriginated(e, p);
         } else if constexpr (std::is_same_v<P, events::CallArrived>) {
           if (e.callId.empty() || calls_.contains(e.callId)) return;
           OpenCall c;
@@ -159,16 +174,20 @@ void CdrFold::apply(const events::Event& e) {
             if (isFallbackReason(p.reason)) c.fallbackReason = p.reason;
           } else if constexpr (std::is_same_v<P, events::CallOffered>) {
             if (cdr.tier.empty()) cdr.tier = p.tier;
-          } else if constexpr (std::is_same_v<P, events::CallAnswered>) {
-            endAgentLeg(c, e.ts, "replaced");  // never two agent legs at once
-            c.agentSegment = addSegment(cdr, "agent", p.queue, p.agentNo, e.ts);
-            if (!cdr.answeredAt) {
-              cdr.answeredAt = e.ts;
-              cdr.answeringQueue = p.queue;
-              cdr.answeredBy = p.agentNo;
+            // An internal call rings the colleague the core chose (the target's number).
+            if (!c.calleeAgent.empty() && p.queue.empty() && !p.agentNo.empty()) {
+              c.calleeAgent = p.agentNo;
             }
-            joinAgent(c, p.agentNo);
+          } else if constexpr (std::is_same_v<P, events::CallAnswered>) {
+            onAnswered(e, c, p);
           } else if constexpr (std::is_same_v<P, events::CallAgentLost>) {
+            if (c.partySegment && !p.agentNo.empty() &&
+                cdr.segments[*c.partySegment].kind == "agent" &&
+                cdr.segments[*c.partySegment].agentNo == p.agentNo) {
+              // The other agent on the line (a colleague, a conferenced agent) dropped.
+              closePartyLeg(cdr, c.partySegment, e.ts, "agent_lost: " + p.cause);
+              return;
+            }
             endAgentLeg(c, e.ts, "agent_lost: " + p.cause);
           } else if constexpr (std::is_same_v<P, events::CallTransferred>) {
             endAgentLeg(c, e.ts, "transferred");
@@ -261,12 +280,49 @@ void CdrFold::apply(const events::Event& e) {
   finalizeDue(e.ts, e.seq);
 }
 
+void CdrFold::onAnswered(const events::Event& e, OpenCall& c, const events::CallAnswered& p) {
+  Cdr& cdr = c.cdr;
+  endAgentLeg(c, e.ts, "replaced");  // never two agent legs at once
+  c.agentSegment = addSegment(cdr, "agent", p.queue, p.agentNo, e.ts);
+  if (!cdr.answeredAt) {
+    cdr.answeredAt = e.ts;
+    cdr.answeringQueue = p.queue;
+    cdr.answeredBy = p.agentNo;
+  }
+  joinAgent(c, p.agentNo);
+  if (!c.calleeAgent.empty() && p.queue.empty() && !c.partySegment) {
+    // An internal call to a colleague: their answer connects the placing agent (the event's
+    // agent) and them; both are on the call and busy on it until their states leave it.
+    const std::string callee = std::exchange(c.calleeAgent, {});
+    c.partySegment = addSegment(cdr, "agent", {}, callee, e.ts);
+    joinAgent(c, callee);
+  }
+}
+
+void CdrFold::onOriginated(const events::Event& e, const events::CallOriginated& p) {
+  if (e.callId.empty() || calls_.contains(e.callId)) return;
+  const std::string& agent = p.agentNo.empty() ? e.agentId : p.agentNo;
+  OpenCall c;
+  c.cdr.callId = e.callId;
+  c.cdr.direction = std::string(placedCallDirection(p.targetType));
+  c.cdr.originAgent = agent;
+  c.cdr.epoch = e.epoch;
+  c.cdr.ani = p.extension;  // the calling party: the agent's phone
+  c.cdr.dnis = p.target;
+  c.cdr.arrivedAt = e.ts;
+  c.cdr.firstSeq = e.seq;
+  if (p.targetType == "agent") c.calleeAgent = p.target;
+  calls_.emplace(e.callId, std::move(c));
+}
+
 void CdrFold::onConsultStarted(const events::Event& e, const events::CallConsultStarted& p) {
   if (e.callId.empty() || calls_.contains(e.callId)) return;
   const std::string& agent = p.agentNo.empty() ? e.agentId : p.agentNo;
   OpenCall k;
   k.cdr.callId = e.callId;
   k.cdr.parentCallId = p.parentCallId;
+  k.cdr.direction = std::string(placedCallDirection(p.targetType));
+  k.cdr.originAgent = agent;
   k.cdr.epoch = e.epoch;
   // The consulting agent placed the call: their number is its calling party (the CDR has no
   // other column to name them, and the parent's consult segment carries it too).

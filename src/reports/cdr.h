@@ -7,14 +7,15 @@
 // events given to it, in seq order, and keeps no clock of its own (time comes from the events).
 // docs/decisions/0015-cdr-projection.md explains the rules below and why.
 //
-// One CDR per call (call.arrived starts it; call.consult_started a consult's). Segments, in
-// event order:
+// One CDR per call (call.arrived starts it; call.originated a call an agent placed;
+// call.consult_started a consult's). Segments, in event order:
 //   queue     queue.joined .. queue.left (detail: the leave reason); a queue.left without a
 //             queue.joined (full, closed: refused at the door) is a zero-length segment
 //   agent     call.answered .. call.ended | call.transferred | call.agent_lost (detail:
 //             "ended", "transferred", "agent_lost: <cause>"); also a consulted agent's, without
 //             a queue: from call.consult_answered on the consult, from an attended transfer to
-//             them or from call.conferenced on the parent (.. call.party_left: its reason)
+//             them or from call.conferenced on the parent (.. call.party_left: its reason);
+//             and on an internal call to a colleague, the colleague's, from the answer
 //   hold      call.held .. call.retrieved (or the end of the agent segment it lies in)
 //   transfer  call.transferred, zero length (detail: "<mode> to <target_type> <target>")
 //   wrapup    agent.state_changed into wrap_up .. out of it, for the agent whose call it was
@@ -32,6 +33,14 @@
 // A consulted agent who takes the customer (call.transferred{attended}) or joins them
 // (call.conferenced) gets an agent segment on the parent and is busy on it until their wrap-up
 // ends, like an answering agent; call.party_left ends a conferenced agent's segment.
+// A call an agent placed (call.originated, decision 0020) opens like call.arrived with
+// direction "outbound" (target_type number) or "internal" (agent, extension, queue), ani = the
+// agent's extension, dnis = the target, no trunk, originAgent = the agent. Its call.answered
+// (queue "") is the placing agent's agent segment; on a call to a colleague (target_type agent)
+// the colleague gets an agent segment from the same moment and is busy on the call until their
+// state leaves it, like the placing agent. An agent who dialled a queue waits in it like a
+// caller and has no segment (the queue's agent answers). Nobody answered: outcome
+// "unanswered" (rejected, overflow, fallback and abandoned as for any call in a queue).
 // When a CDR is final: the call ended AND every agent who answered it has left the call (their
 // state moved to ready, not_ready or logged_out, i.e. wrap-up is over), or kWrapUpCap after
 // call.ended (measured in event time), whichever comes first; a wrap-up still open then keeps
@@ -71,6 +80,10 @@ inline constexpr std::chrono::hours kWrapUpCap{2};
 /// The end cause given to calls and intervals that an epoch change closed.
 inline constexpr std::string_view kNodeRestart = "node_restart";
 
+/// Cdr::direction of a call an agent placed (or a consult) to `targetType`: "outbound" for a
+/// number (through the trunk), "internal" for anything else (agent, extension, queue).
+std::string_view placedCallDirection(std::string_view targetType);
+
 /// One part of a call's life (see the file comment for the kinds).
 struct CdrSegment {
   /// "queue", "agent", "hold", "transfer", "wrapup", "consult", "party"
@@ -91,20 +104,30 @@ struct Cdr {
   /// The consult's parent (DOMAIN.md "Time and counting"): call.consult_started's
   /// parent_call_id; empty (NULL in the database) for every call that is not a consult.
   std::string parentCallId{};
-  std::uint64_t epoch = 0;  ///< of the call.arrived (call.consult_started for a consult)
-  std::string ani{};        ///< for a consult: the consulting agent's number
-  std::string dnis{};       ///< for a consult: the target (agent number or dialled number)
+  /// "inbound" (call.arrived), "outbound" (placed to a number, or a consult to one) or
+  /// "internal" (placed to an agent, an extension or a queue, or a consult to an agent).
+  std::string direction = "inbound";
+  /// The agent who placed the call (call.originated; a consult's consulting agent); empty for
+  /// inbound calls.
+  std::string originAgent{};
+  std::uint64_t epoch = 0;  ///< of the call's first event (call.arrived, .originated, ...)
+  /// The calling number: for a placed call the agent's extension; for a consult the consulting
+  /// agent's number.
+  std::string ani{};
+  std::string dnis{};  ///< a placed call's or a consult's target (number, agent, extension, queue)
   std::string trunk{};
-  base::SysTime arrivedAt{};                  ///< call.arrived (call.consult_started)
-  std::optional<base::SysTime> answeredAt{};  ///< the first agent's answer (consult: the party's)
-  base::SysTime endedAt{};                    ///< call.ended (or the epoch change)
-  std::string endCause{};                     ///< call.ended's cause, or "node_restart"
-  std::string hungUpBy{};                     ///< "caller", "agent", "system"
+  base::SysTime arrivedAt{};  ///< call.arrived (call.originated, call.consult_started)
+  /// The first answer (a placed call: the far party's; a consult: the party's).
+  std::optional<base::SysTime> answeredAt{};
+  base::SysTime endedAt{};  ///< call.ended (or the epoch change)
+  std::string endCause{};   ///< call.ended's cause, or "node_restart"
+  /// "caller", "agent", "system"; "callee" on a placed call, "party" on a consult.
+  std::string hungUpBy{};
   std::string firstQueue{};
   std::string answeringQueue{};  ///< the queue of the first answer
-  std::string answeredBy{};      ///< the first answering agent
+  std::string answeredBy{};      ///< the first answering agent (a placed call: its agent)
   /// Every answering agent, in order, each once; agents who took the call by an attended
-  /// transfer or joined it in a conference included.
+  /// transfer or joined it in a conference, and the colleague on an internal call, included.
   std::vector<std::string> agents{};
   std::int64_t waitMs = 0;  ///< the sum of the queue segments
   /// The agent segments less the holds (party segments are not our agents' time).
@@ -117,11 +140,13 @@ struct Cdr {
   /// "answered", "abandoned" (the caller hung up unanswered), "rejected" (queue full or
   /// closed, no fallback), "overflow" (maximum wait or an overflow step, no fallback),
   /// "fallback" (sent to the queue's fallback number), "unknown_dnis", "unanswered" (ended by
-  /// the system unanswered: forced, shutdown, node_restart; a consult nobody answered).
-  /// Short abandons are a KPI rule.
+  /// the system unanswered: forced, shutdown, node_restart; a consult nobody answered; a call
+  /// an agent placed that nobody answered: no_answer, busy, rejected, unreachable, failed,
+  /// cancelled). A placed call that waited in a queue (an agent dialled one) is "abandoned"
+  /// when it left the queue abandoned. Short abandons are a KPI rule.
   std::string outcome{};
   std::vector<CdrSegment> segments{};
-  std::uint64_t firstSeq = 0;  ///< the call.arrived
+  std::uint64_t firstSeq = 0;  ///< the call's first event
   std::uint64_t lastSeq = 0;   ///< the event that made it final
 
   bool operator==(const Cdr&) const = default;
@@ -181,6 +206,9 @@ class CdrFold {
     std::set<std::string> busyAgents;            ///< answered and not yet released from the call
     std::string fallbackReason;                  ///< queue.left full/closed/timed_out/overflow
     std::string consultTargetType;               ///< a consult's: "agent" or "number"
+    /// An internal call to a colleague (call.originated target_type agent): the colleague,
+    /// until their answer gives them a segment (then empty).
+    std::string calleeAgent;
     bool ended = false;
   };
 
@@ -188,6 +216,8 @@ class CdrFold {
   void closeEpoch(base::SysTime at, std::uint64_t seq);
   void onAgentState(const events::Event& e, const events::AgentStateChanged& s);
   void onConsultStarted(const events::Event& e, const events::CallConsultStarted& p);
+  void onOriginated(const events::Event& e, const events::CallOriginated& p);
+  void onAnswered(const events::Event& e, OpenCall& c, const events::CallAnswered& p);
   /// `agent` works on the call from now (answered it, took it by an attended transfer, joined
   /// it in a conference): listed in agents, busy until their wrap-up ends.
   void joinAgent(OpenCall& call, const std::string& agent);

@@ -16,62 +16,13 @@ namespace {
 using events::AgentState;
 using testing::at;
 using testing::Events;
+using testing::Folded;
 using testing::kAgentA;
 using testing::kAgentB;
+using testing::readyAgents;
+using testing::run;
+using testing::seg;
 using V = std::vector<std::string>;
-
-CdrSegment seg(std::string kind, std::string queue, std::string agent, double from, double to,
-               std::string detail = {}) {
-  return CdrSegment{std::move(kind), std::move(queue), std::move(agent),
-                    at(from),        at(to),           std::move(detail)};
-}
-
-/// A log starting with A and B ready at 0.
-Events readyAgents() {
-  Events ev;
-  ev.started(0)
-      .state(0, kAgentA, AgentState::NotReady, AgentState::Ready)
-      .state(0, kAgentB, AgentState::NotReady, AgentState::Ready);
-  return ev;
-}
-
-/// Folds `ev` one event at a time; returns the CDRs in the order they became final, and for
-/// each the index of the event that made it so.
-struct Folded {
-  std::vector<Cdr> cdrs;
-  std::vector<std::size_t> finalAt;
-  std::vector<AgentStateInterval> intervals;
-  CdrFold fold;
-
-  const Cdr& byId(const std::string& id) const {
-    for (const auto& c : cdrs) {
-      if (c.callId == id) return c;
-    }
-    ADD_FAILURE() << "no CDR " << id;
-    static const Cdr none;
-    return none;
-  }
-  std::size_t finalIndex(const std::string& id) const {
-    for (std::size_t i = 0; i < cdrs.size(); ++i) {
-      if (cdrs[i].callId == id) return finalAt[i];
-    }
-    return static_cast<std::size_t>(-1);
-  }
-};
-
-Folded run(const Events& ev) {
-  Folded r;
-  const auto& all = ev.all();
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    r.fold.apply(all[i]);
-    for (auto& c : r.fold.takeCdrs()) {
-      r.cdrs.push_back(std::move(c));
-      r.finalAt.push_back(i);
-    }
-    for (auto& iv : r.fold.takeIntervals()) r.intervals.push_back(std::move(iv));
-  }
-  return r;
-}
 
 /// The index of the first event at `t` that matches `pred`.
 template <typename Pred>
@@ -419,7 +370,7 @@ TEST(CdrConsultTest, SavedStateKeepsAConsultInProgressExactly) {
     if (std::holds_alternative<events::CallConsultAnswered>(e.payload)) break;
   }
   const std::string saved = fold.saveState();
-  EXPECT_NE(saved.find(R"("v":2)"), std::string::npos) << saved;
+  EXPECT_NE(saved.find(R"("v":3)"), std::string::npos) << saved;
   EXPECT_NE(saved.find(R"("parent_call_id":"p")"), std::string::npos) << saved;
   EXPECT_NE(saved.find(R"("consult_target_type":"agent")"), std::string::npos) << saved;
   EXPECT_NE(saved.find(R"("consult_segment":3)"), std::string::npos) << saved;
@@ -440,7 +391,7 @@ TEST(CdrConsultTest, AStateOfTheFirstShapeStillLoads) {
   auto fold = CdrFold::loadState(v1);
   ASSERT_TRUE(fold.ok()) << fold.error().describe();
   EXPECT_EQ(fold->openCalls(), 1u);
-  EXPECT_NE(fold->saveState().find(R"("v":2)"), std::string::npos);
+  EXPECT_NE(fold->saveState().find(R"("v":3)"), std::string::npos);
   fold->apply(events::Event{.epoch = 1,
                             .seq = 10,
                             .ts = at(5),
@@ -455,7 +406,7 @@ TEST(CdrConsultTest, AStateOfTheFirstShapeStillLoads) {
   ASSERT_EQ(cdrs.size(), 1u);
   EXPECT_EQ(cdrs[0].parentCallId, "");
   EXPECT_EQ(cdrs[0].waitMs, 4000);
-  EXPECT_FALSE(CdrFold::loadState(R"({"v":3})").ok());
+  EXPECT_FALSE(CdrFold::loadState(R"({"v":4})").ok());
   EXPECT_FALSE(CdrFold::loadState(R"({"v":0})").ok());
 }
 

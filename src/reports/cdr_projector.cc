@@ -48,16 +48,18 @@ bool insertCdr(soci::session& s, const Cdr& c) {
   const long long firstSeq = static_cast<long long>(c.firstSeq);
   const long long lastSeq = static_cast<long long>(c.lastSeq);
   soci::statement st =
-      (s.prepare << "INSERT INTO cdrs (call_id, parent_call_id, epoch, ani, dnis, trunk, "
-                    "arrived_at, answered_at, ended_at, end_cause, hung_up_by, first_queue, "
-                    "answering_queue, answered_by, agents, wait_ms, talk_ms, hold_ms, wrap_up_ms, "
-                    "transfers, recording_id, tier, outcome, first_seq, last_seq) VALUES "
-                    "(:call_id, :parent, :epoch, :ani, :dnis, :trunk, :arrived, :answered, "
-                    ":ended, :end_cause, :hung_up_by, :first_queue, :answering_queue, "
-                    ":answered_by, :agents, :wait, :talk, :hold, :wrap, :transfers, "
-                    ":recording_id, :tier, :outcome, :first_seq, :last_seq) "
+      (s.prepare << "INSERT INTO cdrs (call_id, parent_call_id, direction, origin_agent, epoch, "
+                    "ani, dnis, trunk, arrived_at, answered_at, ended_at, end_cause, hung_up_by, "
+                    "first_queue, answering_queue, answered_by, agents, wait_ms, talk_ms, "
+                    "hold_ms, wrap_up_ms, transfers, recording_id, tier, outcome, first_seq, "
+                    "last_seq) VALUES "
+                    "(:call_id, :parent, :direction, :origin_agent, :epoch, :ani, :dnis, :trunk, "
+                    ":arrived, :answered, :ended, :end_cause, :hung_up_by, :first_queue, "
+                    ":answering_queue, :answered_by, :agents, :wait, :talk, :hold, :wrap, "
+                    ":transfers, :recording_id, :tier, :outcome, :first_seq, :last_seq) "
                     "ON CONFLICT (call_id) DO NOTHING",
        soci::use(c.callId, "call_id"), soci::use(parent, parentInd, "parent"),
+       soci::use(c.direction, "direction"), soci::use(c.originAgent, "origin_agent"),
        soci::use(epoch, "epoch"), soci::use(c.ani, "ani"), soci::use(c.dnis, "dnis"),
        soci::use(c.trunk, "trunk"), soci::use(arrived, "arrived"),
        soci::use(answered, answeredInd, "answered"), soci::use(ended, "ended"),

@@ -15,6 +15,7 @@
 #include "reports/cdr_projector.h"
 #include "reports/cdr_query.h"
 #include "reports/cdr_test_events.h"
+#include "reports/placed_call_test_events.h"
 #include "store/store_test_support.h"
 
 namespace bankcc::reports {
@@ -288,6 +289,69 @@ TEST_P(CdrProjectorTest, QueriesFilterByAgentQueueAndCaller) {
   EXPECT_FALSE(listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .cursor = "6173697c317c78"})
                    .ok());  // an interval cursor
   EXPECT_FALSE(listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .limit = 0}).ok());
+}
+
+TEST_P(CdrProjectorTest, PlacedCallsKeepTheirDirectionAndAreFoundByTheAgentWhoPlacedThem) {
+  using testing::AgentState;
+  using testing::kAgentA;
+  using testing::kAgentB;
+  testing::Events ev;
+  ev.started(0)
+      .state(0, kAgentA, AgentState::NotReady, AgentState::Ready)
+      .state(0, kAgentB, AgentState::NotReady, AgentState::Ready);
+  testing::outboundAnswered(ev, "p-out", 10);
+  testing::outboundUnanswered(ev, "p-missed", 100, "no_answer");
+  testing::internalToColleague(ev, "p-int", 200);
+  testing::answeredCallWithHold(ev, "p-in", kAgentB, 300);
+  testing::consultCancelled(ev, "p-c", "p-ck", 400);
+  insertEvents(session(), ev.all());
+  auto projector = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(projector));
+  ASSERT_TRUE(isOk(projector->catchUp(session(), clock_, 4)));
+  const Rows expected = expectedRows(ev.all());
+  ASSERT_EQ(expected.cdrs.size(), 6u);
+  expectStored(expected, "placed calls");
+
+  // The columns as stored.
+  std::string direction, origin;
+  session() << "SELECT direction, origin_agent FROM cdrs WHERE call_id = 'p-out'",
+      soci::into(direction), soci::into(origin);
+  EXPECT_EQ(direction, "outbound");
+  EXPECT_EQ(origin, kAgentA);
+  session() << "SELECT direction, origin_agent FROM cdrs WHERE call_id = 'p-in'",
+      soci::into(direction), soci::into(origin);
+  EXPECT_EQ(direction, "inbound");
+  EXPECT_EQ(origin, "");
+  auto missed = findCdr(session(), "p-missed");
+  ASSERT_TRUE(isOk(missed));
+  ASSERT_TRUE(missed->has_value());
+  EXPECT_EQ((*missed)->direction, "outbound");
+  EXPECT_EQ((*missed)->originAgent, kAgentA);
+  EXPECT_EQ((*missed)->outcome, "unanswered");
+  EXPECT_EQ((*missed)->ani, testing::kExtensionA);
+
+  auto ids = [&](CdrQuery q) {
+    q.from = kFrom;
+    q.to = kTo;
+    std::vector<std::string> out;
+    auto page = listCdrs(session(), q);
+    EXPECT_TRUE(isOk(page));
+    if (page.ok()) {
+      for (const auto& c : page->items) out.push_back(c.callId);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({.direction = "outbound"}), (V{"p-missed", "p-out"}));
+  EXPECT_EQ(ids({.direction = "internal"}), (V{"p-ck", "p-int"}));
+  EXPECT_EQ(ids({.direction = "inbound"}), (V{"p-c", "p-in"}));
+  // A's calls: answered (p-c), placed (the consult p-ck, p-int, p-missed, p-out), one of them
+  // nobody answered.
+  EXPECT_EQ(ids({.agent = kAgentA}), (V{"p-ck", "p-c", "p-int", "p-missed", "p-out"}));
+  EXPECT_EQ(ids({.agent = kAgentA, .direction = "outbound"}), (V{"p-missed", "p-out"}));
+  // B's: answered from a queue, the colleague on the internal call, the consulted agent.
+  EXPECT_EQ(ids({.agent = kAgentB}), (V{"p-ck", "p-in", "p-int"}));
+  EXPECT_EQ(ids({.agent = kAgentB, .direction = "internal"}), (V{"p-ck", "p-int"}));
 }
 
 BANKCC_STORE_BACKENDS(CdrProjectorTest);

@@ -84,7 +84,8 @@ base::Result<int> checkLimit(int limit) {
 }
 
 constexpr std::string_view kCdrColumns =
-    "call_id, parent_call_id, epoch, ani, dnis, trunk, arrived_at, answered_at, ended_at, "
+    "call_id, parent_call_id, direction, origin_agent, epoch, ani, dnis, trunk, arrived_at, "
+    "answered_at, ended_at, "
     "end_cause, hung_up_by, first_queue, answering_queue, answered_by, agents, wait_ms, talk_ms, "
     "hold_ms, wrap_up_ms, transfers, recording_id, tier, outcome, first_seq, last_seq";
 
@@ -105,15 +106,16 @@ std::vector<std::string> split(const std::string& s) {
 
 /// The columns of kCdrColumns, in order.
 struct CdrRow {
-  std::string callId, parent, ani, dnis, trunk, endCause, hungUpBy, firstQueue, answeringQueue,
-      answeredBy, agents, recordingId, tier, outcome;
+  std::string callId, parent, direction, originAgent, ani, dnis, trunk, endCause, hungUpBy,
+      firstQueue, answeringQueue, answeredBy, agents, recordingId, tier, outcome;
   long long epoch = 0, arrived = 0, answered = 0, ended = 0, wait = 0, talk = 0, hold = 0, wrap = 0,
             transfers = 0, firstSeq = 0, lastSeq = 0;
   soci::indicator parentInd{}, answeredInd{};
 
   void bind(soci::details::prepare_temp_type& p) {
-    p, soci::into(callId), soci::into(parent, parentInd), soci::into(epoch), soci::into(ani),
-        soci::into(dnis), soci::into(trunk), soci::into(arrived), soci::into(answered, answeredInd),
+    p, soci::into(callId), soci::into(parent, parentInd), soci::into(direction),
+        soci::into(originAgent), soci::into(epoch), soci::into(ani), soci::into(dnis),
+        soci::into(trunk), soci::into(arrived), soci::into(answered, answeredInd),
         soci::into(ended), soci::into(endCause), soci::into(hungUpBy), soci::into(firstQueue),
         soci::into(answeringQueue), soci::into(answeredBy), soci::into(agents), soci::into(wait),
         soci::into(talk), soci::into(hold), soci::into(wrap), soci::into(transfers),
@@ -125,6 +127,8 @@ struct CdrRow {
     Cdr c;
     c.callId = callId;
     if (parentInd == soci::i_ok) c.parentCallId = parent;
+    c.direction = direction;
+    c.originAgent = originAgent;
     c.epoch = static_cast<std::uint64_t>(epoch);
     c.ani = ani;
     c.dnis = dnis;
@@ -208,10 +212,12 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
     sql += " AND ani = :caller";
   }
   if (!query.agent.empty()) {
+    // Answered (any agent segment) or placed (origin_agent: also the calls nobody answered).
     sql +=
-        " AND EXISTS (SELECT 1 FROM cdr_segments s WHERE s.agent_no = :agent AND "
-        "s.call_id = cdrs.call_id AND s.kind = 'agent')";
+        " AND (origin_agent = :agent_origin OR EXISTS (SELECT 1 FROM cdr_segments s WHERE "
+        "s.agent_no = :agent AND s.call_id = cdrs.call_id AND s.kind = 'agent'))";
   }
+  if (!query.direction.empty()) sql += " AND direction = :direction";
   if (!query.queue.empty()) {
     sql +=
         " AND EXISTS (SELECT 1 FROM cdr_segments s WHERE s.queue = :queue AND "
@@ -230,7 +236,10 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
     if (*cursor) p, soci::use(cAt, "c_at1"), soci::use(cAt, "c_at2"), soci::use(cId, "c_id");
     if (!query.caller.empty()) p, soci::use(query.caller, "caller");
     if (prefix) p, soci::use(callerEnd, "caller_end");
-    if (!query.agent.empty()) p, soci::use(query.agent, "agent");
+    if (!query.agent.empty()) {
+      p, soci::use(query.agent, "agent_origin"), soci::use(query.agent, "agent");
+    }
+    if (!query.direction.empty()) p, soci::use(query.direction, "direction");
     if (!query.queue.empty()) p, soci::use(query.queue, "queue");
     p, soci::use(fetch, "limit");
     std::vector<Cdr> items = readCdrs(p);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// Reading the CDR projection's tables (migration 0007; written by cdr_projector.h): the CDR
-// search behind GET /api/v1/cdrs, one CDR by call id, and agent state intervals.
+// Reading the CDR projection's tables (migrations 0007 and 0008; written by cdr_projector.h):
+// the CDR search behind GET /api/v1/cdrs, one CDR by call id, and agent state intervals.
 //
 // Threads: plain functions on the caller's session (the caller's thread owns it).
 // Errors: ValidationFailed "limit: …" (outside 1..500), BadRequest (a cursor that is not ours
@@ -24,12 +24,15 @@ class session;
 namespace bankcc::reports {
 
 struct CdrQuery {
-  base::SysTime from{};       ///< arrived_at >= from
-  base::SysTime to{};         ///< arrived_at < to
-  std::string agent{};        ///< an agent who answered the call (agent number); "" = any
+  base::SysTime from{};  ///< arrived_at >= from
+  base::SysTime to{};    ///< arrived_at < to
+  /// An agent who answered the call (any agent segment) or placed it (origin agent: a call
+  /// they made, answered or not, or a consult they started); agent number, "" = any.
+  std::string agent{};
   std::string queue{};        ///< a queue the call waited in or was refused by; "" = any
   std::string caller{};       ///< the ANI; "" = any
   bool callerPrefix = false;  ///< `caller` is a prefix, not the whole number
+  std::string direction{};    ///< "inbound", "outbound" or "internal"; "" = any
   int limit = store::kDefaultPageLimit;
   std::string cursor{};  ///< "" or a Page::nextCursor of the same query
 };

@@ -6,6 +6,10 @@
 //   v1  the first shape
 //   v2  consults (decision 0018): per call parent_call_id, consult_segment, party_segment,
 //       consult_target_type; a v1 state has no consult in it, so they are empty there
+//   v3  calls agents place (decision 0020): per call direction, origin_agent, callee_agent; an
+//       older state holds no placed call, so its calls are inbound, except its consults, whose
+//       direction and origin agent follow from consult_target_type and ani as the fold sets
+//       them (placedCallDirection, the consulting agent)
 
 #include <nlohmann/json.hpp>
 
@@ -20,7 +24,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr int kStateVersion = 2;
+constexpr int kStateVersion = 3;
 constexpr int kOldestStateVersion = 1;
 
 std::int64_t micros(base::SysTime t) {
@@ -89,6 +93,8 @@ struct CdrFoldState {
       for (const auto& [agent, index] : c.wrapUps) wrapUps[agent] = index;
       calls.push_back(json{{"call_id", d.callId},
                            {"parent_call_id", d.parentCallId},
+                           {"direction", d.direction},
+                           {"origin_agent", d.originAgent},
                            {"epoch", d.epoch},
                            {"ani", d.ani},
                            {"dnis", d.dnis},
@@ -116,6 +122,7 @@ struct CdrFoldState {
                            {"busy_agents", c.busyAgents},
                            {"fallback_reason", c.fallbackReason},
                            {"consult_target_type", c.consultTargetType},
+                           {"callee_agent", c.calleeAgent},
                            {"ended", c.ended}});
     }
     json intervals = json::array();
@@ -174,6 +181,14 @@ struct CdrFoldState {
         c.consultSegment = readIndex(cj.at("consult_segment"));
         c.partySegment = readIndex(cj.at("party_segment"));
         c.consultTargetType = cj.at("consult_target_type").get<std::string>();
+      }
+      if (version >= 3) {
+        d.direction = cj.at("direction").get<std::string>();
+        d.originAgent = cj.at("origin_agent").get<std::string>();
+        c.calleeAgent = cj.at("callee_agent").get<std::string>();
+      } else if (!d.parentCallId.empty()) {
+        d.direction = std::string(placedCallDirection(c.consultTargetType));
+        d.originAgent = d.ani;  // a consult's ani is the consulting agent
       }
       c.wrapUps = cj.at("wrap_ups").get<std::map<std::string, std::size_t>>();
       c.busyAgents = cj.at("busy_agents").get<std::set<std::string>>();

@@ -5,12 +5,15 @@
 // order the core emits them (callctl/call_control.h, "The walk of a queue call"). The consult
 // scenarios (decision 0018) also feed the KPI tests (kpi_test.cc).
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "events/event.h"
+#include "reports/cdr.h"
 
 namespace bankcc::reports::testing {
 
@@ -295,6 +298,67 @@ inline std::vector<events::Event> everything() {
   conferenceThenOwnerLeaves(ev, "cf", "cf-k", 400);
   attendedTransferToNumber(ev, "tn", "tn-k", 560);
   return ev.all();
+}
+
+// ---- folding a log in tests (cdr_consult_test.cc, cdr_outbound_test.cc) ----
+
+inline CdrSegment seg(std::string kind, std::string queue, std::string agent, double from,
+                      double to, std::string detail = {}) {
+  return CdrSegment{std::move(kind), std::move(queue), std::move(agent),
+                    at(from),        at(to),           std::move(detail)};
+}
+
+/// A log starting with A and B ready at 0.
+inline Events readyAgents() {
+  Events ev;
+  ev.started(0)
+      .state(0, kAgentA, events::AgentState::NotReady, events::AgentState::Ready)
+      .state(0, kAgentB, events::AgentState::NotReady, events::AgentState::Ready);
+  return ev;
+}
+
+/// A log folded one event at a time: the CDRs in the order they became final, and for each the
+/// index of the event that made it so.
+struct Folded {
+  std::vector<Cdr> cdrs;
+  std::vector<std::size_t> finalAt;
+  std::vector<AgentStateInterval> intervals;
+  CdrFold fold;
+
+  /// The one CDR the log made final.
+  const Cdr& only() const {
+    EXPECT_EQ(cdrs.size(), 1u);
+    static const Cdr none;
+    return cdrs.empty() ? none : cdrs.front();
+  }
+  const Cdr& byId(const std::string& id) const {
+    for (const auto& c : cdrs) {
+      if (c.callId == id) return c;
+    }
+    ADD_FAILURE() << "no CDR " << id;
+    static const Cdr none;
+    return none;
+  }
+  std::size_t finalIndex(const std::string& id) const {
+    for (std::size_t i = 0; i < cdrs.size(); ++i) {
+      if (cdrs[i].callId == id) return finalAt[i];
+    }
+    return static_cast<std::size_t>(-1);
+  }
+};
+
+inline Folded run(const Events& ev) {
+  Folded r;
+  const auto& all = ev.all();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    r.fold.apply(all[i]);
+    for (auto& c : r.fold.takeCdrs()) {
+      r.cdrs.push_back(std::move(c));
+      r.finalAt.push_back(i);
+    }
+    for (auto& iv : r.fold.takeIntervals()) r.intervals.push_back(std::move(iv));
+  }
+  return r;
 }
 
 }  // namespace bankcc::reports::testing

@@ -80,6 +80,9 @@ AgentCounters& AgentCounters::operator+=(const AgentCounters& o) {
   for (const auto& [reason, ms] : o.notReadyByReasonMs) notReadyByReasonMs[reason] += ms;
   transfers += o.transfers;
   consults += o.consults;
+  outbound += o.outbound;
+  outboundAnswered += o.outboundAnswered;
+  internalCalls += o.internalCalls;
   return *this;
 }
 
@@ -360,7 +363,28 @@ void KpiFold::onQueueLeft(const events::Event& e, const events::QueueLeft& p) {
   }
 }
 
+void KpiFold::onOriginated(const events::Event& e, const events::CallOriginated& p) {
+  const std::string& agentNo = orEnvelope(p.agentNo, e.agentId);
+  if (agentNo.empty()) return;
+  PlacedCall placed{.agentNo = agentNo,
+                    .outbound = p.targetType == "number",
+                    .bucket = intervalOf(lastTs_).start,
+                    .answered = false};
+  auto& counters = agents_[agentNo].buckets[placed.bucket];
+  ++(placed.outbound ? counters.outbound : counters.internalCalls);
+  if (!e.callId.empty()) placedCalls_[e.callId] = std::move(placed);
+}
+
 void KpiFold::onAnswered(const events::Event& e, const events::CallAnswered& p) {
+  if (auto placed = placedCalls_.find(e.callId);
+      placed != placedCalls_.end() && p.queue.empty() && !placed->second.answered) {
+    // The far party answered the call the agent placed (a later answer from a queue the call
+    // was transferred to is that queue's).
+    placed->second.answered = true;
+    if (placed->second.outbound) {
+      ++agents_[placed->second.agentNo].buckets[placed->second.bucket].outboundAnswered;
+    }
+  }
   auto& call = calls_[e.callId];
   endConnection(call, lastTs_, true);  // a second answer without an end: close the first
   call.connected = true;
@@ -431,6 +455,7 @@ void KpiFold::onSystemStarted(SysTime ts) {
   // leaves no events for their end). Close what was open so that no time runs on.
   calls_.clear();
   consultCalls_.clear();
+  placedCalls_.clear();
   for (auto& [code, q] : queues_) {
     q.waiting.clear();
     q.connected = 0;
@@ -455,6 +480,8 @@ void KpiFold::apply(const events::Event& event) {
           onQueueJoined(event, p);
         } else if constexpr (std::is_same_v<T, events::QueueLeft>) {
           onQueueLeft(event, p);
+        } else if constexpr (std::is_same_v<T, events::CallOriginated>) {
+          onOriginated(event, p);
         } else if constexpr (std::is_same_v<T, events::CallAnswered>) {
           onAnswered(event, p);
         } else if constexpr (std::is_same_v<T, events::CallHeld>) {
@@ -502,10 +529,17 @@ void KpiFold::apply(const events::Event& event) {
           if (p.partyType == "agent" && it != calls_.end()) endParty(it->second, p.party, ts);
         } else if constexpr (std::is_same_v<T, events::CallAgentLost>) {
           auto it = calls_.find(event.callId);
+          if (it == calls_.end()) return;
+          const std::string& lost = orEnvelope(p.agentNo, event.agentId);
+          if (!lost.empty() && lost != it->second.agentNo) {
+            endParty(it->second, lost, ts);  // another agent on the line dropped
+            return;
+          }
           // The agent goes straight back to ready: no wrap-up for this call.
-          if (it != calls_.end()) endConnection(it->second, ts, false);
+          endConnection(it->second, ts, false);
         } else if constexpr (std::is_same_v<T, events::CallEnded>) {
           consultCalls_.erase(event.callId);
+          placedCalls_.erase(event.callId);
           onCallEnded(event);
         } else if constexpr (std::is_same_v<T, events::AgentStateChanged>) {
           onAgentState(event, p);

@@ -31,6 +31,16 @@
 //     ends (call.party_left, call.ended, their own call.transferred); that part counts in the
 //     agent's figures, not in the queue's handle time (which is the answering agent's part).
 //     Attended transfers count in the queue's transfersOut like blind ones.
+//   - A call an agent places (call.originated, decision 0020) joins no queue by itself: its
+//     call.answered names no queue and counts in no queue's figures. It counts in the placing
+//     agent's `outbound` (to a number) or `internalCalls` (to an agent, an extension or a
+//     queue), in the interval of call.originated, and an outbound call the far party answered
+//     in `outboundAnswered` there too. Its talk and hold are the agent's on_call time (so they
+//     are in occupancy) and the agent handles it once when it ends, like a queue call; the
+//     wrap-up after an outbound call is the agent's wrap_up state. A colleague called on an
+//     internal call is like a consulted agent: their time is their states, they handle
+//     nothing. A queue the agent dialled counts the call as any caller's (offered, answered
+//     by the queue's agent).
 //
 // Formulas (null when the denominator is 0), with short abandons excluded from offered and
 // abandoned when KpiOptions::excludeShortAbandons (the default):
@@ -159,8 +169,12 @@ struct AgentCounters {
   std::int64_t reservedMs = 0;
   std::int64_t notReadyMs = 0;
   std::map<std::string, std::int64_t> notReadyByReasonMs;  ///< reason code -> ms
-  std::int64_t transfers = 0;  ///< call.transferred by this agent, blind and attended
-  std::int64_t consults = 0;   ///< consults this agent started (call.consult_started)
+  std::int64_t transfers = 0;         ///< call.transferred by this agent, blind and attended
+  std::int64_t consults = 0;          ///< consults this agent started (call.consult_started)
+  std::int64_t outbound = 0;          ///< calls this agent placed to a number (call.originated)
+  std::int64_t outboundAnswered = 0;  ///< of those, the ones the far party answered
+  /// Calls this agent placed to a colleague, an extension or a queue (call.originated).
+  std::int64_t internalCalls = 0;
 
   std::int64_t talkMs() const { return onCallMs - holdMs; }
   AgentCounters& operator+=(const AgentCounters& o);
@@ -277,6 +291,13 @@ class KpiFold {
 
     QueueStay* stay(std::string_view queue);
   };
+  /// A call an agent placed, until it ends.
+  struct PlacedCall {
+    std::string agentNo;
+    bool outbound = false;  ///< to a number
+    SysTime bucket{};       ///< the interval of call.originated: where its counters go
+    bool answered = false;
+  };
   struct WrapTarget {
     std::string queue;
     SysTime bucket{};
@@ -316,6 +337,7 @@ class KpiFold {
 
   void onQueueJoined(const events::Event& e, const events::QueueJoined& p);
   void onQueueLeft(const events::Event& e, const events::QueueLeft& p);
+  void onOriginated(const events::Event& e, const events::CallOriginated& p);
   void onAnswered(const events::Event& e, const events::CallAnswered& p);
   void onTransferred(const events::Event& e, const events::CallTransferred& p);
   void onAgentState(const events::Event& e, const events::AgentStateChanged& p);
@@ -327,7 +349,8 @@ class KpiFold {
   std::map<std::string, QueueRecord, std::less<>> queues_;
   std::map<std::string, AgentRecord, std::less<>> agents_;
   std::unordered_map<std::string, CallRecord> calls_;
-  std::unordered_set<std::string> consultCalls_;  ///< consults in progress (call id)
+  std::unordered_set<std::string> consultCalls_;             ///< consults in progress (call id)
+  std::unordered_map<std::string, PlacedCall> placedCalls_;  ///< by call id, until call.ended
   mutable Interval cached_{};
   SysTime lastTs_{};
   std::uint64_t applied_ = 0;

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <utility>
 
 namespace bankcc::server {
@@ -33,9 +34,20 @@ acd::OverflowStep::Kind stepKindOf(store::OverflowStep::Kind k) {
   return acd::OverflowStep::Kind::Widen;
 }
 
+/// The setup of `q` with its calendar's hours read from the database; nullopt when the queue
+/// cannot be routed (no skill needs).
+base::Result<std::optional<callctl::QueueSetup>> readSetup(soci::session& session,
+                                                           const store::Queue& q) {
+  if (q.calendar.empty()) return toQueueSetup(q);
+  auto calendar = store::getCalendar(session, q.calendar);
+  if (!calendar.ok()) return std::move(calendar).error();
+  return toQueueSetup(q, &calendar->hours);
+}
+
 }  // namespace
 
-std::optional<callctl::QueueSetup> toQueueSetup(const store::Queue& q) {
+std::optional<callctl::QueueSetup> toQueueSetup(const store::Queue& q,
+                                                const acd::BusinessHours* hours) {
   if (q.skillNeeds.empty()) return std::nullopt;
   callctl::QueueSetup s;
   s.acd.code = q.code;
@@ -57,6 +69,7 @@ std::optional<callctl::QueueSetup> toQueueSetup(const store::Queue& q) {
   s.readyAfterWrapUp = q.readyAfterWrapUp;
   s.music = q.music;
   s.closedPrompt = q.closedPrompt;
+  if (hours != nullptr) s.hours = *hours;
   return s;
 }
 
@@ -76,10 +89,16 @@ base::Result<LoadedOrg> loadOrganisation(soci::session& session, CoreRuntime& co
   if (!queues.ok()) return std::move(queues).error();
   auto agents = store::listAll(session, &store::listAgents, true);
   if (!agents.ok()) return std::move(agents).error();
+  auto calendars = store::listAll(session, &store::listCalendars);
+  if (!calendars.ok()) return std::move(calendars).error();
+  std::map<std::string, const acd::BusinessHours*, std::less<>> hoursOf;
+  for (const auto& c : *calendars) hoursOf[c.code] = &c.hours;
   // Queues first: an overflow step may name another queue, and the ACD checks targets only
   // when a call moves, so the order among queues does not matter.
   for (const auto& q : *queues) {
-    auto setup = toQueueSetup(q);
+    // A queue names only an existing calendar (a foreign key), so the lookup finds it.
+    const auto hours = hoursOf.find(q.calendar);
+    auto setup = toQueueSetup(q, hours == hoursOf.end() ? nullptr : hours->second);
     if (!setup) {
       spdlog::warn("call control: queue {} has no skill needs and takes no calls", q.code);
       ++loaded.skipped;
@@ -104,8 +123,48 @@ base::Result<LoadedOrg> loadOrganisation(soci::session& session, CoreRuntime& co
   return loaded;
 }
 
+base::Result<OrgUpdate> orgUpdateFor(soci::session& session, const events::ConfigChanged& change) {
+  OrgUpdate update;
+  if (change.kind == "queue") {
+    auto q = store::getQueue(session, change.code);
+    if (!q.ok()) return std::move(q).error();
+    auto setup = readSetup(session, *q);
+    if (!setup.ok()) return std::move(setup).error();
+    // A disabled queue stays known but closed: its waiting calls are served, new calls go to
+    // its fallback.
+    if (*setup) {
+      update.setQueues.push_back(std::move(**setup));
+    } else {
+      update.removeQueues.push_back(change.code);
+    }
+  } else if (change.kind == "agent") {
+    auto a = store::getAgent(session, change.code);
+    if (!a.ok()) return std::move(a).error();
+    if (a->active) {
+      update.setAgents.push_back(toAgentSetup(*a, a->teamCode));
+    } else {
+      update.removeAgents.push_back(change.code);
+    }
+  } else if (change.kind == "calendar") {
+    // New hours reach every enabled queue that keeps the calendar. A disabled one is closed
+    // whatever its hours, and enabling it re-reads them. A created or deleted calendar has no
+    // queues.
+    auto codes = store::queuesUsingCalendar(session, change.code);
+    if (!codes.ok()) return std::move(codes).error();
+    for (const std::string& code : *codes) {
+      auto q = store::getQueue(session, code);
+      if (!q.ok()) return std::move(q).error();
+      if (!q->active) continue;
+      auto setup = readSetup(session, *q);
+      if (!setup.ok()) return std::move(setup).error();
+      if (*setup) update.setQueues.push_back(std::move(**setup));
+    }
+  }
+  return update;
+}
+
 void OrgSync::onConfigChanged(const events::ConfigChanged& change) {
-  if (change.kind != "queue" && change.kind != "agent") return;
+  if (change.kind != "queue" && change.kind != "agent" && change.kind != "calendar") return;
   std::lock_guard lock(mu_);
   if (!session_) {
     auto connected = database_.connect();
@@ -116,32 +175,32 @@ void OrgSync::onConfigChanged(const events::ConfigChanged& change) {
     }
     session_ = std::move(*connected);
   }
-  base::Status applied;
-  if (change.kind == "queue") {
-    auto q = store::getQueue(*session_, change.code);
-    if (!q.ok()) {
-      applied = std::move(q).error();
-    } else if (auto setup = toQueueSetup(*q)) {
-      // A disabled queue stays known but closed: its waiting calls are served, new calls go
-      // to its fallback.
-      applied = core_.setQueue(std::move(*setup));
-    } else {
-      applied = core_.removeQueue(change.code);
-    }
-  } else {
-    auto a = store::getAgent(*session_, change.code);
-    if (!a.ok()) {
-      applied = std::move(a).error();
-    } else if (a->active) {
-      applied = core_.setAgent(toAgentSetup(*a, a->teamCode));
-    } else {
-      applied = core_.removeAgent(change.code);
+  const auto failed = [&](const base::Error& e) {
+    spdlog::warn("call control: {} {} ({}) not applied: {}", change.kind, change.code,
+                 change.change, e.message);
+    if (e.code == base::Errc::Unavailable) session_.reset();
+  };
+  auto update = orgUpdateFor(*session_, change);
+  if (!update.ok()) {
+    failed(update.error());
+    return;
+  }
+  // Each item on its own: one the core refuses does not keep the others from it.
+  for (auto& setup : update->setQueues) {
+    const std::string code = setup.acd.code;
+    if (auto st = core_.setQueue(std::move(setup)); !st.ok()) {
+      spdlog::warn("call control: queue {} refused after {} {} ({}): {}", code, change.kind,
+                   change.code, change.change, st.error().message);
     }
   }
-  if (!applied.ok()) {
-    spdlog::warn("call control: {} {} ({}) not applied: {}", change.kind, change.code,
-                 change.change, applied.error().message);
-    if (applied.error().code == base::Errc::Unavailable) session_.reset();
+  for (const auto& code : update->removeQueues) {
+    if (auto st = core_.removeQueue(code); !st.ok()) failed(st.error());
+  }
+  for (auto& setup : update->setAgents) {
+    if (auto st = core_.setAgent(std::move(setup)); !st.ok()) failed(st.error());
+  }
+  for (const auto& agentNo : update->removeAgents) {
+    if (auto st = core_.removeAgent(agentNo); !st.ok()) failed(st.error());
   }
 }
 

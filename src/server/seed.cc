@@ -14,7 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "acd/business_hours.h"
 #include "store/org_agents.h"
+#include "store/org_calendars.h"
 #include "store/org_codes.h"
 #include "store/org_common.h"
 #include "store/org_queues.h"
@@ -183,6 +185,78 @@ class Entry {
     return out;
   }
 
+  /// A calendar's hours: `weekly = { monday = ["08:00-20:00"], ... }` (required; a day left out
+  /// is closed) and `exceptions = [{ date = "2026-10-01", hours = [], note = "国庆节" }, ...]`
+  /// (date: a string or a TOML date; hours required, [] for closed; note optional).
+  acd::BusinessHoursText businessHours() {
+    known_.insert("weekly");
+    known_.insert("exceptions");
+    acd::BusinessHoursText text;
+    const toml::node* weekly = table_.get("weekly");
+    if (!weekly) {
+      fail(table_.source(), "weekly is required, e.g. weekly = { monday = [\"08:00-20:00\"] }");
+    } else if (const toml::table* days = weekly->as_table(); !days) {
+      fail(weekly->source(), "weekly must be a table such as { monday = [\"08:00-20:00\"] }");
+    } else {
+      for (const auto& [day, value] : *days) {
+        const std::string label = fmt::format("weekly.{}", day.str());
+        if (auto index = acd::weekdayIndex(day.str())) {
+          text.weekly[static_cast<std::size_t>(*index)] = stringList(value, label);
+        } else {
+          fail(value.source(), fmt::format("{}: not a day (monday .. sunday)", label));
+        }
+      }
+    }
+    const toml::node* node = table_.get("exceptions");
+    if (!node) return text;
+    const toml::array* arr = node->as_array();
+    if (!arr) {
+      fail(node->source(),
+           "exceptions must be an array of inline tables such as "
+           "{ date = \"2026-10-01\", hours = [], note = \"国庆节\" }");
+      return text;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string at = fmt::format("exceptions[{}]", i);
+      const toml::table* t = (*arr)[i].as_table();
+      if (!t) {
+        fail((*arr)[i].source(), fmt::format("{} must be a table", at));
+        continue;
+      }
+      acd::BusinessHoursText::Exception ex;
+      for (const auto& [k, v] : *t) {
+        const std::string name(k.str());
+        if (name == "date" && v.value<std::string>()) {
+          ex.date = *v.value<std::string>();
+        } else if (name == "date" && v.is_date()) {
+          const toml::date d = *v.value<toml::date>();
+          ex.date = fmt::format("{:04}-{:02}-{:02}", unsigned{d.year}, unsigned{d.month},
+                                unsigned{d.day});
+        } else if (name == "hours") {
+          ex.hours = stringList(v, at + ".hours");
+        } else if (name == "note" && v.value<std::string>()) {
+          ex.note = *v.value<std::string>();
+        } else {
+          fail(v.source(), fmt::format("{}: unknown key '{}' or wrong type (date: a date or "
+                                       "\"YYYY-MM-DD\"; hours: strings; note: a string)",
+                                       at, name));
+        }
+      }
+      if (!t->contains("date") || !t->contains("hours")) {
+        fail(t->source(), fmt::format("{} needs date and hours (hours = [] for a day closed)", at));
+      }
+      text.exceptions.push_back(std::move(ex));
+    }
+    return text;
+  }
+
+  /// Fails with the first of `problems` (a calendar's), located at this entry.
+  base::Status hoursProblem(const std::vector<acd::HoursProblem>& problems) {
+    const auto& p = problems.front();
+    fail(table_.source(), fmt::format("{}: {}", p.field, p.message));
+    return finish();
+  }
+
   /// Call after reading: reports keys that were not read, then the first error.
   base::Status finish() {
     for (const auto& [k, v] : table_) {
@@ -207,6 +281,24 @@ class Entry {
   void fail(const toml::source_region& src, const std::string& message) {
     if (!error_.empty()) return;  // the first error is enough to fix the entry
     error_ = fmt::format("{}: {}: {}", where(file_, src), label_, message);
+  }
+
+  /// `node` as an array of strings, named `label` in errors.
+  std::vector<std::string> stringList(const toml::node& node, const std::string& label) {
+    std::vector<std::string> out;
+    const toml::array* arr = node.as_array();
+    if (!arr) {
+      fail(node.source(), fmt::format("{} must be an array of strings", label));
+      return out;
+    }
+    for (const auto& item : *arr) {
+      if (auto v = item.value<std::string>()) {
+        out.push_back(*v);
+      } else {
+        fail(item.source(), fmt::format("{} must be an array of strings", label));
+      }
+    }
+    return out;
   }
 
   const std::string& file_;
@@ -251,13 +343,13 @@ base::Status created(const Entry& entry, base::Result<T> r) {
 
 base::Status load(soci::session& session, const toml::table& doc, const std::string& file,
                   const base::Clock& clock) {
-  static const std::set<std::string> kLists = {"users",  "skills",       "teams",       "queues",
-                                               "agents", "reason_codes", "wrapup_codes"};
+  static const std::set<std::string> kLists = {"users",  "skills", "teams",        "calendars",
+                                               "queues", "agents", "reason_codes", "wrapup_codes"};
   for (const auto& [k, v] : doc) {
     if (!kLists.count(std::string(k.str()))) {
       return base::err(Errc::ValidationFailed,
-                       fmt::format("{}: unknown list '{}' (known: agents, queues, reason_codes, "
-                                   "skills, teams, users, wrapup_codes)",
+                       fmt::format("{}: unknown list '{}' (known: agents, calendars, queues, "
+                                   "reason_codes, skills, teams, users, wrapup_codes)",
                                    where(file, v.source()), k.str()));
     }
   }
@@ -300,6 +392,20 @@ base::Status load(soci::session& session, const toml::table& doc, const std::str
     BANKCC_TRY(e.finish());
     return created(e, store::createTeam(session, clock, t));
   }));
+  // Calendars before the queues that name them.
+  BANKCC_TRY(forEach(doc, file, "calendars", "code", [&](Entry& e) -> base::Status {
+    store::Calendar c;
+    c.code = e.string("code");
+    c.name = e.string("name");
+    const acd::BusinessHoursText text = e.businessHours();
+    BANKCC_TRY(e.finish());
+    auto parsed = acd::parseBusinessHours(text);
+    if (auto* problems = std::get_if<std::vector<acd::HoursProblem>>(&parsed)) {
+      return e.hoursProblem(*problems);
+    }
+    c.hours = std::move(std::get<acd::BusinessHours>(parsed));
+    return created(e, store::createCalendar(session, clock, c));
+  }));
   // Queues whose move_to steps may name queues listed later are created without their steps
   // first and get them once every queue exists.
   std::vector<std::pair<store::Queue, std::string>> withMoves;  // the queue, its location
@@ -336,6 +442,7 @@ base::Status load(soci::session& session, const toml::table& doc, const std::str
     if (auto music = e.string("music", false); !music.empty()) q.music = music;
     if (auto prompt = e.string("closed_prompt", false); !prompt.empty()) q.closedPrompt = prompt;
     q.averageHandleTime = std::chrono::seconds(e.integer("average_handle_seconds", 180));
+    q.calendar = e.string("calendar", false);
     BANKCC_TRY(e.finish());
     const bool moves = std::any_of(q.overflowSteps.begin(), q.overflowSteps.end(), [](auto& s) {
       return s.kind == store::OverflowStep::Kind::MoveTo;

@@ -20,6 +20,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/time_zone.h"
 #include "events/event.h"
 #include "events/json.h"
 #include "server/cdr_runtime.h"
@@ -328,6 +329,12 @@ int runServe(const ServeOptions& options) {
     callctl::CoreOptions coreOptions;
     coreOptions.transferNumbers = settings.transferNumbers;
     coreOptions.desktopGrace = settings.desktopGrace;
+    if (auto tz = base::TimeZone::load(settings.timeZone); tz.ok()) {
+      coreOptions.timeZone = *tz;  // (settings checked it already)
+    }
+    coreOptions.outboundNumbers = settings.outboundNumbers;
+    coreOptions.outboundCallerId = settings.outboundCallerId;
+    coreOptions.outboundWrapUp = settings.outboundWrapUp;
     core = std::make_unique<CoreRuntime>(
         clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); },
         std::move(coreOptions));

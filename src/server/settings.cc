@@ -90,19 +90,35 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
     if (auto tz = base::TimeZone::load(s.timeZone); !tz.ok()) {
       sec.addError("time_zone", tz.error().message);
     }
-    s.transferNumbers = sec.getStringList("transfer_numbers", {});
-    for (const auto& prefix : s.transferNumbers) {
-      const std::string_view digits =
-          prefix.starts_with('+') ? std::string_view(prefix).substr(1) : std::string_view(prefix);
-      const bool ok = !digits.empty() && digits.size() <= 20 &&
-                      digits.find_first_not_of("0123456789") == std::string_view::npos;
-      if (!ok) {
-        sec.addError(
-            "transfer_numbers",
-            fmt::format("'{}' is not a number prefix (digits, '+' allowed first)", prefix));
+    // Number prefixes: digits, '+' allowed first.
+    auto prefixes = [&](const char* key) {
+      std::vector<std::string> list = sec.getStringList(key, {});
+      for (const auto& prefix : list) {
+        const std::string_view digits =
+            prefix.starts_with('+') ? std::string_view(prefix).substr(1) : std::string_view(prefix);
+        const bool ok = !digits.empty() && digits.size() <= 20 &&
+                        digits.find_first_not_of("0123456789") == std::string_view::npos;
+        if (!ok) {
+          sec.addError(
+              key, fmt::format("'{}' is not a number prefix (digits, '+' allowed first)", prefix));
+        }
+      }
+      return list;
+    };
+    s.transferNumbers = prefixes("transfer_numbers");
+    s.outboundNumbers = prefixes("outbound_numbers");
+    s.outboundCallerId = sec.getString("outbound_caller_id", "");
+    if (!s.outboundCallerId.empty()) {
+      const std::string_view id = s.outboundCallerId;
+      const std::string_view digits = id.starts_with('+') ? id.substr(1) : id;
+      if (digits.size() < 3 || digits.size() > 20 ||
+          digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        sec.addError("outbound_caller_id", "a number is 3 to 20 digits, '+' allowed first");
       }
     }
     using namespace std::chrono_literals;
+    s.outboundWrapUp = std::chrono::duration_cast<std::chrono::seconds>(
+        sec.getDuration("outbound_wrap_up", 15s, 0s, 30min));
     s.desktopGrace = std::chrono::duration_cast<std::chrono::seconds>(
         sec.getDuration("desktop_grace", 60s, 1s, 1h));
     collect(sec.finish());

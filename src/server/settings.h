@@ -50,6 +50,12 @@ struct Settings {
   std::string timeZone = "Asia/Shanghai";
   /// Number prefixes agents may blind-transfer callers to (callctl::CoreOptions); empty: none.
   std::vector<std::string> transferNumbers;
+  /// Number prefixes agents may call (make_call, dialled on the phone); empty: none.
+  std::vector<std::string> outboundNumbers;
+  /// The number outbound calls show (the hotline); empty: the agent's extension.
+  std::string outboundCallerId;
+  /// Wrap-up after an answered outbound call to a number; 0: none.
+  std::chrono::seconds outboundWrapUp{15};
   /// How long an agent may be without a desktop before not_ready{desktop_lost}.
   std::chrono::seconds desktopGrace{60};
   // [keys]

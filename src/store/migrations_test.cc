@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "store/store_test_support.h"
@@ -230,6 +231,54 @@ TEST_P(MigrationsTest, TwoNodesMigratingAtOnceApplyEachVersionOnce) {
   long long rows = 0;
   session() << "SELECT count(*) FROM schema_migrations", soci::into(rows);
   EXPECT_EQ(rows, latestSchemaVersion());
+}
+
+TEST_P(MigrationsTest, CdrDirectionGivesStoredConsultsTheirDirectionAndOriginAgent) {
+  // A database at the version before 0008_cdr_direction with CDRs in it: an inbound call and
+  // its consults to an agent and to a number, answered or not.
+  const auto& all = builtinMigrations();
+  const auto at = std::find_if(all.begin(), all.end(),
+                               [](const Migration& m) { return m.name == "cdr_direction"; });
+  ASSERT_NE(at, all.end());
+  ASSERT_TRUE(isOk(migrate(session(), GetParam(), {all.begin(), at}, clock_)));
+  session() << "INSERT INTO users (id, username, display_name, created_at, updated_at) "
+               "VALUES (1, 'li.na', 'Li Na', 0, 0)";
+  session() << "INSERT INTO agents (agent_no, name, languages, user_id, created_at, updated_at) "
+               "VALUES ('1002', 'Li Na', 'zh', 1, 0, 0)";
+  auto cdr = [&](const std::string& id, const std::string& parent, const std::string& ani,
+                 const std::string& dnis, const std::string& segmentKind) {
+    soci::indicator parentInd = parent.empty() ? soci::i_null : soci::i_ok;
+    session() << "INSERT INTO cdrs (call_id, parent_call_id, epoch, ani, dnis, trunk, arrived_at, "
+                 "ended_at, end_cause, hung_up_by, first_queue, answering_queue, answered_by, "
+                 "agents, wait_ms, talk_ms, hold_ms, wrap_up_ms, transfers, recording_id, tier, "
+                 "outcome, first_seq, last_seq) VALUES (:id, :parent, 1, :ani, :dnis, '', 0, 0, "
+                 "'normal', 'agent', '', '', '', '', 0, 0, 0, 0, 0, '', '', 'answered', 1, 2)",
+        soci::use(id, "id"), soci::use(parent, parentInd, "parent"), soci::use(ani, "ani"),
+        soci::use(dnis, "dnis");
+    if (segmentKind.empty()) return;
+    session() << "INSERT INTO cdr_segments (call_id, ordinal, kind, queue, agent_no, started_at, "
+                 "ended_at, detail) VALUES (:id, 0, :kind, '', '', 0, 0, '')",
+        soci::use(id, "id"), soci::use(segmentKind, "kind");
+  };
+  cdr("in", "", "13800138000", "95555", "queue");
+  cdr("k-agent", "in", "1001", "1002", "agent");
+  cdr("k-number", "in", "1001", "95566", "party");
+  cdr("k-agent-missed", "in", "1001", "1002", "");
+  cdr("k-number-missed", "in", "1001", "95566", "");
+
+  auto report = migrate(session(), GetParam(), builtinMigrations(), clock_);
+  ASSERT_TRUE(isOk(report));
+  auto row = [&](const std::string& id) {
+    std::string direction, origin;
+    session() << "SELECT direction, origin_agent FROM cdrs WHERE call_id = :id",
+        soci::into(direction), soci::into(origin), soci::use(id, "id");
+    return direction + "/" + origin;
+  };
+  EXPECT_EQ(row("in"), "inbound/");
+  EXPECT_EQ(row("k-agent"), "internal/1001");
+  EXPECT_EQ(row("k-number"), "outbound/1001");
+  EXPECT_EQ(row("k-agent-missed"), "internal/1001");
+  EXPECT_EQ(row("k-number-missed"), "outbound/1001");
 }
 
 BANKCC_STORE_BACKENDS(MigrationsTest);

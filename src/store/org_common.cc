@@ -17,6 +17,7 @@ base::Result<OrgCounts> countOrganisation(soci::session& session) {
     counts.queues = detail::countRows(session, OrgTable::Queues);
     counts.reasonCodes = detail::countRows(session, OrgTable::ReasonCodes);
     counts.wrapupCodes = detail::countRows(session, OrgTable::WrapupCodes);
+    counts.calendars = detail::countRows(session, OrgTable::Calendars);
     return counts;
   });
 }

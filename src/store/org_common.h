@@ -72,12 +72,13 @@ struct OrgCounts {
   std::int64_t queues = 0;
   std::int64_t reasonCodes = 0;
   std::int64_t wrapupCodes = 0;
+  std::int64_t calendars = 0;
 
   /// True when the organisation holds nothing (the built-in roles do not count): a seeder may
   /// load config/ then.
   bool empty() const {
     return users == 0 && teams == 0 && skills == 0 && agents == 0 && queues == 0 &&
-           reasonCodes == 0 && wrapupCodes == 0;
+           reasonCodes == 0 && wrapupCodes == 0 && calendars == 0;
   }
 };
 

@@ -41,7 +41,9 @@ constexpr const char* kSelect =
     "short_abandon_seconds, language, routing_policy, aging_seconds, max_size, "
     "max_wait_seconds, fallback, ring_timeout_seconds, wrap_up_seconds, "
     "CASE WHEN ready_after_wrap_up THEN 1 ELSE 0 END, music, closed_prompt, "
-    "average_handle_seconds, active, version, created_at, updated_at FROM queues";
+    "average_handle_seconds, active, version, created_at, updated_at, "
+    "COALESCE((SELECT c.code FROM calendars c WHERE c.id = queues.calendar_id), '') "
+    "FROM queues";
 
 struct QueueRow {
   long long id = 0;
@@ -55,6 +57,7 @@ struct QueueRow {
   int averageHandleSeconds = 0;
   int active = 0;
   long long version = 0, createdAt = 0, updatedAt = 0;
+  std::string calendar;
 
   // SOCI's comma syntax, continued on a statement being prepared.
   void bind(soci::details::prepare_temp_type& p) {
@@ -64,7 +67,7 @@ struct QueueRow {
         soci::into(maxWaitSeconds), soci::into(fallback), soci::into(ringSeconds),
         soci::into(wrapUpSeconds), soci::into(readyAfterWrapUp), soci::into(music),
         soci::into(closedPrompt), soci::into(averageHandleSeconds), soci::into(active),
-        soci::into(version), soci::into(createdAt), soci::into(updatedAt);
+        soci::into(version), soci::into(createdAt), soci::into(updatedAt), soci::into(calendar);
   }
   Queue toQueue() const {
     using std::chrono::seconds;
@@ -89,6 +92,7 @@ struct QueueRow {
     queue.music = music;
     queue.closedPrompt = closedPrompt;
     queue.averageHandleTime = seconds{averageHandleSeconds};
+    queue.calendar = calendar;
     queue.active = active != 0;
     queue.version = version;
     queue.createdAt = detail::fromMicros(createdAt);
@@ -303,7 +307,22 @@ base::Status validate(const Queue& queue) {
   if (auto e = checkSeconds("average_handle_seconds", queue.averageHandleTime, 1, 3600)) {
     return *e;
   }
+  if (!queue.calendar.empty()) {
+    if (auto e = detail::checkCode("calendar", queue.calendar)) return *e;
+  }
   return {};
+}
+
+/// The key of the queue's calendar, nullopt for none. NotFound "calendar: no calendar 'x'"
+/// (decision 0021). Throws soci errors: call inside guarded().
+base::Result<std::optional<long long>> calendarIdOf(soci::session& session, const Queue& queue) {
+  if (queue.calendar.empty()) return std::optional<long long>{};
+  auto id = detail::idOf(session, OrgTable::Calendars, queue.calendar);
+  if (!id) {
+    return base::err(Errc::NotFound,
+                     fmt::format("calendar: no calendar {}", detail::quoted(queue.calendar)));
+  }
+  return std::optional<long long>{*id};
 }
 
 // --- child rows (these throw soci errors: call inside guarded())
@@ -500,6 +519,10 @@ base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock
   const std::string doing = fmt::format("creating queue {}", detail::quoted(queue.code));
   return detail::guardedTransaction(session, doing, [&]() -> base::Result<Queue> {
     BANKCC_TRY(detail::checkKeyFree(session, OrgTable::Queues, queue.code));
+    auto calendar = calendarIdOf(session, queue);
+    if (!calendar.ok()) return std::move(calendar).error();
+    const long long calendarId = calendar->value_or(0);
+    soci::indicator calendarInd = *calendar ? soci::i_ok : soci::i_null;
     const long long now = detail::toMicros(clock.now());
     const QueueParams params(queue);
     long long id = 0;
@@ -509,13 +532,15 @@ base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock
                             "routing_policy, aging_seconds, max_size, max_wait_seconds, "
                             "fallback, ring_timeout_seconds, wrap_up_seconds, "
                             "ready_after_wrap_up, music, closed_prompt, average_handle_seconds, "
-                            "active, version, created_at, updated_at) VALUES (:code, :zh, :en, "
-                            ":target, :threshold, :short_abandon, :language, :policy, :aging, "
-                            ":max_size, :max_wait, :fallback, :ring, :wrap_up, :ready, :music, "
-                            ":closed_prompt, :aht, :active, 1, :created, :updated) RETURNING id",
+                            "active, calendar_id, version, created_at, updated_at) VALUES "
+                            "(:code, :zh, :en, :target, :threshold, :short_abandon, :language, "
+                            ":policy, :aging, :max_size, :max_wait, :fallback, :ring, :wrap_up, "
+                            ":ready, :music, :closed_prompt, :aht, :active, :calendar, 1, "
+                            ":created, :updated) RETURNING id",
          soci::use(queue.code, "code"));
     params.bind(p, queue);
-    p, soci::use(now, "created"), soci::use(now, "updated"), soci::into(id);
+    p, soci::use(calendarId, calendarInd, "calendar"), soci::use(now, "created"),
+        soci::use(now, "updated"), soci::into(id);
     soci::statement st(p);
     st.execute(true);
     BANKCC_TRY(writeChildren(session, id, queue));
@@ -539,6 +564,10 @@ base::Result<Queue> updateQueue(soci::session& session, const base::Clock& clock
   BANKCC_TRY(validate(queue));
   const std::string doing = fmt::format("updating queue {}", detail::quoted(queue.code));
   return detail::guardedTransaction(session, doing, [&]() -> base::Result<Queue> {
+    auto calendar = calendarIdOf(session, queue);
+    if (!calendar.ok()) return std::move(calendar).error();
+    const long long calendarId = calendar->value_or(0);
+    soci::indicator calendarInd = *calendar ? soci::i_ok : soci::i_null;
     const long long now = detail::toMicros(clock.now());
     const QueueParams params(queue);
     const long long version = queue.version;
@@ -553,10 +582,11 @@ base::Result<Queue> updateQueue(soci::session& session, const base::Clock& clock
                             "wrap_up_seconds = :wrap_up, ready_after_wrap_up = :ready, "
                             "music = :music, closed_prompt = :closed_prompt, "
                             "average_handle_seconds = :aht, active = :active, "
-                            "version = version + 1, updated_at = :now "
+                            "calendar_id = :calendar, version = version + 1, updated_at = :now "
                             "WHERE code = :code AND version = :version");
     params.bind(p, queue);
-    p, soci::use(now, "now"), soci::use(queue.code, "code"), soci::use(version, "version");
+    p, soci::use(calendarId, calendarInd, "calendar"), soci::use(now, "now"),
+        soci::use(queue.code, "code"), soci::use(version, "version");
     soci::statement st(p);
     st.execute(true);
     if (st.get_affected_rows() == 0) {

@@ -88,6 +88,9 @@ struct Queue {
   std::string music = "moh";                    ///< prompt looped while the caller waits
   std::string closedPrompt = "queue_closed";    ///< prompt before the caller leaves for fallback
   std::chrono::seconds averageHandleTime{180};  ///< seeds the wait estimate, 1 s .. 1 h
+  /// The code of the queue's business-hours calendar (store/org_calendars.h); empty: always
+  /// open. Outside its hours the queue is closed: calls go to `fallback`.
+  std::string calendar;
 
   bool active = true;
   std::int64_t version = 0;
@@ -101,7 +104,8 @@ struct Queue {
 /// Creates `queue` from every field but id, version and timestamps and returns it as stored,
 /// at version 1. Errors: ValidationFailed naming the field ("skill_needs: unknown skill 'x'",
 /// "dnis[1]: '95x' is not a phone number ...", "overflow_steps[0].target: unknown queue
-/// 'x'"), Conflict (code taken; "dnis[0]: '95588' already reaches queue 'retail_en'").
+/// 'x'"), NotFound for an unknown calendar ("calendar: no calendar 'x'"), Conflict (code taken;
+/// "dnis[0]: '95588' already reaches queue 'retail_en'").
 base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock,
                                 const Queue& queue);
 /// Errors: NotFound.

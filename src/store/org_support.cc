@@ -19,7 +19,7 @@ struct TableInfo {
 };
 
 const TableInfo& infoOf(OrgTable table) {
-  static constexpr std::array<TableInfo, 7> kTables{{
+  static constexpr std::array<TableInfo, 8> kTables{{
       {"users", "username", "user"},
       {"teams", "code", "team"},
       {"skills", "code", "skill"},
@@ -27,6 +27,7 @@ const TableInfo& infoOf(OrgTable table) {
       {"queues", "code", "queue"},
       {"reason_codes", "code", "reason code"},
       {"wrapup_codes", "code", "wrap-up code"},
+      {"calendars", "code", "calendar"},
   }};
   return kTables.at(static_cast<std::size_t>(table));
 }

@@ -24,8 +24,9 @@
 
 namespace bankcc::store::detail {
 
-/// The organisation tables that have a unique key column, an `active` flag and a `version`.
-enum class OrgTable { Users, Teams, Skills, Agents, Queues, ReasonCodes, WrapupCodes };
+/// The organisation tables that have a unique key column and a `version`; all but Calendars
+/// also have an `active` flag (setActiveRow() is not for calendars).
+enum class OrgTable { Users, Teams, Skills, Agents, Queues, ReasonCodes, WrapupCodes, Calendars };
 
 /// "skill", "reason code", ... for messages.
 std::string_view nounOf(OrgTable table);

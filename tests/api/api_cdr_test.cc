@@ -65,6 +65,36 @@ std::string answeredCall(const std::string& call) {
   return sql;
 }
 
+/// A call 1001 placed to a number from the desktop that nobody answered, then one to colleague
+/// 1002 who answered it (decision 0020), starting `t` seconds after kT0.
+std::string placedCalls(const std::string& missed, const std::string& internal, double t) {
+  std::string sql;
+  auto add = [&](double at, const std::string& call, const std::string& agent, events::Payload p) {
+    sql += insertEvent(t + at, call, agent, p);
+  };
+  auto state = [&](double at, const std::string& call, const std::string& agent, AgentState from,
+                   AgentState to) {
+    add(at, call, agent, events::AgentStateChanged{agent, from, to, ""});
+  };
+  add(0, missed, "1001",
+      events::CallOriginated{"1001", "8001", "number", "13900139000", "desktop"});
+  state(0, missed, "1001", AgentState::Ready, AgentState::Reserved);
+  add(20, missed, "1001", events::CallEnded{"no_answer", "callee", 20000});
+  state(20, missed, "1001", AgentState::Reserved, AgentState::Ready);
+  add(30, internal, "1001", events::CallOriginated{"1001", "8001", "agent", "1002", "desktop"});
+  state(30, internal, "1001", AgentState::Ready, AgentState::Reserved);
+  add(30, internal, "1002",
+      events::CallOffered{.agentNo = "1002", .extension = "8002", .ani = "8001"});
+  state(30, internal, "1002", AgentState::Ready, AgentState::Reserved);
+  add(34, internal, "1001", events::CallAnswered{"1001", "", 4000});
+  state(34, internal, "1001", AgentState::Reserved, AgentState::OnCall);
+  state(34, internal, "1002", AgentState::Reserved, AgentState::OnCall);
+  add(50, internal, "1001", events::CallEnded{"normal", "agent", 20000});
+  state(50, internal, "1001", AgentState::OnCall, AgentState::Ready);
+  state(50, internal, "1002", AgentState::OnCall, AgentState::Ready);
+  return sql;
+}
+
 const std::string kRange = "from=2026-11-26T08:00:00Z&to=2026-11-26T09:00:00Z";
 const std::string kCallId = "01a21847-0000-7000-8000-00000000cd01";
 
@@ -145,6 +175,68 @@ TEST_P(CdrTest, EndedCallsAreListedWithTheirSegmentsAndFilters) {
   EXPECT_TRUE(isError(client.get("/api/v1/cdrs", bearer(agent.token)), 403, "forbidden"));
 }
 
+TEST_P(CdrTest, PlacedCallsCarryTheirDirectionAndTheAgentWhoPlacedThem) {
+  auto server = startServer();
+  if (!server) return;
+  ASSERT_TRUE(server->stop().has_value());
+  const std::string missed = "01a21847-0000-7000-8000-00000000cd02";
+  const std::string internal = "01a21847-0000-7000-8000-00000000cd03";
+  ASSERT_EQ(server->execSql(answeredCall(kCallId) + placedCalls(missed, internal, 100)), "");
+  ASSERT_TRUE(server->restart()) << server->log();
+  HttpClient client(server->http());
+  auto sup = mustLogin(client, server->user("supervisor"));
+  const auto auth = bearer(sup.token);
+
+  auto list = [&](const std::string& filter) {
+    auto r = client.get("/api/v1/cdrs?" + kRange + filter, auth);
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    return bodyOf(r)["items"];
+  };
+  json items;
+  ASSERT_TRUE(eventually([&] {
+    items = list("");
+    return items.size() == 3;
+  })) << items
+      << "\n"
+      << server->log();
+  // Newest first: the internal call, the missed one, the inbound call.
+  EXPECT_EQ(items[0]["call_id"], internal);
+  EXPECT_EQ(items[0]["direction"], "internal");
+  EXPECT_EQ(items[0]["origin_agent"], "1001");
+  EXPECT_EQ(items[0]["ani"], "8001");
+  EXPECT_EQ(items[0]["dnis"], "1002");
+  EXPECT_TRUE(items[0]["trunk"].is_null());
+  EXPECT_EQ(items[0]["agents"], json::array({"1001", "1002"}));
+  EXPECT_EQ(items[0]["outcome"], "answered");
+  EXPECT_EQ(items[1]["call_id"], missed);
+  EXPECT_EQ(items[1]["direction"], "outbound");
+  EXPECT_EQ(items[1]["origin_agent"], "1001");
+  EXPECT_EQ(items[1]["outcome"], "unanswered");
+  EXPECT_EQ(items[1]["hung_up_by"], "callee");
+  EXPECT_TRUE(items[1]["answered_at"].is_null());
+  EXPECT_EQ(items[2]["call_id"], kCallId);
+  EXPECT_EQ(items[2]["direction"], "inbound");
+  EXPECT_TRUE(items[2]["origin_agent"].is_null());
+
+  auto ids = [&](const std::string& filter) {
+    std::vector<std::string> out;
+    for (const auto& c : list("&" + filter)) out.push_back(c["call_id"].get<std::string>());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("direction=outbound"), V{missed});
+  EXPECT_EQ(ids("direction=internal"), V{internal});
+  EXPECT_EQ(ids("direction=inbound"), V{kCallId});
+  // 1001 answered the inbound call and placed the others, the missed one included.
+  EXPECT_EQ(ids("agent=1001"), (V{internal, missed, kCallId}));
+  EXPECT_EQ(ids("agent=1001&direction=outbound"), V{missed});
+  EXPECT_EQ(ids("agent=1002"), V{internal});  // the colleague who answered
+
+  auto one = client.get("/api/v1/cdrs/" + missed, auth);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(bodyOf(one)["direction"], "outbound");
+}
+
 TEST_P(CdrTest, BadFiltersAreClientErrorsNamingTheField) {
   auto server = startServer();
   if (!server) return;
@@ -172,6 +264,9 @@ TEST_P(CdrTest, BadFiltersAreClientErrorsNamingTheField) {
       {"agent=" + urlEncode("a b"), "agent"},
       {"queue=" + std::string(65, 'q'), "queue"},
       {"queue=", "queue"},
+      {"direction=sideways", "direction"},
+      {"direction=", "direction"},
+      {"direction=Inbound", "direction"},
       {"color=red", "color"},
   };
   for (const auto& b : bad) {

@@ -99,6 +99,12 @@ class RoutesTest : public ApiTest {
          {{"code", "mx_reason"}, {"label_zh", "矩阵"}, {"label_en", "Matrix"}});
     post("/api/v1/wrapup-codes",
          {{"code", "mx_wrapup"}, {"label_zh", "矩阵"}, {"label_en", "Matrix"}});
+    // Business-hours calendars: one the matrix changes, one it deletes.
+    for (const char* code : {"mx_calendar", "mx_cal_del"}) {
+      post("/api/v1/calendars", {{"code", code},
+                                 {"name", "矩阵日历"},
+                                 {"weekly", {{"monday", json::array({"08:00-20:00"})}}}});
+    }
     post("/api/v1/users",
          {{"username", "mx_user"}, {"display_name", "Matrix"}, {"roles", {"marketing"}}});
     post("/api/v1/users",
@@ -218,6 +224,24 @@ class RoutesTest : public ApiTest {
            return json{{"display_name", "Matrix (replaced)"}, {"roles", {"qa"}}};
          },
          {{"display_name", "Matrix (patched)"}}},
+        {"/api/v1/calendars",
+         "mx_calendar",
+         [](const std::string& who) {
+           return json{
+               {"code", "mx_c_" + who},
+               {"name", "Matrix " + who},
+               {"weekly", {{"saturday", json::array({"09:00-17:00"})}}},
+               {"exceptions",
+                json::array(
+                    {{{"date", "2026-10-01"}, {"hours", json::array()}, {"note", "国庆节"}}})}};
+         },
+         [] {
+           return json{
+               {"name", "Matrix calendar (replaced)"},
+               {"weekly", {{"monday", json::array({"09:00-17:00"})}, {"sunday", json::array()}}},
+               {"exceptions", json::array()}};
+         },
+         {{"weekly", {{"tuesday", json::array({"10:00-12:00", "13:00-16:00"})}}}}},
     };
   }
 
@@ -265,6 +289,11 @@ class RoutesTest : public ApiTest {
       }
     }
 
+    // Deleting a calendar: only holders of org.write get past the permission check, and the
+    // first of them deletes it (no queue uses it).
+    if (key == "DELETE /api/v1/calendars/{code}") {
+      return Call{method, "/api/v1/calendars/mx_cal_del"};
+    }
     if (key == "GET /api/v1/agents/{agent_no}/skills")
       return Call{method, "/api/v1/agents/1001/skills"};
     if (key == "PUT /api/v1/agents/{agent_no}/skills") {
@@ -333,6 +362,10 @@ class RoutesTest : public ApiTest {
     if (key == "POST /api/v1/agents/{agent_no}/wrapup/extend") {
       return command("/api/v1/agents/1001/wrapup/extend", "{}");
     }
+    if (key == "POST /api/v1/agents/{agent_no}/calls") {
+      return command("/api/v1/agents/1001/calls",
+                     R"({"target_type":"number","target":"13900000000"})");
+    }
     if (key == "POST /api/v1/calls/{call_id}/answer") return command(unknownCall + "/answer", "{}");
     if (key == "POST /api/v1/calls/{call_id}/hangup") return command(unknownCall + "/hangup", "{}");
     for (const char* verb :
@@ -347,6 +380,9 @@ class RoutesTest : public ApiTest {
     }
     if (key == "POST /api/v1/calls/{call_id}/blind_transfer") {
       return command(unknownCall + "/blind_transfer", R"({"target_type":"queue","target":"vip"})");
+    }
+    if (key == "POST /api/v1/calls/{call_id}/set_call_data") {
+      return command(unknownCall + "/set_call_data", R"({"data":{"case_no":"A-1"}})");
     }
     if (key == "POST /api/v1/calls/{call_id}/consult") {
       return command(unknownCall + "/consult", R"({"target_type":"agent","target":"1002"})");

@@ -98,6 +98,19 @@ TEST(AdminTest, SeedLoadsOnceIntoAnEmptyOrganisation) {
                         "routing_policy = 'most_skilled' AND wrap_up_seconds = 15"),
             1);
   EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queue_skills WHERE min_proficiency > 1"), 5);
+  // The sample calendar with its holidays and working-day overrides (调休); the demo queues
+  // name no calendar, so the demo answers at any hour.
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM calendars WHERE code = 'cn_banking'"), 1);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM calendar_weekly_hours"), 7);
+  EXPECT_EQ(sqliteCount(db,
+                        "SELECT COUNT(*) FROM calendar_exceptions WHERE day = '2026-10-01' "
+                        "AND note = '国庆节'"),
+            1);
+  EXPECT_EQ(sqliteCount(db,
+                        "SELECT COUNT(*) FROM calendar_exception_hours WHERE day = '2026-10-10' "
+                        "AND start_minute = 480 AND end_minute = 1200"),
+            1);
+  EXPECT_EQ(sqliteCount(db, "SELECT COUNT(*) FROM queues WHERE calendar_id IS NOT NULL"), 0);
   auto [again, out2] = runCommand(
       {bankccBinary().string(), "admin", "seed", "--data-dir", data, "--file", seedPath()});
   EXPECT_EQ(again, 0) << out2;
@@ -139,6 +152,50 @@ TEST(AdminTest, ABadQueueInTheSeedNamesTheEntryAndLoadsNothing) {
       << out;
   EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM queues"), 0)
       << "all or nothing";
+}
+
+TEST(AdminTest, ABadCalendarInTheSeedNamesTheEntryAndTheField) {
+  testing::TempDir dir{"badcalendar"};
+  const auto seed = dir.path() / "seed.toml";
+  const auto run = [&](const std::string& text) {
+    std::ofstream(seed) << text;
+    return runCommand({bankccBinary().string(), "admin", "seed", "--data-dir", dir.path().string(),
+                       "--file", seed.string()});
+  };
+  auto [code, out] =
+      run("[[calendars]]\ncode = \"c1\"\nname = \"One\"\n"
+          "weekly = { monday = [\"08:00-12:00\", \"18:00-09:00\"] }\n");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("calendars[0] (c1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("weekly.monday[1]: '18:00-09:00' ends before it starts"), std::string::npos)
+      << out;
+  auto [date, dateOut] =
+      run("[[calendars]]\ncode = \"c1\"\nname = \"One\"\nweekly = {}\n"
+          "exceptions = [{ date = \"2026-02-30\", hours = [] }]\n");
+  EXPECT_EQ(date, 1) << dateOut;
+  EXPECT_NE(dateOut.find("exceptions[0].date: '2026-02-30' is not a date"), std::string::npos)
+      << dateOut;
+  auto [day, dayOut] = run("[[calendars]]\ncode = \"c1\"\nname = \"One\"\nweekly = { mon = [] }\n");
+  EXPECT_EQ(day, 1) << dayOut;
+  EXPECT_NE(dayOut.find("weekly.mon: not a day"), std::string::npos) << dayOut;
+  auto [shape, shapeOut] =
+      run("[[calendars]]\ncode = \"c1\"\nname = \"One\"\n"
+          "weekly = \"08:00-20:00\"\n");
+  EXPECT_EQ(shape, 1) << shapeOut;
+  EXPECT_NE(shapeOut.find("weekly must be a table"), std::string::npos) << shapeOut;
+  auto [holiday, holidayOut] =
+      run("[[calendars]]\ncode = \"c1\"\nname = \"One\"\nweekly = {}\n"
+          "exceptions = [{ date = 2026-10-01, closed = true }]\n");
+  EXPECT_EQ(holiday, 1) << holidayOut;
+  EXPECT_NE(holidayOut.find("exceptions[0]: unknown key 'closed'"), std::string::npos)
+      << holidayOut;
+  auto [queue, queueOut] =
+      run("[[skills]]\ncode = \"retail\"\nname_zh = \"个人\"\nname_en = \"Retail\"\n\n"
+          "[[queues]]\ncode = \"q1\"\nname_zh = \"一\"\nname_en = \"One\"\n"
+          "skills = [\"retail\"]\ncalendar = \"nowhere\"\n");
+  EXPECT_EQ(queue, 1) << queueOut;
+  EXPECT_NE(queueOut.find("calendar: no calendar 'nowhere'"), std::string::npos) << queueOut;
+  EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM calendars"), 0);
 }
 
 TEST(AdminTest, TheExampleConfigurationIsValidAndComplete) {

@@ -114,9 +114,8 @@ class CallFlowTest : public ::testing::Test {
     ++starts_;
     const std::string suffix = starts_ == 1 ? "" : "-" + std::to_string(starts_);
     auto cfg = writeFile(dir_.path() / ("bankcc" + suffix + ".toml"),
-                         "[sip.trunks.local]\npeers = [\"127.0.0.1/32\"]\n"
-                         "[media]\nrtp_port_min = 36000\nrtp_port_max = 36999\n" +
-                             extraConfig);
+                         "[sip.trunks.local]\npeers = [\"127.0.0.1/32\"]\n" + trunkOutbound() +
+                             "[media]\nrtp_port_min = 36000\nrtp_port_max = 36999\n" + extraConfig);
     server_ = std::make_unique<Process>(
         std::vector<std::string>{bankccBinary().string(), "serve", "--config", cfg.string(),
                                  "--data-dir", data_, "--master-key", key_, "--http", "127.0.0.1:0",
@@ -328,7 +327,14 @@ class CallFlowTest : public ::testing::Test {
     return nullptr;
   }
 
+  /// The trunk's `outbound` line when a test set trunkOutbound_ (the number side, a sipp UAS).
+  std::string trunkOutbound() const {
+    return trunkOutbound_.empty() ? std::string()
+                                  : "outbound = \"127.0.0.1:" + trunkOutbound_ + "\"\n";
+  }
+
   testing::TempDir dir_{"call-flow"};
+  std::string trunkOutbound_;  ///< port of the number side; empty: the trunk has no outbound
   std::string data_;
   std::string key_;
   std::unique_ptr<Process> server_;
