@@ -85,14 +85,15 @@ struct AgentStateChanged {
   bool operator==(const AgentStateChanged&) const = default;
 };
 
-/// Organisation data changed through the API (a queue, skill, team, agent, user or code was
-/// created, changed, disabled or enabled), so that caches and open consoles can reload it.
+/// Organisation data changed through the API (a queue, skill, team, agent, user, code or
+/// business-hours calendar was created, changed, disabled, enabled or, for a calendar,
+/// deleted), so that caches, the call-control core and open consoles can reload it.
 struct ConfigChanged {
   static constexpr std::string_view kType = "config.changed";
-  /// "queue", "skill", "team", "agent", "user", "reason_code" or "wrapup_code".
+  /// "queue", "skill", "team", "agent", "user", "reason_code", "wrapup_code" or "calendar".
   std::string kind{};
   std::string code{};        ///< the object's code, agent number or username
-  std::string change{};      ///< "created", "updated", "disabled" or "enabled"
+  std::string change{};      ///< "created", "updated", "disabled", "enabled" or "deleted"
   std::int64_t version = 0;  ///< the object's version after the change
   std::string actor{};       ///< username of who made the change
 
