@@ -233,10 +233,15 @@ class Acd {
   base::Result<JoinOutcome> enqueue(const CallEntry& entry, SysTime now);
   /// Takes a call out of the ACD (answered, abandoned, sent elsewhere). No-op if unknown.
   void remove(std::string_view callId);
+  /// Who chose the agent of an offer: the router (routeCall/routeAgent), or someone outside
+  /// the ACD (a supervisor's intercept, a transfer to a named agent), who may pick an agent
+  /// who is not available (not ready) or not a member of the call's queue.
+  enum class OfferBy { Router, Directed };
   /// Marks the call offered to `agentNo`: neither is routable until release() or remove();
-  /// the agent is made unavailable. Conflict if either is already offered or the agent is not
-  /// available; NotFound.
-  base::Status offer(std::string_view callId, std::string_view agentNo);
+  /// the agent is made unavailable. Conflict if either is already offered, or the agent is not
+  /// available and `by` is Router; NotFound.
+  base::Status offer(std::string_view callId, std::string_view agentNo,
+                     OfferBy by = OfferBy::Router);
   /// The offer failed: the call is routable again in its old place. Its agent stays
   /// unavailable (the core decides the agent's new state). NotFound; Conflict when the call
   /// is not offered.

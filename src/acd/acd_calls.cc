@@ -231,7 +231,7 @@ void Acd::remove(std::string_view callId) {
   if (ci != kNone) impl_->eraseCall(ci);
 }
 
-Status Acd::offer(std::string_view callId, std::string_view agentNo) {
+Status Acd::offer(std::string_view callId, std::string_view agentNo, OfferBy by) {
   Impl& im = *impl_;
   const std::uint32_t ci = im.findCall(callId);
   if (ci == kNone) return err(Errc::NotFound, fmt::format("no call '{}' in the ACD", callId));
@@ -246,13 +246,13 @@ Status Acd::offer(std::string_view callId, std::string_view agentNo) {
     return err(Errc::Conflict, fmt::format("agent '{}' already has call '{}' offered", agentNo,
                                            im.calls[a->offeredCall].id));
   }
-  if (!a->available) {
+  if (!a->available && by == OfferBy::Router) {
     return err(Errc::Conflict, fmt::format("agent '{}' is not available", agentNo));
   }
   detail::Queue& q = *im.queues[c.queue];
   im.unschedule(c);
   im.detach(c);
-  im.eraseAvailable(*a);
+  if (a->available) im.eraseAvailable(*a);
   a->available = false;
   const std::uint32_t ord = im.ordinalOf(*a);
   if (detail::Membership* m = a->membership(c.queue)) {

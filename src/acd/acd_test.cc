@@ -280,6 +280,29 @@ TEST_F(AcdTest, OfferRefusesWhatIsNotAvailable) {
   EXPECT_EQ(acd_.waitingCalls(), 1u);
 }
 
+TEST_F(AcdTest, ADirectedOfferMayNameAnyAgentWithoutAnOffer) {
+  addQueue(makeQueue("retail", {{"retail", 1}}));
+  addAgent(makeAgent("a1", {{"retail", 3}}));
+  addAgent(makeAgent("sup", {{"cards", 3}}));  // no member of retail, not available
+  available("a1", kT0);
+  join("c1", "retail", 0, kT0);
+  join("c2", "retail", 0, kT0 + 1s);
+  EXPECT_EQ(acd_.offer("c1", "sup").error().code, base::Errc::Conflict);  // the router's rule
+  ASSERT_TRUE(acd_.offer("c1", "sup", Acd::OfferBy::Directed).ok());
+  EXPECT_EQ(routeCall("c1", kT0 + 2s), "");  // offered: not routable
+  EXPECT_EQ(acd_.offer("c2", "sup", Acd::OfferBy::Directed).error().code,
+            base::Errc::Conflict);  // one offer per agent
+  // A directed offer to an available agent takes them out of routing like any offer.
+  ASSERT_TRUE(acd_.offer("c2", "a1", Acd::OfferBy::Directed).ok());
+  EXPECT_EQ(routeAgent("a1", kT0 + 2s), "");
+  ASSERT_TRUE(acd_.release("c1").ok());
+  // Waiting again, first of the calls not offered (c2, offered to a1, counts as ahead).
+  EXPECT_EQ(acd_.position("c1", kT0 + 3s)->position, 2);
+  EXPECT_EQ(acd_.queueSnapshot("retail", kT0 + 3s)->offered, 1);
+  acd_.remove("c2");
+  EXPECT_EQ(acd_.position("c1", kT0 + 3s)->position, 1);
+}
+
 // --- overflow --------------------------------------------------------------------------------
 
 TEST_F(AcdTest, OverflowStepsApplyInTimeOrderThenEnqueueOrder) {

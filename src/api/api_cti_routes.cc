@@ -157,9 +157,13 @@ json auditDetails(const callctl::Command& command) {
         if constexpr (std::is_same_v<T, callctl::SetState>) {
           return json{{"state", c.ready ? "ready" : "not_ready"}, {"reason", c.reason}};
         } else if constexpr (std::is_same_v<T, callctl::BlindTransfer>) {
-          return json{{"target_type",
-                       c.targetType == callctl::BlindTransfer::Target::Queue ? "queue" : "number"},
+          using Target = callctl::BlindTransfer::Target;
+          return json{{"target_type", c.targetType == Target::Queue   ? "queue"
+                                      : c.targetType == Target::Agent ? "agent"
+                                                                      : "number"},
                       {"target", c.target}};
+        } else if constexpr (std::is_same_v<T, callctl::InterceptCall>) {
+          return json{{"agent_no", c.agentNo}};
         } else if constexpr (std::is_same_v<T, callctl::Consult>) {
           return json{
               {"target_type", c.targetType == callctl::Consult::Target::Agent ? "agent" : "number"},
@@ -479,14 +483,17 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
                                               callctl::BlindTransfer::Target::Queue, *target};
                      if (*type == "number") {
                        t.targetType = callctl::BlindTransfer::Target::Number;
+                     } else if (*type == "agent") {
+                       t.targetType = callctl::BlindTransfer::Target::Agent;
                      } else if (*type != "queue") {
-                       in.fail("target_type", "must be \"queue\" or \"number\"");
+                       in.fail("target_type", "must be \"queue\", \"agent\" or \"number\"");
                        return std::nullopt;
                      }
                      return t;
                    },
                    {"cti.blind_transfer", "call", "call_id"}),
-      "Transfer the customer to a queue or an allowed number without a consult (command)");
+      "Transfer the customer to a queue, a ready colleague or an allowed number without a "
+      "consult (command)");
   add("POST", "/api/v1/calls/{call_id}/set_call_data", Permission::CtiControl,
       commandRoute(cti, true,
                    [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
@@ -551,6 +558,22 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
       "drop_party", "cti.drop_party", false,
       [](std::string id) -> callctl::Command { return callctl::DropParty{std::move(id)}; },
       "Drop the conference party; the agent and the customer talk on (command)");
+  // A supervisor takes a waiting or ringing call for themselves or an agent of their team
+  // (decision 0022): always audited.
+  add("POST", "/api/v1/calls/{call_id}/intercept", Permission::CallsSupervise,
+      commandRoute(cti, false,
+                   [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+                     auto agent = in.string("agent_no", Need::Optional, 32);
+                     std::string agentNo = agent ? *agent : call.principal().agentNo;
+                     if (agentNo.empty()) {
+                       in.fail("agent_no", "name the agent who takes the call (you act as none)");
+                       return std::nullopt;
+                     }
+                     return callctl::InterceptCall{call.param("call_id"), std::move(agentNo)};
+                   },
+                   {"cti.intercept", "call", "call_id", true}),
+      "Take a waiting or ringing call for yourself or an agent of your team (command; "
+      "audited)");
   add("POST", "/api/v1/agents/{agent_no}/monitor", Permission::CallsSupervise,
       commandRoute(
           cti, true,

@@ -205,7 +205,14 @@ TEST_F(CtiRoutesTest, CallVerbsBuildTheirCommands) {
       call("POST", "/api/v1/agents/1002/monitor", R"({"mode":"barge","extension":"8101"})").status,
       202);
   EXPECT_EQ(call("DELETE", "/api/v1/agents/1002/monitor").status, 202);
-  ASSERT_EQ(core_.requests.size(), 8u);
+  EXPECT_EQ(
+      call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"agent","target":"1002"})")
+          .status,
+      202);
+  ASSERT_EQ(core_.requests.size(), 9u);
+  const auto& toAgent = std::get<callctl::BlindTransfer>(core_.requests[8].command);
+  EXPECT_EQ(toAgent.targetType, callctl::BlindTransfer::Target::Agent);
+  EXPECT_EQ(toAgent.target, "1002");
   EXPECT_EQ(std::get<callctl::HoldCall>(core_.requests[0].command).callId, "c9");
   EXPECT_TRUE(std::holds_alternative<callctl::RetrieveCall>(core_.requests[1].command));
   EXPECT_TRUE(std::holds_alternative<callctl::PauseCallRecording>(core_.requests[2].command));
@@ -225,7 +232,7 @@ TEST_F(CtiRoutesTest, BadVerbBodiesAreRefusedBeforeTheCore) {
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/send_dtmf", "{}").status, 422);
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/send_dtmf", R"({"digits":12})").status, 422);
   EXPECT_EQ(
-      call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"agent","target":"1002"})")
+      call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"team","target":"a"})")
           .status,
       422);
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/blind_transfer", R"({"target_type":"queue"})").status,
@@ -233,6 +240,23 @@ TEST_F(CtiRoutesTest, BadVerbBodiesAreRefusedBeforeTheCore) {
   EXPECT_EQ(call("POST", "/api/v1/agents/1002/monitor", R"({"mode":"spy"})").status, 422);
   EXPECT_EQ(call("POST", "/api/v1/agents/1002/monitor", "").status, 400);  // a body is needed
   EXPECT_TRUE(core_.requests.empty());
+}
+
+TEST_F(CtiRoutesTest, InterceptTakesTheCallForTheActorsOwnAgentUnlessNamed) {
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/intercept").status, 202);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/intercept", R"({"agent_no":"1002"})").status, 202);
+  ASSERT_EQ(core_.requests.size(), 2u);
+  const auto& mine = std::get<callctl::InterceptCall>(core_.requests[0].command);
+  EXPECT_EQ(mine.callId, "c9");
+  EXPECT_EQ(mine.agentNo, "1001");
+  EXPECT_EQ(std::get<callctl::InterceptCall>(core_.requests[1].command).agentNo, "1002");
+  // A user who is no agent names who takes the call.
+  principal_.agentNo.clear();
+  const Response r = call("POST", "/api/v1/calls/c9/intercept", "{}");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("agent_no"), std::string::npos);
+  EXPECT_EQ(call("POST", "/api/v1/calls/c9/intercept", R"({"agent_no":7})").status, 422);
+  EXPECT_EQ(core_.requests.size(), 2u);
 }
 
 TEST_F(CtiRoutesTest, ConsultAndConferenceVerbsBuildTheirCommands) {
@@ -424,11 +448,18 @@ TEST_F(CtiRoutesTest, InterventionsAndRecordingPausesGoToTheAuditWorkerBeforeThe
   ASSERT_EQ(jobs.size(), 2u);
   jobs[1](nullptr);
   EXPECT_TRUE(forced->has_value());
+  // An intercept is audited even when the core does not call it an intervention.
+  core_.reply.intervention = false;
+  auto intercept = pending("POST", "/api/v1/calls/c9/intercept", "");
+  EXPECT_FALSE(intercept->has_value());
+  ASSERT_EQ(jobs.size(), 3u);
+  jobs[2](nullptr);
+  EXPECT_TRUE(intercept->has_value());
   // A replay is not audited again.
   core_.reply.replay = true;
   auto replay = pending("POST", "/api/v1/calls/c9/hold", "");
   EXPECT_TRUE(replay->has_value());
-  EXPECT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs.size(), 3u);
 }
 
 TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {

@@ -213,13 +213,15 @@ struct ResumeCallRecording {
   std::string callId;
 };
 /// Hands the customer on without a consult: to a queue (they wait there again, keeping their
-/// arrival time and priority) or to a number CoreOptions::transferNumbers allows (an external
+/// arrival time and priority), to a colleague who is ready (their phone rings now; the customer
+/// waits in the call's queue meanwhile and keeps that place should the colleague not answer;
+/// decision 0022) or to a number CoreOptions::transferNumbers allows (an external
 /// conversation the core only watches). The agent goes to wrap-up at once.
 struct BlindTransfer {
-  enum class Target { Queue, Number };
+  enum class Target { Queue, Number, Agent };
   std::string callId;
   Target targetType = Target::Queue;
-  std::string target;  ///< queue code or number
+  std::string target;  ///< queue code, number or agent number
 };
 /// A supervisor monitors an agent's connected call from their phone `extension` (called with
 /// auto-answer), or switches mode when already monitoring that agent. One monitor per call and
@@ -231,6 +233,15 @@ struct MonitorCall {
 };
 struct StopMonitoring {
   std::string agentNo;
+};
+/// A supervisor takes a waiting or ringing call for an agent (intercept, decision 0022): for
+/// themselves (their own agent, logged in) or for an agent of a team they supervise; that agent
+/// is ready or not_ready (a not_ready agent returns to it after the call). A ringing agent's
+/// phone stops and they go back to their state. Should the new offer fail, the call waits in
+/// its queue in its old place. Supervisors and admins; always audited.
+struct InterceptCall {
+  std::string callId;
+  std::string agentNo;  ///< who takes the call
 };
 
 /// Consults a colleague (a logged-in agent who is ready) or a number CoreOptions::transferNumbers
@@ -292,7 +303,7 @@ using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, Co
                              ExtendWrapUp, HoldCall, RetrieveCall, SendDigits, PauseCallRecording,
                              ResumeCallRecording, BlindTransfer, MonitorCall, StopMonitoring,
                              Consult, CancelConsult, CompleteTransfer, Conference, Alternate,
-                             DropParty, MuteCall, MakeCall, SetCallData>;
+                             DropParty, MuteCall, MakeCall, SetCallData, InterceptCall>;
 
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored

@@ -114,6 +114,8 @@ class RandomRun {
     base::SysTime arrived{};
     bool waiting = false;
     bool offered = false;
+    std::string offeredTo;
+    bool directed = false;  ///< the last routing.decided named the agent (intercept, transfer)
   };
 
   CoreOptions options() {
@@ -247,6 +249,11 @@ class RandomRun {
           send(a, BlindTransfer{view->callId, BlindTransfer::Target::Queue,
                                 chance(0.5) ? "cards" : "retail"});
         }
+        if (chance(0.003)) {
+          const auto& other =
+              agents_[std::uniform_int_distribution<std::size_t>(0, agents_.size() - 1)(rng_)];
+          send(a, BlindTransfer{view->callId, BlindTransfer::Target::Agent, other.no});
+        }
         if (chance(0.002)) {
           send(a, BlindTransfer{view->callId, BlindTransfer::Target::Number,
                                 chance(0.7) ? "4008001234" : "4009999999"});
@@ -315,6 +322,7 @@ class RandomRun {
       supervisorPhone_ = true;
       b_.run(0ms);
     }
+    if (chance(0.01)) intercept();
     Command command;
     if (monitored_.empty() || !chance(0.5)) {
       if (!chance(0.02)) return;
@@ -336,6 +344,26 @@ class RandomRun {
     // only conflicts, never a refusal of the supervisor's right.
     if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
       fail("unexpected refusal of the supervisor " + r.code + ": " + r.message);
+    }
+  }
+
+  /// An admin gives a random waiting or ringing call to a random agent (decision 0022): only
+  /// conflicts (busy, logged out, already ringing there) may refuse it.
+  void intercept() {
+    std::vector<std::string> waiting;
+    for (const auto& c : b_.core().calls()) {
+      if (c.phase == CallView::Phase::Queued || c.phase == CallView::Phase::Offered) {
+        waiting.push_back(c.callId);
+      }
+    }
+    if (waiting.empty()) return;
+    const auto& callId =
+        waiting[std::uniform_int_distribution<std::size_t>(0, waiting.size() - 1)(rng_)];
+    const auto& a =
+        agents_[std::uniform_int_distribution<std::size_t>(0, agents_.size() - 1)(rng_)];
+    const CommandReply r = b_.send(adminActor(), InterceptCall{callId, a.no});
+    if (r.status != CommandReply::Status::Accepted && r.status != CommandReply::Status::Conflict) {
+      fail("unexpected refusal of an intercept " + r.code + ": " + r.message);
     }
   }
 
@@ -401,6 +429,16 @@ class RandomRun {
     t.waiting = true;
     t.offered = false;
   }
+  void onEvent(const events::Event& e, const events::CallIntercepted&) {
+    // The offer to the agent whose phone rang ends here (their state change follows).
+    tracked_[e.callId].offered = false;
+    tracked_[e.callId].offeredTo.clear();
+  }
+  void onEvent(const events::Event& e, const events::RoutingDecided& p) {
+    // An intercept or a transfer to a named agent passes the queue's order on purpose.
+    tracked_[e.callId].directed =
+        p.rule.starts_with("intercepted by ") || p.rule.starts_with("transferred by ");
+  }
   void onEvent(const events::Event& e, const events::QueueLeft&) {
     tracked_[e.callId].waiting = false;
   }
@@ -421,8 +459,11 @@ class RandomRun {
     if (p.to == AgentState::Reserved) reservedFor_[p.agentNo] = e.callId;
     if (p.from == AgentState::Reserved && p.to != AgentState::OnCall) {
       // The offer ended without an answer: the call (if still waiting) is routable again.
-      if (auto t = tracked_.find(reservedFor_[p.agentNo]); t != tracked_.end()) {
+      // (Unless it was intercepted meanwhile and is offered to someone else now.)
+      if (auto t = tracked_.find(reservedFor_[p.agentNo]);
+          t != tracked_.end() && t->second.offeredTo == p.agentNo) {
         t->second.offered = false;
+        t->second.offeredTo.clear();
       }
     }
   }
@@ -441,7 +482,7 @@ class RandomRun {
     Tracked& x = it->second;
     if (x.offered) fail("call offered twice at once");
     // FIFO within a priority: no older call of the same queue and priority waits un-offered.
-    if (x.priority != kReQueuePriority) {
+    if (x.priority != kReQueuePriority && !x.directed) {
       for (const auto& [id, y] : tracked_) {
         if (id == e.callId || !y.waiting || y.offered || y.queue != x.queue) continue;
         if (y.priority == x.priority && y.arrived < x.arrived) {
@@ -451,6 +492,7 @@ class RandomRun {
       }
     }
     x.offered = true;
+    x.offeredTo = p.agentNo;
   }
 
   bool check(const char* when) {
@@ -589,6 +631,7 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "call.muted",
                              "call.unmuted",
                              "call.originated",
+                             "call.intercepted",
                              "ended:normal/callee",
                              "ended:cancelled/agent"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)

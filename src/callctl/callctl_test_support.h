@@ -281,6 +281,9 @@ class CoreBench {
                  } else if constexpr (std::is_same_v<T, CallOriginated>) {
                    return fmt::format("call.originated {} {} {} {} via={}", p.agentNo, p.extension,
                                       p.targetType, p.target, p.via);
+                 } else if constexpr (std::is_same_v<T, CallIntercepted>) {
+                   return fmt::format("call.intercepted {} {}->{}", p.supervisor,
+                                      p.fromAgent.empty() ? "queue" : p.fromAgent, p.agentNo);
                  } else if constexpr (std::is_same_v<T, CallTransferred>) {
                    return fmt::format("call.transferred {} {} {}", p.mode, p.targetType, p.target);
                  } else {

@@ -87,7 +87,8 @@ CommandReply CallControl::Impl::run(const CommandRequest& request) {
   CommandReply reply = std::visit(
       [&](const auto& command) { return runCommand(request.actor, command); }, request.command);
   const bool supervision = std::holds_alternative<MonitorCall>(request.command) ||
-                           std::holds_alternative<StopMonitoring>(request.command);
+                           std::holds_alternative<StopMonitoring>(request.command) ||
+                           std::holds_alternative<InterceptCall>(request.command);
   reply.intervention = supervision || reply.status == Status::Forbidden ||
                        (!target.empty() && target != request.actor.agentNo);
   if (options_.requestIdMemory > 0) {

@@ -36,6 +36,11 @@ bool validNumber(std::string_view n) {
          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
+CommandReply agentBusy(std::string_view agentNo) {
+  return refuse(CommandReply::Status::Conflict, "agent_busy",
+                fmt::format("agent '{}' is busy with a call or its wrap-up", agentNo));
+}
+
 std::optional<CommandReply> refuseUnlisted(std::string_view number,
                                            const std::vector<std::string>& prefixes,
                                            std::string_view purpose) {
@@ -230,39 +235,53 @@ void CallControl::Impl::releaseAgentFromCall(CallRec& c, AgentRec& a) {
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransfer& cmd) {
-  const bool toQueue = cmd.targetType == BlindTransfer::Target::Queue;
-  if (!toQueue) {
+  using Target = BlindTransfer::Target;
+  if (cmd.targetType == Target::Number) {
     if (auto refused = refuseNumber(cmd.target)) return *refused;
-  } else if (!queues_.contains(cmd.target)) {
+  } else if (cmd.targetType == Target::Queue && !queues_.contains(cmd.target)) {
     return refuse(Status::NotFound, "unknown_queue", fmt::format("no queue '{}'", cmd.target));
+  } else if (cmd.targetType == Target::Agent && findAgent(cmd.target) == nullptr) {
+    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.target));
   }
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);
   if (c.party) return consultInProgress();
   if (auto refused = refuseInternal(c)) return *refused;
+  if (cmd.targetType == Target::Agent) {
+    if (auto refused = refuseTransferAgent(c, cmd.target)) return *refused;
+  }
   AgentRec* a = findAgent(c.agentNo);
   BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
                         "a connected call's agent is on it");
   const std::string agentNo = c.agentNo;
   const Duration talk = now() - c.answered;
+  const char* targetType = cmd.targetType == Target::Queue   ? "queue"
+                           : cmd.targetType == Target::Agent ? "agent"
+                                                             : "number";
   emit(c.id, agentNo, c.queue,
-       events::CallTransferred{agentNo, "blind", toQueue ? "queue" : "number", cmd.target,
-                               toMs(talk)});
+       events::CallTransferred{agentNo, "blind", targetType, cmd.target, toMs(talk)});
   releaseAgentFromCall(c, *a);
-  if (toQueue) {
-    // The caller keeps their arrival time and priority: they have waited once already.
-    const std::string callId = c.id;
-    if (joinQueue(c, cmd.target, c.priority, c.arrived)) {
-      playMusic(c);
-      if (CallRec* again = findCall(callId)) routeCall(*again, "transferred");
+  switch (cmd.targetType) {
+    case Target::Queue: {
+      // The caller keeps their arrival time and priority: they have waited once already.
+      const std::string callId = c.id;
+      if (joinQueue(c, cmd.target, c.priority, c.arrived)) {
+        playMusic(c);
+        if (CallRec* again = findCall(callId)) routeCall(*again, "transferred");
+      }
+      break;
     }
-    return {};
+    case Target::Agent:
+      transferToAgent(c, agentNo, cmd.target);
+      break;
+    case Target::Number:
+      c.phase = Phase::Fallback;
+      c.transferredTo = cmd.target;
+      c.fallbackDestination = cmd.target;
+      dialFallback(c);
+      break;
   }
-  c.phase = Phase::Fallback;
-  c.transferredTo = cmd.target;
-  c.fallbackDestination = cmd.target;
-  dialFallback(c);
   return {};
 }
 

@@ -73,6 +73,9 @@ inline CommandReply consultInProgress() {
                 "finish the consult or the conference on this call first");
 }
 
+/// 409 agent_busy: "agent '<no>' is busy with a call or its wrap-up".
+CommandReply agentBusy(std::string_view agentNo);
+
 /// The call's data as a JSON object text for call.offered's `collected`; empty when none.
 std::string callDataJson(const std::map<std::string, std::string>& data);
 
@@ -113,6 +116,11 @@ struct AgentRec {
   int desktops = 0;
   base::TimerId desktopTimer;
 };
+
+/// Logged in and neither busy with a call nor in wrap-up: ready or not_ready.
+inline bool isFree(const AgentRec& a) {
+  return a.state == events::AgentState::Ready || a.state == events::AgentState::NotReady;
+}
 
 /// A call's phase inside the core (CallView::Phase is the public summary).
 enum class Phase {
@@ -383,6 +391,17 @@ struct CallControl::Impl {
   /// Routes every waiting call, oldest first (after organisation changes).
   void routeAll(std::string_view trigger);
   void offer(const acd::Match& m, acd::Explanation explanation);
+  /// Offers the waiting call `c` (in the ACD, Queued) to the free agent `a`, chosen outside the
+  /// router (intercept, transfer to a named agent; decision 0022). A not_ready agent returns to
+  /// that not_ready after the call.
+  void offerDirected(CallRec& c, AgentRec& a, std::string rule, std::string trigger);
+  /// Reserves `a` for `c` (already offered in the ACD): routing.decided, the agent's phone
+  /// rung (or the desktop answer awaited), call.offered.
+  void startOffer(CallRec& c, AgentRec& a, acd::Explanation explanation);
+  /// Takes back the offer of an offered call: the ringing leg is hung up with `cause`, the call
+  /// waits in its old place again. Returns the agent, still reserved (the caller decides their
+  /// state), or nullptr.
+  AgentRec* withdrawOffer(CallRec& c, telephony::EndCause cause);
   void originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer);
   /// The offer failed: the caller keeps their place, the agent goes not_ready{reason}.
   void failOffer(CallRec& c, std::string_view reason);
@@ -411,6 +430,14 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const BlindTransfer& c);
   CommandReply runCommand(const Actor& actor, const MonitorCall& c);
   CommandReply runCommand(const Actor& actor, const StopMonitoring& c);
+  // ---- directed.cc: calls given to a named agent (decision 0022) ----
+  CommandReply runCommand(const Actor& actor, const InterceptCall& c);
+  /// The refusal of `target` as an agent a connected call may be blind-transferred to, else
+  /// nullopt.
+  std::optional<CommandReply> refuseTransferAgent(const CallRec& c, std::string_view target);
+  /// The agent left the call (released): the customer waits in the call's queue and the
+  /// colleague `target` is offered the call.
+  void transferToAgent(CallRec& c, const std::string& from, const std::string& target);
   /// HangupCall of a consult call: the party agent hangs up, or the consulting side cancels.
   CommandReply hangupConsult(const Actor& actor, CallRec& parent);
   CommandReply runCommand(const Actor& actor, const Consult& c);

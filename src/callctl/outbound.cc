@@ -34,15 +34,6 @@ bool validExtension(std::string_view e) {
          std::all_of(e.begin(), e.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
-bool isFree(const AgentRec& a) {
-  return a.state == AgentState::Ready || a.state == AgentState::NotReady;
-}
-
-CommandReply agentBusy(std::string_view agentNo) {
-  return refuse(Status::Conflict, "agent_busy",
-                fmt::format("agent '{}' is busy with a call or its wrap-up", agentNo));
-}
-
 }  // namespace
 
 std::optional<CommandReply> CallControl::Impl::refuseOutboundNumber(std::string_view number) const {

@@ -118,41 +118,67 @@ void CallControl::Impl::offer(const acd::Match& m, acd::Explanation explanation)
     BANKCC_BUG("the ACD refused the offer it proposed");
     return;
   }
+  c->queue = m.queue;
+  startOffer(*c, *a, std::move(explanation));
+}
+
+void CallControl::Impl::offerDirected(CallRec& c, AgentRec& a, std::string rule,
+                                      std::string trigger) {
+  BANKCC_ASSERT(c.inAcd && c.phase == Phase::Queued, "only a waiting call is offered");
+  BANKCC_ASSERT(isFree(a), "a directed offer goes to a free agent");
+  const std::string& no = a.setup.acd.agentNo;
+  if (const base::Status st = acd_.offer(c.id, no, acd::Acd::OfferBy::Directed); !st.ok()) {
+    BANKCC_BUG("the ACD refused a directed offer to a free agent");
+    return;
+  }
+  // A not_ready agent (a supervisor taking a call) goes back to it after the call.
+  if (a.state == AgentState::NotReady) {
+    a.nextNotReady = a.reason;
+  } else {
+    a.nextNotReady.reset();
+  }
+  acd::Explanation ex;
+  ex.trigger = std::move(trigger);
+  ex.rule = std::move(rule);
+  startOffer(c, a, std::move(ex));
+}
+
+void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation explanation) {
+  const std::string& agentNo = a.setup.acd.agentNo;
   const std::string rule = explanation.rule;
   const std::string trigger = explanation.trigger;
-  rememberExplanation(c->id, std::move(explanation));
-  c->phase = Phase::Offered;
-  c->agentNo = m.agentNo;
-  c->queue = m.queue;
-  c->answerRequestId.clear();
-  emit(c->id, m.agentNo, m.queue, events::RoutingDecided{m.queue, m.agentNo, rule, trigger});
-  a->callId = c->id;
-  setState(*a, AgentState::Reserved);
+  rememberExplanation(c.id, std::move(explanation));
+  c.phase = Phase::Offered;
+  c.agentNo = agentNo;
+  c.answerRequestId.clear();
+  emit(c.id, agentNo, c.queue, events::RoutingDecided{c.queue, agentNo, rule, trigger});
+  a.callId = c.id;
+  setState(a, AgentState::Reserved);
 
-  const QueueSetup& q = queues_.at(m.queue);
-  const bool desktopAnswer = a->extensionAutoAnswer && !a->setup.autoAnswer;
+  const QueueSetup& q = queues_.at(c.queue);
+  const bool desktopAnswer = a.extensionAutoAnswer && !a.setup.autoAnswer;
   if (desktopAnswer) {
     // The phone answers by itself: it is called only when the agent answers on the desktop
     // (AnswerCall), within the ring timeout.
-    c->awaitingDesktopAnswer = true;
-    c->ringTimer = after(q.ringTimeout, [this, id = c->id] {
+    c.awaitingDesktopAnswer = true;
+    c.ringTimer = after(q.ringTimeout, [this, id = c.id] {
       onRingTimer(id);
       finishTurn();
     });
   } else {
-    originateAgentLeg(*c, *a, a->extensionAutoAnswer);
+    originateAgentLeg(c, a, a.extensionAutoAnswer);
   }
-  emit(c->id, m.agentNo, m.queue,
-       events::CallOffered{.agentNo = m.agentNo,
-                           .extension = a->extension,
-                           .queue = m.queue,
-                           .ani = c->ani,
-                           .waitMs = toMs(now() - c->arrived),
-                           .tier = c->tier,
-                           .priority = c->priority,
+  emit(c.id, agentNo, c.queue,
+       events::CallOffered{.agentNo = agentNo,
+                           .extension = a.extension,
+                           .queue = c.queue,
+                           .ani = c.ani,
+                           .waitMs = toMs(now() - c.arrived),
+                           .tier = c.tier,
+                           .priority = c.priority,
                            .customerId = {},
                            .ivrPath = {},
-                           .collected = callDataJson(c->data),
+                           .collected = callDataJson(c.data),
                            .desktopAnswer = desktopAnswer});
 }
 
@@ -188,11 +214,11 @@ void CallControl::Impl::onRingTimer(const std::string& callId) {
   failOffer(*c, kReasonNoAnswer);
 }
 
-void CallControl::Impl::failOffer(CallRec& c, std::string_view reason) {
-  BANKCC_ASSERT(c.phase == Phase::Offered, "only an offered call's offer can fail");
+AgentRec* CallControl::Impl::withdrawOffer(CallRec& c, telephony::EndCause cause) {
+  BANKCC_ASSERT(c.phase == Phase::Offered, "only an offered call's offer is withdrawn");
   cancel(c.ringTimer);
   if (c.agentLeg) {
-    hangupLeg(c, *c.agentLeg, telephony::EndCause::NoAnswer);
+    hangupLeg(c, *c.agentLeg, cause);
     c.agentLeg.reset();
   }
   c.awaitingDesktopAnswer = false;
@@ -202,7 +228,11 @@ void CallControl::Impl::failOffer(CallRec& c, std::string_view reason) {
   AgentRec* a = findAgent(c.agentNo);
   c.phase = Phase::Queued;
   c.agentNo.clear();
-  if (a != nullptr && a->callId == c.id) {
+  return a != nullptr && a->callId == c.id ? a : nullptr;
+}
+
+void CallControl::Impl::failOffer(CallRec& c, std::string_view reason) {
+  if (AgentRec* a = withdrawOffer(c, telephony::EndCause::NoAnswer)) {
     spdlog::info("call {}: offer to agent {} failed ({})", c.id, a->setup.acd.agentNo, reason);
     // The system's reason wins over a not_ready the agent asked for meanwhile.
     a->nextNotReady.reset();

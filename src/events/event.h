@@ -455,6 +455,26 @@ struct CallDataSet {
   bool operator==(const CallDataSet&) const = default;
 };
 
+/// A supervisor directed a waiting or ringing call to an agent (intercept, decision 0022): to
+/// themselves or to an agent of a team they supervise. `fromAgent` is the agent whose phone was
+/// ringing (their offer is withdrawn: they go back to their state, it is no missed call), empty
+/// for a call that was waiting. routing.decided and call.offered for `agentNo` follow; should
+/// that offer fail, the call waits in its queue in its old place.
+struct CallIntercepted {
+  static constexpr std::string_view kType = "call.intercepted";
+  std::string supervisor{};  ///< username
+  std::string fromAgent{};
+  std::string agentNo{};  ///< who is offered the call now
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("supervisor", self.supervisor);
+    f("from_agent", self.fromAgent);
+    f("agent_no", self.agentNo);
+  }
+  bool operator==(const CallIntercepted&) const = default;
+};
+
 /// The agent is heard again (they unmuted, or left the call while muted).
 struct CallUnmuted {
   static constexpr std::string_view kType = "call.unmuted";
@@ -687,7 +707,7 @@ using Payload =
                  RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded,
                  CallConsultStarted, CallConsultAnswered, CallConsultEnded, CallConferenced,
                  CallPartyLeft, CallMuted, CallUnmuted, CallOriginated, QueueOpenChanged,
-                 CallDataSet>;
+                 CallDataSet, CallIntercepted>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

@@ -174,6 +174,7 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       CallPartyLeft{"1001", "agent", "1002", "dropped", 61'000},
       CallMuted{"1001"},
       CallUnmuted{"1001", 4'000},
+      CallIntercepted{"王芳.sup", "1001", "1009"},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);

@@ -387,6 +387,9 @@ class RoutesTest : public ApiTest {
     if (key == "POST /api/v1/calls/{call_id}/consult") {
       return command(unknownCall + "/consult", R"({"target_type":"agent","target":"1002"})");
     }
+    if (key == "POST /api/v1/calls/{call_id}/intercept") {
+      return command(unknownCall + "/intercept", R"({"agent_no":"1001"})");
+    }
     if (key == "POST /api/v1/agents/{agent_no}/monitor") {
       return command("/api/v1/agents/1001/monitor", R"({"mode":"listen","extension":"8101"})");
     }
