@@ -510,6 +510,43 @@ std::vector<std::string> Acd::callsStrandedWithout(std::string_view agentNo) con
   return ids;
 }
 
+std::vector<std::string> Acd::callsStrandedBy(const AgentConfig& config) const {
+  const Impl& im = *impl_;
+  const detail::Agent* a = im.findAgent(config.agentNo);
+  if (a == nullptr) return {};
+  // The agent as `config` would make them; a skill or language no queue knows matters to none.
+  detail::Agent probe;
+  for (const auto& s : config.skills) {
+    if (auto it = im.skillIndex.find(s.skill); it != im.skillIndex.end()) {
+      probe.skills.emplace_back(it->second, s.proficiency);
+    }
+  }
+  std::sort(probe.skills.begin(), probe.skills.end());
+  for (const auto& l : config.languages) {
+    if (auto it = im.languageIndex.find(l); it != im.languageIndex.end()) {
+      probe.languages.push_back(it->second);
+    }
+  }
+  std::vector<const detail::Call*> stranded;
+  for (const detail::Membership& m : a->memberships) {
+    const detail::Queue& q = *im.queues[m.queue];
+    const auto eval = im.evaluate(probe, q);
+    const int capAfter = eval ? eval->first : 0;
+    for (std::uint32_t ci : q.calls) {
+      const detail::Call& c = im.calls[ci];
+      const int level = std::min(c.widen, q.loosest);
+      if (m.cap >= level && q.membersAtLeast(level) == 1 && capAfter < level) {
+        stranded.push_back(&c);
+      }
+    }
+  }
+  std::sort(stranded.begin(), stranded.end(),
+            [](const detail::Call* x, const detail::Call* y) { return x->seq < y->seq; });
+  std::vector<std::string> ids;
+  for (const auto* c : stranded) ids.push_back(c->id);
+  return ids;
+}
+
 // --- availability ----------------------------------------------------------------------------
 
 Status Acd::setAvailable(std::string_view agentNo, SysTime idleSince) {

@@ -217,6 +217,10 @@ class Acd {
   /// core asks before committing a change it must refuse with 409. Returns the call ids.
   std::vector<std::string> callsStrandedBy(const QueueConfig& config) const;
   std::vector<std::string> callsStrandedWithout(std::string_view agentNo) const;
+  /// The same for replacing a logged-in agent's skills and languages with `config`'s: the
+  /// waiting calls only this agent could take that they no longer could. Empty for an agent
+  /// the ACD does not know (logged out).
+  std::vector<std::string> callsStrandedBy(const AgentConfig& config) const;
 
   // --- availability --------------------------------------------------------------------------
 

@@ -485,6 +485,16 @@ TEST_F(AcdTest, CallsStrandedByAQueueChangeOrAnAgentLeaving) {
   EXPECT_EQ(acd_.callsStrandedBy(q).size(), 2u);
   EXPECT_EQ(acd_.callsStrandedWithout("a1"), (std::vector<std::string>{"l1"}));
   EXPECT_TRUE(acd_.callsStrandedWithout("a2").empty());
+  // An agent's new skills: a1 losing loans strands l1; a1 losing retail strands nothing (a2).
+  EXPECT_EQ(acd_.callsStrandedBy(makeAgent("a1", {{"retail", 3}})),
+            (std::vector<std::string>{"l1"}));
+  EXPECT_EQ(acd_.callsStrandedBy(makeAgent("a1", {{"retail", 3}, {"loans", 3}})),
+            (std::vector<std::string>{"l1"}));  // below the queue's minimum
+  EXPECT_TRUE(acd_.callsStrandedBy(makeAgent("a1", {{"loans", 5}})).empty());
+  AgentConfig french = makeAgent("a1", {{"retail", 3}, {"loans", 4}});
+  french.languages = {"fr"};
+  EXPECT_TRUE(acd_.callsStrandedBy(french).empty());  // the queues ask for no language
+  EXPECT_TRUE(acd_.callsStrandedBy(makeAgent("nobody", {})).empty());
 }
 
 TEST_F(AcdTest, ReplacingAQueueKeepsItsCallsInOrderAndReevaluatesMembers) {

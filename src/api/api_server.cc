@@ -337,6 +337,7 @@ base::Result<std::unique_ptr<ApiServer>> ApiServer::create(
   impl->services.events = events;
   impl->services.hasher = &impl->auth->hasher();
   impl->services.passwordPolicy = &impl->auth->settings().passwordPolicy;
+  impl->services.cti = &impl->cti;
   registerApiRoutes(impl->router, *impl->auth, auditKey, &impl->telephony, &impl->cti);
   registerStatsRoutes(impl->router, &impl->stats);
   for (auto& extra : extras) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -58,6 +59,8 @@ class EventSink {
 };
 
 /// Long-lived services handlers share.
+class CtiService;
+
 struct CallServices {
   const base::Clock* clock = nullptr;
   const store::AuditKey* auditKey = nullptr;
@@ -68,6 +71,9 @@ struct CallServices {
   /// when the queue is full or the server stops. For async routes that must write (the audit
   /// record of a CTI intervention); unset in tools and some tests.
   std::function<bool(std::function<void(soci::session*)> job)> runOnWorker;
+  /// The call-control core, when one runs (null pointer or null value: none): organisation
+  /// changes are checked with it before they commit (decision 0023).
+  const std::atomic<CtiService*>* cti = nullptr;
 };
 
 /// Parsed query string: keys and percent-decoded values in order ('+' means space).

@@ -12,6 +12,8 @@
 
 #include "acd/acd.h"
 #include "callctl/call_control.h"
+#include "store/org_agents.h"
+#include "store/org_queues.h"
 
 namespace bankcc::api {
 
@@ -39,6 +41,16 @@ class CtiService {
   /// Why the last routing decision for `callId` came out as it did. Thread-safe.
   virtual void routingExplanation(std::string callId,
                                   std::function<void(std::optional<acd::Explanation>)> done) = 0;
+  /// Would the core take this organisation change (decision 0023)? The organisation routes ask
+  /// inside the change's transaction, before it commits: a veto is answered 409 and nothing is
+  /// written. nullopt: go ahead. Blocks until the core answers. Thread-safe; never call it on
+  /// the core thread.
+  virtual std::optional<callctl::OrgVeto> vetQueue(const store::Queue& /*after*/) {
+    return std::nullopt;
+  }
+  virtual std::optional<callctl::OrgVeto> vetAgent(const store::Agent& /*after*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace bankcc::api

@@ -148,6 +148,10 @@ struct AgentResource : ResourceHooks<store::Agent> {
                                         std::int64_t version) {
     return store::setAgentActive(call.db(), call.clock(), key, active, version);
   }
+  static std::optional<Response> vetWithCore(Call& call, const Object& after) {
+    CtiService* core = coreOf(call);
+    return core != nullptr ? vetoResponse(core->vetAgent(after)) : std::nullopt;
+  }
 };
 
 Json skillsJson(const store::Agent& agent) {
@@ -188,6 +192,7 @@ Response putAgentSkills(Call& call) {
         changed.version = *version;
         auto after = store::updateAgent(call.db(), call.clock(), changed);
         if (!after.ok()) return errorFrom(after.error());
+        if (auto vetoed = AgentResource::vetWithCore(call, *after)) return std::move(*vetoed);
         Json details = Json::object();
         if (before->skills != after->skills) {
           details["skills"] = {{"from", toJson(before->skills)}, {"to", toJson(after->skills)}};

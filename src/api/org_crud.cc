@@ -28,6 +28,16 @@ nlohmann::json fitAuditDetails(nlohmann::json details) {
 
 }  // namespace
 
+CtiService* coreOf(Call& call) {
+  const auto* cti = call.services().cti;
+  return cti != nullptr ? cti->load() : nullptr;
+}
+
+std::optional<Response> vetoResponse(const std::optional<callctl::OrgVeto>& veto) {
+  if (!veto) return std::nullopt;
+  return errorResponse(409, veto->code, veto->message);
+}
+
 std::string readKey(FieldReader& reader, std::string_view field, Mode mode,
                     std::string_view pathKey, std::size_t maxBytes) {
   if (mode == Mode::Create) return reader.string(field, Need::Required, maxBytes).value_or("");

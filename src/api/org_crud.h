@@ -31,6 +31,7 @@
 #include <variant>
 
 #include "api/call.h"
+#include "api/cti_service.h"
 #include "api/json_io.h"
 #include "api/org_json.h"
 #include "api/router.h"
@@ -74,7 +75,17 @@ struct ResourceHooks {
                                  const Object& /*after*/) {
     return {};
   }
+  /// Asks the call-control core whether it can take the change (decision 0023), inside the
+  /// transaction before it commits: its veto as a 409 rolls everything back.
+  static std::optional<Response> vetWithCore(Call& /*call*/, const Object& /*after*/) {
+    return std::nullopt;
+  }
 };
+
+/// The call-control core of `call`'s server, or null when none runs.
+CtiService* coreOf(Call& call);
+/// 409 {code, message} for the core's veto; nullopt for none.
+std::optional<Response> vetoResponse(const std::optional<callctl::OrgVeto>& veto);
 
 // --- shared pieces of bodies (org_crud.cc)
 
@@ -182,6 +193,7 @@ WriteOutcome replaceWith(Call& call, const typename R::Object& before,
   auto after = R::update(call, draft.object);
   if (!after.ok()) return errorFrom(after.error());
   if (auto done = R::afterWrite(call, before, *after); !done.ok()) return errorFrom(done.error());
+  if (auto vetoed = R::vetWithCore(call, *after)) return std::move(*vetoed);
   auto afterJson = R::present(call, *after);
   if (!afterJson.ok()) return errorFrom(afterJson.error());
   return Written{R::keyOf(*after), *afterJson, changedFields(beforeJson, *afterJson),
@@ -252,6 +264,7 @@ Response setObjectActive(Call& call) {
     if (auto done = R::afterWrite(call, *before, *after); !done.ok()) {
       return errorFrom(done.error());
     }
+    if (auto vetoed = R::vetWithCore(call, *after)) return std::move(*vetoed);
     auto afterJson = R::present(call, *after);
     if (!afterJson.ok()) return errorFrom(afterJson.error());
     return Written{R::keyOf(*after), *afterJson, changedFields(*beforeJson, *afterJson),

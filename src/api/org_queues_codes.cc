@@ -267,6 +267,10 @@ struct QueueResource : ResourceHooks<store::Queue> {
                                         std::int64_t version) {
     return store::setQueueActive(call.db(), call.clock(), key, active, version);
   }
+  static std::optional<Response> vetWithCore(Call& call, const Object& after) {
+    CtiService* core = coreOf(call);
+    return core != nullptr ? vetoResponse(core->vetQueue(after)) : std::nullopt;
+  }
 };
 
 /// Reason codes and wrap-up codes: the same shape in two lists.

@@ -351,10 +351,100 @@ base::Status CallControl::removeAgent(std::string_view agentNo) {
   AgentRec* a = im.findAgent(agentNo);
   if (a == nullptr) return base::err(Errc::NotFound, fmt::format("no agent '{}'", agentNo));
   if (a->state != AgentState::LoggedOut) {
-    return base::err(Errc::Conflict, fmt::format("agent '{}' is logged in", agentNo));
+    if (!isFree(*a)) {
+      return base::err(Errc::Conflict,
+                       fmt::format("agent '{}' is busy with a call or its wrap-up", agentNo));
+    }
+    spdlog::info("agent {} disabled while logged in: logged out", agentNo);
+    im.logout(*a);
   }
   im.agents_.erase(im.agents_.find(agentNo));
+  im.finishTurn();
   return {};
+}
+
+// ---- vetting organisation changes (decision 0023)
+// ------------------------------------------------
+
+namespace {
+
+/// "calls_stranded": the waiting calls `ids` would have nobody who could take them.
+std::optional<OrgVeto> strandedVeto(const std::vector<std::string>& ids, std::string_view what) {
+  if (ids.empty()) return std::nullopt;
+  std::string list;
+  for (std::size_t i = 0; i < ids.size() && i < 5; ++i) {
+    if (i > 0) list += ", ";
+    list += ids[i];
+  }
+  if (ids.size() > 5) list += fmt::format(" and {} more", ids.size() - 5);
+  return OrgVeto{"calls_stranded",
+                 fmt::format("{} would leave {} waiting call{} without any logged-in agent who "
+                             "could take {}: {}",
+                             what, ids.size(), ids.size() == 1 ? "" : "s",
+                             ids.size() == 1 ? "it" : "them", list)};
+}
+
+}  // namespace
+
+std::optional<OrgVeto> CallControl::vetQueue(const QueueSetup& queue) const {
+  const Impl& im = *impl_;
+  im.assertCoreThread();
+  auto current = im.queues_.find(queue.acd.code);
+  if (current == im.queues_.end()) return std::nullopt;
+  // Only what the change strands: calls nobody could take before it are no reason to refuse
+  // (the change may be what fixes them).
+  const auto before = im.acd_.callsStrandedBy(im.effectiveConfig(current->second));
+  std::vector<std::string> fresh;
+  for (auto& id : im.acd_.callsStrandedBy(im.effectiveConfig(queue))) {
+    if (std::find(before.begin(), before.end(), id) == before.end()) fresh.push_back(id);
+  }
+  return strandedVeto(fresh, fmt::format("the skill needs of queue '{}'", queue.acd.code));
+}
+
+std::optional<OrgVeto> CallControl::vetRemoveQueue(std::string_view code) const {
+  const Impl& im = *impl_;
+  im.assertCoreThread();
+  const auto snapshot = im.acd_.queueSnapshot(code, im.now());
+  if (!snapshot || snapshot->waiting == 0) return std::nullopt;
+  return OrgVeto{"calls_waiting",
+                 fmt::format("{} call{} still wait{} in queue '{}': wait until they are served, or "
+                             "close the queue first",
+                             snapshot->waiting, snapshot->waiting == 1 ? "" : "s",
+                             snapshot->waiting == 1 ? "s" : "", code)};
+}
+
+std::optional<OrgVeto> CallControl::vetAgent(const AgentSetup& agent) const {
+  const Impl& im = *impl_;
+  im.assertCoreThread();
+  auto it = im.agents_.find(agent.acd.agentNo);
+  if (it == im.agents_.end() || it->second.state == AgentState::LoggedOut) return std::nullopt;
+  const AgentRec& a = it->second;
+  const bool keepsExtension =
+      std::any_of(agent.extensions.begin(), agent.extensions.end(),
+                  [&](const AgentSetup::Extension& e) { return e.number == a.extension; });
+  if (!keepsExtension) {
+    return OrgVeto{"extension_in_use",
+                   fmt::format("agent '{}' is logged in on extension '{}', which the change "
+                               "takes away: log them out first",
+                               agent.acd.agentNo, a.extension)};
+  }
+  return strandedVeto(im.acd_.callsStrandedBy(agent.acd),
+                      fmt::format("the skills of agent '{}'", agent.acd.agentNo));
+}
+
+std::optional<OrgVeto> CallControl::vetRemoveAgent(std::string_view agentNo) const {
+  const Impl& im = *impl_;
+  im.assertCoreThread();
+  auto it = im.agents_.find(agentNo);
+  if (it == im.agents_.end() || it->second.state == AgentState::LoggedOut) return std::nullopt;
+  const AgentRec& a = it->second;
+  if (!isFree(a)) {
+    return OrgVeto{"agent_busy",
+                   fmt::format("agent '{}' is {} on call {}: wait until they are free", agentNo,
+                               events::agentStateName(a.state), a.callId)};
+  }
+  return strandedVeto(im.acd_.callsStrandedWithout(agentNo),
+                      fmt::format("disabling agent '{}'", agentNo));
 }
 
 // ---- inspection --------------------------------------------------------------------------------

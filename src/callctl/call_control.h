@@ -305,6 +305,13 @@ using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, Co
                              Consult, CancelConsult, CompleteTransfer, Conference, Alternate,
                              DropParty, MuteCall, MakeCall, SetCallData, InterceptCall>;
 
+/// Why the core cannot take an organisation change (CallControl::vetQueue, ...): a machine code
+/// and a sentence naming the agent's call or the calls concerned.
+struct OrgVeto {
+  std::string code;
+  std::string message;
+};
+
 struct CommandRequest {
   std::string requestId;  ///< client-chosen; a repeat is answered as before and ignored
   Actor actor;
@@ -446,7 +453,25 @@ class CallControl {
   base::Status setQueue(QueueSetup queue);
   base::Status removeQueue(std::string_view code);
   base::Status setAgent(AgentSetup agent);
+  /// Forgets the agent (disabled). A logged-in agent who is free (ready, not_ready) is logged
+  /// out first; one busy with a call or its wrap-up: Conflict.
   base::Status removeAgent(std::string_view agentNo);
+
+  /// Would the core take this organisation change now? Asked before the change is committed,
+  /// so that what it must refuse is answered 409 (decision 0023): nullopt when it would, else
+  /// the veto. Pure. Core thread.
+  ///   vetQueue: waiting calls the new skill needs leave without any logged-in agent who
+  ///     could ever take them ("calls_stranded"; calls stranded already do not count).
+  ///   vetRemoveQueue: calls still wait in the queue ("calls_waiting").
+  ///   vetAgent: the agent is logged in on an extension the change takes away
+  ///     ("extension_in_use"), or waiting calls lose their only possible agent
+  ///     ("calls_stranded").
+  ///   vetRemoveAgent: the agent is busy with a call or its wrap-up ("agent_busy"), or
+  ///     waiting calls lose their only possible agent ("calls_stranded").
+  std::optional<OrgVeto> vetQueue(const QueueSetup& queue) const;
+  std::optional<OrgVeto> vetRemoveQueue(std::string_view code) const;
+  std::optional<OrgVeto> vetAgent(const AgentSetup& agent) const;
+  std::optional<OrgVeto> vetRemoveAgent(std::string_view agentNo) const;
 
   /// Shutting down: every live call is hung up (call.ended{shutdown}, hung up by the system;
   /// agents go to wrap-up as after any call) and new calls are refused with 503. The calls

@@ -553,10 +553,10 @@ TEST_F(CallControlTest, OrganisationChangesAreValidated) {
   agent.acd.skills[0].proficiency = 9;
   EXPECT_EQ(b.core().setAgent(agent).error().code, base::Errc::ValidationFailed);
   b.loginReady("1001", "8001");
+  dial();  // offered to 1001: busy
   EXPECT_EQ(b.core().removeAgent("1001").error().code, base::Errc::Conflict);
   EXPECT_EQ(b.core().removeAgent("9999").error().code, base::Errc::NotFound);
   EXPECT_TRUE(b.core().removeAgent("1002").ok());
-  dial();
   dial();
   EXPECT_EQ(b.core().removeQueue("retail").error().code, base::Errc::Conflict);
 }

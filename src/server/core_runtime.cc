@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "server/core_org.h"
 
 namespace bankcc::server {
 
@@ -55,6 +56,29 @@ base::Status CoreRuntime::setAgent(callctl::AgentSetup agent) {
 
 base::Status CoreRuntime::removeAgent(std::string agentNo) {
   return onCore([&](callctl::CallControl& core) { return core.removeAgent(agentNo); });
+}
+
+std::optional<callctl::OrgVeto> CoreRuntime::vet(
+    std::function<std::optional<callctl::OrgVeto>(const callctl::CallControl&)> ask) {
+  std::promise<std::optional<callctl::OrgVeto>> result;
+  loop_.post([&] { result.set_value(ask(*core_)); });
+  return result.get_future().get();
+}
+
+std::optional<callctl::OrgVeto> CoreRuntime::vetQueue(const store::Queue& after) {
+  // A queue without skill needs is one the core forgets (OrgSync removes it). Business hours
+  // play no part in what the core refuses.
+  const std::optional<callctl::QueueSetup> setup = toQueueSetup(after);
+  return vet([&](const callctl::CallControl& core) {
+    return setup ? core.vetQueue(*setup) : core.vetRemoveQueue(after.code);
+  });
+}
+
+std::optional<callctl::OrgVeto> CoreRuntime::vetAgent(const store::Agent& after) {
+  const callctl::AgentSetup setup = toAgentSetup(after, after.teamCode);
+  return vet([&](const callctl::CallControl& core) {
+    return after.active ? core.vetAgent(setup) : core.vetRemoveAgent(after.agentNo);
+  });
 }
 
 std::size_t CoreRuntime::drain(std::chrono::milliseconds limit) {

@@ -59,10 +59,16 @@ class CoreRuntime final : public api::CtiService {
   void sessionLocked(std::string agentNo) override;
   void routingExplanation(std::string callId,
                           std::function<void(std::optional<acd::Explanation>)> done) override;
+  /// The queue or agent as the core would have it (a queue without skill needs, or a disabled
+  /// agent: its removal), vetted on the core thread. Blocks.
+  std::optional<callctl::OrgVeto> vetQueue(const store::Queue& after) override;
+  std::optional<callctl::OrgVeto> vetAgent(const store::Agent& after) override;
 
  private:
   /// Runs `task` on the core thread and waits for it.
   base::Status onCore(std::function<base::Status(callctl::CallControl&)> task);
+  std::optional<callctl::OrgVeto> vet(
+      std::function<std::optional<callctl::OrgVeto>(const callctl::CallControl&)> ask);
 
   base::EventLoop loop_;
   std::unique_ptr<callctl::CallControl> core_;  ///< created and destroyed on the core thread
