@@ -205,25 +205,27 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
     for (const auto& topic : starting) hub_.startCoreTopic(shared_from_this(), topic, resume);
   }
 
-  /// Sends `frame` when this client takes events of `topic` (for the agent topic: of its own
-  /// agent) and has not seen `seq` yet (a snapshot or replay may have covered it).
-  void offer(std::string_view topic, std::string_view agentNo, std::uint64_t seq,
-             const std::string& frame) {
+  /// Sends the event's frame when this client takes events of its topic (for the agent topic:
+  /// of its own agent) and has not seen its seq yet (a snapshot or replay may have covered it).
+  void offer(const Event& event) {
     std::lock_guard lock(mutex_);
-    if (!principal_ || !topics_.contains(topic)) return;
-    if (topic == kAgentTopic && (agentNo.empty() || principal_->agentNo != agentNo)) return;
-    if (seq != 0) {
-      auto floor = floors_.find(topic);
+    if (!principal_ || !topics_.contains(event.topic)) return;
+    if (event.topic == kAgentTopic &&
+        (event.agentNo.empty() || principal_->agentNo != event.agentNo)) {
+      return;
+    }
+    if (event.seq != 0) {
+      auto floor = floors_.find(event.topic);
       if (floor != floors_.end()) {
-        if (seq <= floor->second) return;
-        floor->second = seq;
+        if (event.seq <= floor->second) return;
+        floor->second = event.seq;
       }
     }
     if (replaying_) {
-      held_.push_back(frame);  // after the replay, in order
+      held_.push_back(event.frame);  // after the replay, in order
       return;
     }
-    connection_->send(frame);
+    connection_->send(event.frame);
   }
   /// A replay is being sent (outside the hub's lock, so that the core thread never waits for
   /// it): events offered meanwhile are held back and sent after it by endReplay().
@@ -257,7 +259,7 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
     std::lock_guard lock(mutex_);
     return principal_ ? principal_->sessionId : std::string();
   }
-  void sendText(std::string text) { connection_->send(std::move(text)); }
+  void sendFrame(std::shared_ptr<const std::string> frame) { connection_->send(std::move(frame)); }
   void send(const json& message) { connection_->send(dumpJson(message)); }
   void sendError(std::string_view code, std::string_view message) {
     send(json{{"type", "error"}, {"code", code}, {"message", message}});
@@ -277,8 +279,8 @@ class EventHub::Client final : public WsSession, public std::enable_shared_from_
   std::set<std::string, std::less<>> starting_;  ///< core topics waiting for their start
   std::map<std::string, std::uint64_t, std::less<>> floors_;  ///< core topic -> last seq sent
   bool replaying_ = false;
-  std::vector<std::string> held_;  ///< events offered while a replay is sent
-  std::string desktop_;            ///< the agent this connection is the desktop of
+  std::vector<std::shared_ptr<const std::string>> held_;  ///< offered while a replay is sent
+  std::string desktop_;  ///< the agent this connection is the desktop of
   bool closed_ = false;
   const std::chrono::steady_clock::time_point opened_;
 };
@@ -342,8 +344,9 @@ void EventHub::setSnapshotSource(SnapshotSource source) {
 
 void EventHub::publish(std::string_view topic, const std::string& eventJson,
                        std::string_view agentNo, std::uint64_t epoch, std::uint64_t seq) {
-  // The event is already JSON: splice it in rather than parse and re-serialise.
-  const auto frame = std::make_shared<const std::string>(
+  // The event is already JSON: splice it in rather than parse and re-serialise. Every client
+  // gets this one frame; none copies it.
+  auto frame = std::make_shared<const std::string>(
       fmt::format(R"({{"type":"event","topic":{},"event":{}}})", dumpJson(json(std::string(topic))),
                   eventJson));
   std::vector<std::shared_ptr<Client>> targets;
@@ -367,7 +370,35 @@ void EventHub::publish(std::string_view topic, const std::string& eventJson,
     }
     targets = clients_;
   }
-  for (auto& c : targets) c->offer(topic, agentNo, seq, *frame);
+  deliver(std::make_shared<const Event>(
+              Event{std::string(topic), std::string(agentNo), seq, std::move(frame)}),
+          std::move(targets));
+}
+
+void EventHub::deliver(std::shared_ptr<const Event> event,
+                       std::vector<std::shared_ptr<Client>> targets) {
+  // One task per io thread rather than one hop per client: each io thread offers the event
+  // to all of its clients in one go, and their sends queue without further hops. A client's
+  // events keep their order: one publishing thread posts its tasks to an io thread in order.
+  struct Batch {
+    std::uintptr_t ioThread;
+    std::vector<std::shared_ptr<Client>> clients;
+  };
+  std::vector<Batch> batches;  // as many as there are io threads
+  for (auto& c : targets) {
+    const auto ioThread = c->connection().ioThread();
+    auto it = std::find_if(batches.begin(), batches.end(),
+                           [&](const Batch& b) { return b.ioThread == ioThread; });
+    if (it == batches.end()) it = batches.insert(batches.end(), Batch{ioThread, {}});
+    it->clients.push_back(std::move(c));
+  }
+  for (auto& batch : batches) {
+    // The task holds the clients, so the connection it is posted through outlives the call.
+    const auto anchor = batch.clients.front();
+    anchor->connection().post([clients = std::move(batch.clients), event] {
+      for (const auto& c : clients) c->offer(*event);
+    });
+  }
 }
 
 void EventHub::startCoreTopic(const std::shared_ptr<Client>& client, const std::string& topic,
@@ -404,7 +435,7 @@ void EventHub::startCoreTopic(const std::shared_ptr<Client>& client, const std::
                       {"epoch", replayEpoch},
                       {"from_seq", *replayFrom},
                       {"replayed", frames.size()}});
-    for (const auto& f : frames) client->sendText(*f);
+    for (auto& f : frames) client->sendFrame(std::move(f));
     client->endReplay();
     return;
   }
@@ -499,17 +530,18 @@ void EventHub::heartbeatLoop() {
     const auto now = std::chrono::steady_clock::now();
     const bool beat = now >= nextBeat;
     if (beat) nextBeat = now + heartbeat_;
-    std::string frame;
+    std::shared_ptr<const std::string> frame;
     for (auto& c : targets) {
       if (!c->authenticated()) {
         if (now - c->opened() > authTimeout_) c->connection().close(1008, "authenticate first");
         continue;
       }
       if (!beat) continue;
-      if (frame.empty()) {
-        frame = dumpJson(json{{"type", "heartbeat"}, {"at", formatTimestamp(clock_.now())}});
+      if (!frame) {
+        frame = std::make_shared<const std::string>(
+            dumpJson(json{{"type", "heartbeat"}, {"at", formatTimestamp(clock_.now())}}));
       }
-      c->sendText(frame);
+      c->sendFrame(frame);
     }
     lock.lock();
   }

@@ -84,7 +84,9 @@ class EventHub {
   /// Sends {"type":"event","topic":topic,"event":eventJson} to subscribers of `topic` (for
   /// kAgentTopic: only to those logged in as agent `agentNo`). `epoch` and `seq` are the
   /// event's identity (0: none, e.g. in tests); events of the core topics are kept for
-  /// resumption. The core topics must be published from one thread (the core's).
+  /// resumption. The core topics must be published from one thread (the core's). Returns
+  /// before the clients are offered the event: that happens on their io threads, in the order
+  /// the events were published from one thread.
   void publish(std::string_view topic, const std::string& eventJson, std::string_view agentNo = {},
                std::uint64_t epoch = 0, std::uint64_t seq = 0);
   /// Where snapshots come from; unset: the core topics start without one (coreRunning false).
@@ -118,6 +120,17 @@ class EventHub {
                       std::optional<std::pair<std::uint64_t, std::uint64_t>> resume);
   void sendSnapshot(const std::shared_ptr<Client>& client, const std::string& topic,
                     std::string_view reason, Snapshot snapshot);
+
+  /// One published event as the clients are offered it.
+  struct Event {
+    std::string topic;
+    std::string agentNo;
+    std::uint64_t seq = 0;
+    std::shared_ptr<const std::string> frame;  ///< the text every client is sent
+  };
+  /// Offers `event` to `targets`, on their io threads (WsConnection::post), one task per thread.
+  static void deliver(std::shared_ptr<const Event> event,
+                      std::vector<std::shared_ptr<Client>> targets);
 
   struct Recent {
     std::uint64_t seq = 0;

@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
 
 namespace bankcc::api {
@@ -12,13 +15,23 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Records what the hub sends and how it closes.
+/// Records what the hub sends and how it closes. Its io thread is the caller's: post() runs
+/// the task at once.
 class FakeConnection final : public WsConnection {
  public:
   void send(std::string text) override {
     std::lock_guard lock(mutex_);
     if (closeCode_ == 0) sent_.push_back(std::move(text));
   }
+  void send(std::shared_ptr<const std::string> frame) override {
+    std::lock_guard lock(mutex_);
+    if (closeCode_ == 0) {
+      sent_.push_back(*frame);
+      frames_.push_back(std::move(frame));
+    }
+  }
+  std::uintptr_t ioThread() const override { return 0; }
+  void post(std::function<void()> task) override { task(); }
   void close(int code, std::string reason) override {
     std::lock_guard lock(mutex_);
     if (closeCode_ == 0) {
@@ -38,10 +51,16 @@ class FakeConnection final : public WsConnection {
     std::lock_guard lock(mutex_);
     return closeCode_;
   }
+  /// The frames sent as shared ones, in order.
+  std::vector<std::shared_ptr<const std::string>> frames() {
+    std::lock_guard lock(mutex_);
+    return frames_;
+  }
 
  private:
   std::mutex mutex_;
   std::vector<std::string> sent_;
+  std::vector<std::shared_ptr<const std::string>> frames_;
   int closeCode_ = 0;
   std::string reason_;
   std::string address_ = "127.0.0.1";
@@ -295,6 +314,12 @@ class HookedConnection final : public WsConnection {
     inner.send(text);
     if (onSend) onSend(text);
   }
+  void send(std::shared_ptr<const std::string> frame) override {
+    inner.send(frame);
+    if (onSend) onSend(*frame);
+  }
+  std::uintptr_t ioThread() const override { return 0; }
+  void post(std::function<void()> task) override { task(); }
   void close(int code, std::string reason) override { inner.close(code, std::move(reason)); }
   const std::string& remoteAddress() const override { return inner.remoteAddress(); }
   FakeConnection inner;
@@ -353,6 +378,115 @@ TEST_F(CoreTopicsTest, BadResumeIsAnErrorAndKeepsTheConnection) {
   EXPECT_EQ(m[1]["type"], "error");
   EXPECT_EQ(m[2]["type"], "error");
   EXPECT_EQ(conn->closeCode(), 0);
+}
+
+// ---- fan-out: one shared frame, one task per io thread ----
+
+/// Stands in for the transport's io threads: post() queues the task on its thread's queue until
+/// the test runs them (in order, as an io thread would).
+struct FakeIoThreads {
+  std::map<std::uintptr_t, std::deque<std::function<void()>>> queues;
+  std::size_t pending() const {
+    std::size_t n = 0;
+    for (const auto& [thread, queue] : queues) n += queue.size();
+    return n;
+  }
+  void runAll() {
+    for (auto& [thread, queue] : queues) {
+      while (!queue.empty()) {
+        auto task = std::move(queue.front());
+        queue.pop_front();
+        task();
+      }
+    }
+  }
+};
+
+/// A connection served by one of the FakeIoThreads; sends are recorded at once.
+class ThreadedConnection final : public WsConnection {
+ public:
+  ThreadedConnection(FakeIoThreads& threads, std::uintptr_t thread)
+      : threads_(threads), thread_(thread) {}
+  void send(std::string text) override { inner.send(std::move(text)); }
+  void send(std::shared_ptr<const std::string> frame) override { inner.send(std::move(frame)); }
+  std::uintptr_t ioThread() const override { return thread_; }
+  void post(std::function<void()> task) override {
+    threads_.queues[thread_].push_back(std::move(task));
+  }
+  void close(int code, std::string reason) override { inner.close(code, std::move(reason)); }
+  const std::string& remoteAddress() const override { return inner.remoteAddress(); }
+  FakeConnection inner;
+
+ private:
+  FakeIoThreads& threads_;
+  const std::uintptr_t thread_;
+};
+
+TEST_F(CoreTopicsTest, OneEventIsOneFrameSharedByEveryClient) {
+  std::vector<std::shared_ptr<FakeConnection>> conns;
+  std::vector<std::shared_ptr<WsSession>> sessions;
+  for (int i = 0; i < 20; ++i) {
+    conns.push_back(std::make_shared<FakeConnection>());
+    sessions.push_back(hub_.open(conns.back(), principalWith({"supervisor"})));
+    sessions.back()->onMessage(R"({"type":"subscribe","topics":["calls"]})");
+  }
+  publishCore(1, "1001");
+  const auto first = conns.front()->frames();
+  ASSERT_EQ(first.size(), 1u);
+  for (const auto& c : conns) {
+    ASSERT_EQ(c->frames().size(), 1u);
+    EXPECT_EQ(c->frames()[0].get(), first[0].get());  // the same text, not a copy
+    EXPECT_EQ(eventSeqs(c->messages()), (std::vector<std::uint64_t>{1}));
+  }
+}
+
+TEST_F(CoreTopicsTest, EachIoThreadGetsOneTaskPerEventAndEveryClientItsEventsInOrder) {
+  FakeIoThreads threads;
+  std::vector<std::shared_ptr<ThreadedConnection>> conns;
+  std::vector<std::shared_ptr<WsSession>> sessions;
+  // A supervisor who is also agent 1001 takes both topics.
+  auto principal = std::make_shared<Principal>(*principalWith({"supervisor"}));
+  principal->agentNo = "1001";
+  for (std::uintptr_t i = 0; i < 9; ++i) {
+    conns.push_back(std::make_shared<ThreadedConnection>(threads, 1 + i % 3));
+    sessions.push_back(hub_.open(conns.back(), principal));
+    sessions.back()->onMessage(R"({"type":"subscribe","topics":["calls","agent"]})");
+  }
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) publishCore(seq, "1001");
+  // 5 events on 2 topics, 3 io threads: 30 tasks, not 90 sends.
+  EXPECT_EQ(threads.pending(), 30u);
+  for (const auto& c : conns) EXPECT_TRUE(eventSeqs(c->inner.messages()).empty());
+  threads.runAll();
+  for (const auto& c : conns) {
+    std::vector<std::uint64_t> calls;
+    std::vector<std::uint64_t> agent;
+    for (const auto& m : c->inner.messages()) {
+      if (m["type"] != "event") continue;
+      (m["topic"] == "calls" ? calls : agent).push_back(m["event"]["seq"].get<std::uint64_t>());
+    }
+    EXPECT_EQ(calls, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+    EXPECT_EQ(agent, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  }
+}
+
+TEST_F(CoreTopicsTest, AnEventStillOnItsWayWhenTheSnapshotCoversItIsNotRepeated) {
+  FakeIoThreads threads;
+  auto conn = std::make_shared<ThreadedConnection>(threads, 7);
+  auto session = hub_.open(conn, principalWith({"supervisor"}));
+  auto early = std::make_shared<ThreadedConnection>(threads, 7);
+  auto earlySession = hub_.open(early, principalWith({"supervisor"}));
+  earlySession->onMessage(R"({"type":"subscribe","topics":["calls"]})");
+  publishCore(1, "1001");  // queued for the io thread, not yet offered
+  session->onMessage(R"({"type":"subscribe","topics":["calls"]})");  // snapshot as of 1
+  threads.runAll();
+  publishCore(2, "1001");
+  threads.runAll();
+  auto m = conn->inner.messages();
+  ASSERT_GE(m.size(), 3u);
+  EXPECT_EQ(m[2]["type"], "snapshot");
+  EXPECT_EQ(m[2]["seq"], 1);
+  EXPECT_EQ(eventSeqs(m), (std::vector<std::uint64_t>{2}));
+  EXPECT_EQ(eventSeqs(early->inner.messages()), (std::vector<std::uint64_t>{1, 2}));
 }
 
 // ---- presence: a connection on the agent topic is the agent's desktop ----

@@ -10,10 +10,11 @@
 // Threads: `threads` io threads run every socket. Each connection is served by one of them
 // (one handler at a time per connection). HttpApplication::handle runs on an io thread and
 // may finish on any thread by calling its `done` callback exactly once; WsSession callbacks
-// for one connection never run concurrently. WsConnection::send/close are thread-safe.
+// for one connection never run concurrently. WsConnection::send/close/post are thread-safe.
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -32,6 +33,18 @@ class WsConnection {
   /// Queues a text frame. Thread-safe; a no-op after close. Frames are sent in call order. A
   /// client that reads too slowly (more than `maxQueuedBytes` waiting) is closed with 1008.
   virtual void send(std::string text) = 0;
+  /// The same for a frame shared by many connections (one event to every subscriber): the
+  /// text is not copied, and must not change once passed here.
+  virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  /// The io thread that serves this connection, as an opaque key: equal keys, same thread.
+  /// Thread-safe; constant for the connection's life.
+  virtual std::uintptr_t ioThread() const = 0;
+  /// Runs `task` on this connection's io thread, after the sends and tasks handed to it before
+  /// (from the same thread). From inside `task`, send() to any connection of that io thread
+  /// queues the frame at once, without another hop: one task can deliver an event to all of a
+  /// thread's connections. Thread-safe; a task that has not run when the transport stops
+  /// never runs (it is destroyed).
+  virtual void post(std::function<void()> task) = 0;
   /// Sends a close frame with `code` (RFC 6455, e.g. 1000, 1007, 1008, 1009) and stops reading.
   /// Thread-safe; idempotent.
   virtual void close(int code, std::string reason) = 0;

@@ -237,8 +237,22 @@ std::string truncateCloseReason(std::string reason) {
 }
 
 void WsHandle::send(std::string text) {
+  send(std::make_shared<const std::string>(std::move(text)));
+}
+
+void WsHandle::send(std::shared_ptr<const std::string> frame) {
+  if (!frame || !state_->enter()) return;
+  if (auto endpoint = endpoint_.lock()) endpoint->postSend(std::move(frame));
+  state_->leave();
+}
+
+std::uintptr_t WsHandle::ioThread() const {
+  return reinterpret_cast<std::uintptr_t>(&executor_.context());
+}
+
+void WsHandle::post(std::function<void()> task) {
   if (!state_->enter()) return;
-  if (auto endpoint = endpoint_.lock()) endpoint->postSend(std::move(text));
+  asio::post(executor_, std::move(task));
   state_->leave();
 }
 

@@ -104,7 +104,7 @@ class Connection {
 class WsEndpoint {
  public:
   virtual ~WsEndpoint() = default;
-  virtual void postSend(std::string text) = 0;
+  virtual void postSend(std::shared_ptr<const std::string> frame) = 0;
   virtual void postClose(int code, std::string reason) = 0;
 };
 
@@ -180,20 +180,26 @@ std::uint16_t sanitizeCloseCode(int code);
 std::string truncateCloseReason(std::string reason);
 
 /// The handle the application gets for a WebSocket: forwards through the gate to the endpoint.
+/// `executor` is the endpoint's; it is used only inside the gate (its io_context dies in stop()).
 class WsHandle final : public WsConnection {
  public:
   WsHandle(std::shared_ptr<TransportState> state, std::weak_ptr<WsEndpoint> endpoint,
-           std::string remoteAddress)
+           Executor executor, std::string remoteAddress)
       : state_(std::move(state)),
         endpoint_(std::move(endpoint)),
+        executor_(executor),
         remoteAddress_(std::move(remoteAddress)) {}
   void send(std::string text) override;
+  void send(std::shared_ptr<const std::string> frame) override;
   void close(int code, std::string reason) override;
+  std::uintptr_t ioThread() const override;
+  void post(std::function<void()> task) override;
   const std::string& remoteAddress() const override { return remoteAddress_; }
 
  private:
   std::shared_ptr<TransportState> state_;
   std::weak_ptr<WsEndpoint> endpoint_;
+  Executor executor_;
   std::string remoteAddress_;
 };
 
@@ -561,10 +567,13 @@ class WebSocketConnection final : public Connection,
 
   void abandon() override { notifyClosed(); }
 
-  void postSend(std::string text) override {
-    asio::dispatch(executor_, [self = this->shared_from_this(), text = std::move(text)]() mutable {
-      self->enqueue(std::move(text));
-    });
+  void postSend(std::shared_ptr<const std::string> frame) override {
+    // On the io thread (a fan-out task, or the application answering a message) this queues
+    // at once; from elsewhere it is one hop.
+    asio::dispatch(executor_,
+                   [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
+                     self->enqueue(std::move(frame));
+                   });
   }
 
   void postClose(int code, std::string reason) override {
@@ -577,7 +586,7 @@ class WebSocketConnection final : public Connection,
  private:
   void open(WsAccept& accept) {
     auto handle = std::make_shared<WsHandle>(
-        state_, std::weak_ptr<WsEndpoint>(this->shared_from_this()), remoteAddress_);
+        state_, std::weak_ptr<WsEndpoint>(this->shared_from_this()), executor_, remoteAddress_);
     try {
       session_ = accept.open(std::move(handle));
     } catch (const std::exception& e) {
@@ -621,21 +630,22 @@ class WebSocketConnection final : public Connection,
     read();
   }
 
-  void enqueue(std::string text) {
+  void enqueue(std::shared_ptr<const std::string> frame) {
     if (closing_ || ended_) return;
-    queuedBytes_ += text.size();
+    queuedBytes_ += frame->size();
     if (queuedBytes_ > state_->options.maxWsQueuedBytes) {
+      queuedBytes_ -= frame->size();
       spdlog::warn("WebSocket client {} reads too slowly; closing", remoteAddress_);
       return beginClose(1008, "client too slow", true);
     }
-    queue_.push_back(std::move(text));
+    queue_.push_back(std::move(frame));
     if (!writing_) writeNext();
   }
 
   void writeNext() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()),
+    ws_.async_write(asio::buffer(*queue_.front()),
                     [self = this->shared_from_this()](const beast::error_code& ec, std::size_t) {
                       self->onWrite(ec);
                     });
@@ -643,7 +653,7 @@ class WebSocketConnection final : public Connection,
 
   void onWrite(const beast::error_code& ec) {
     writing_ = false;
-    queuedBytes_ -= queue_.front().size();
+    queuedBytes_ -= queue_.front()->size();
     queue_.pop_front();
     if (ec) return end();
     if (ended_) {
@@ -665,7 +675,7 @@ class WebSocketConnection final : public Connection,
     if (discardQueue) {
       // The frame being written stays: its buffer is in use.
       while (queue_.size() > (writing_ ? 1u : 0u)) {
-        queuedBytes_ -= queue_.back().size();
+        queuedBytes_ -= queue_.back()->size();
         queue_.pop_back();
       }
     }
@@ -725,7 +735,9 @@ class WebSocketConnection final : public Connection,
   asio::steady_timer closeTimer_;
   std::shared_ptr<WsSession> session_;
   beast::flat_buffer readBuffer_;
-  std::deque<std::string> queue_;  ///< front() is being written when writing_
+  /// Frames to send, often shared with other connections; front() is being written when
+  /// writing_.
+  std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queuedBytes_ = 0;
   bool accepted_ = false;
   bool writing_ = false;

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -313,6 +314,41 @@ TEST(TransportWsTest, SendFromAnotherThreadArrivesInOrder) {
   app.joinThreads();
 }
 
+TEST(TransportWsTest, OneTaskPerIoThreadSendsSharedFramesToItsConnectionsInOrder) {
+  WsApp app;
+  auto transport = startOrDie(wsOptions(), app);  // 2 io threads
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<WsClient>(transport->boundAddress()));
+    clients.back()->open();
+  }
+  std::vector<std::shared_ptr<WsConnection>> connections;
+  for (int i = 0; i < 500 && connections.size() < 6; ++i) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(app.mutex);
+    connections = app.connections;
+  }
+  ASSERT_EQ(connections.size(), 6u);
+  // Connections are spread over the io threads; group them as the event hub does.
+  std::map<std::uintptr_t, std::vector<std::shared_ptr<WsConnection>>> byThread;
+  for (const auto& c : connections) byThread[c->ioThread()].push_back(c);
+  EXPECT_EQ(byThread.size(), 2u);
+  std::vector<std::shared_ptr<const std::string>> frames;
+  for (int i = 0; i < 3; ++i) {
+    frames.push_back(std::make_shared<const std::string>("event " + std::to_string(i)));
+  }
+  for (const auto& frame : frames) {
+    for (const auto& [thread, group] : byThread) {
+      group.front()->post([group = group, frame] {
+        for (const auto& c : group) c->send(frame);
+      });
+    }
+  }
+  for (auto& client : clients) {
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(client->read(), "event " + std::to_string(i));
+  }
+}
+
 TEST(TransportWsTest, ServerCloseSendsCodeAndReason) {
   WsApp app;
   auto transport = startOrDie(wsOptions(), app);
@@ -394,6 +430,8 @@ TEST(TransportWsTest, StopClosesWith1001AndCallsOnClose) {
   }
   transport.reset();
   connection->send("nobody listens");
+  connection->send(std::make_shared<const std::string>("nobody either"));
+  connection->post([] { ADD_FAILURE() << "a task ran after the transport stopped"; });
   connection->close(1000, "gone");
 }
 
