@@ -22,22 +22,9 @@ CommandReply accepted() {
   return {};
 }
 
-CommandReply noAgent(std::string_view agentNo) {
-  return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", agentNo));
-}
-
-CommandReply noCall(std::string_view callId) {
-  return refuse(Status::NotFound, "unknown_call", fmt::format("no call '{}'", callId));
-}
-
 CommandReply notYours(std::string_view agentNo) {
   return refuse(Status::Forbidden, "not_your_agent",
                 fmt::format("you may not act for agent '{}'", agentNo));
-}
-
-CommandReply notLoggedIn(std::string_view agentNo) {
-  return refuse(Status::Conflict, "not_logged_in",
-                fmt::format("agent '{}' is not logged in", agentNo));
 }
 
 /// Unicode code points in valid UTF-8 (continuation bytes are not counted); for other input
@@ -48,6 +35,30 @@ std::size_t codePoints(std::string_view s) {
 }
 
 }  // namespace
+
+CommandReply noAgent(std::string_view agentNo) {
+  return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", agentNo));
+}
+
+CommandReply noCall(std::string_view callId) {
+  return refuse(Status::NotFound, "unknown_call", fmt::format("no call '{}'", callId));
+}
+
+CommandReply notLoggedIn(std::string_view agentNo) {
+  return refuse(Status::Conflict, "not_logged_in",
+                fmt::format("agent '{}' is not logged in", agentNo));
+}
+
+std::optional<CommandReply> CallControl::Impl::refuseUnavailable(const AgentRec& a) const {
+  const std::string& no = a.setup.acd.agentNo;
+  if (a.state == AgentState::LoggedOut) return notLoggedIn(no);
+  if (!isFree(a)) return agentBusy(no);
+  if (phoneKnownUnregistered(a)) {
+    return refuse(Status::Conflict, "phone_unavailable",
+                  fmt::format("phone '{}' is not registered", a.extension));
+  }
+  return std::nullopt;
+}
 
 bool CallControl::Impl::mayActOn(const Actor& actor, const AgentRec& a) const {
   if (actor.admin) return true;

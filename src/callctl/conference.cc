@@ -55,7 +55,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
   if (toAgent) {
     party = findAgent(cmd.target);
     if (party == nullptr) {
-      return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.target));
+      return noAgent(cmd.target);
     }
   } else if (auto refused = refuseNumber(cmd.target)) {
     return *refused;

@@ -71,9 +71,7 @@ CallRec* CallControl::Impl::findCallOfAgent(std::string_view agentNo) {
 std::variant<CallRec*, CommandReply> CallControl::Impl::connectedCallFor(const Actor& actor,
                                                                          std::string_view callId) {
   CallRec* c = findCall(callId);
-  if (c == nullptr) {
-    return refuse(Status::NotFound, "unknown_call", fmt::format("no call '{}'", callId));
-  }
+  if (c == nullptr) return noCall(callId);
   AgentRec* a = c->agentNo.empty() ? nullptr : findAgent(c->agentNo);
   if (!actor.admin && (a == nullptr || !mayActOn(actor, *a))) {
     return refuse(Status::Forbidden, "not_your_call", "the call is not yours");
@@ -241,7 +239,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransf
   } else if (cmd.targetType == Target::Queue && !queues_.contains(cmd.target)) {
     return refuse(Status::NotFound, "unknown_queue", fmt::format("no queue '{}'", cmd.target));
   } else if (cmd.targetType == Target::Agent && findAgent(cmd.target) == nullptr) {
-    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.target));
+    return noAgent(cmd.target);
   }
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
@@ -340,9 +338,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MonitorCall
     return refuse(Status::Forbidden, "not_a_supervisor", "only supervisors monitor calls");
   }
   AgentRec* a = findAgent(cmd.agentNo);
-  if (a == nullptr) {
-    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.agentNo));
-  }
+  if (a == nullptr) return noAgent(cmd.agentNo);
   if (!mayActOn(actor, *a) || actor.agentNo == cmd.agentNo) {
     return refuse(Status::Forbidden, "not_your_team",
                   fmt::format("agent '{}' is not in a team you supervise", cmd.agentNo));

@@ -75,6 +75,10 @@ inline CommandReply consultInProgress() {
 
 /// 409 agent_busy: "agent '<no>' is busy with a call or its wrap-up".
 CommandReply agentBusy(std::string_view agentNo);
+/// 404 unknown_agent / unknown_call; 409 not_logged_in.
+CommandReply noAgent(std::string_view agentNo);
+CommandReply noCall(std::string_view callId);
+CommandReply notLoggedIn(std::string_view agentNo);
 
 /// The call's data as a JSON object text for call.offered's `collected`; empty when none.
 std::string callDataJson(const std::map<std::string, std::string>& data);
@@ -274,6 +278,10 @@ struct CallControl::Impl {
   void onWrapUpTimer(const std::string& agentNo);
   void onRegistration(const telephony::RegistrationChanged& e);
   bool phoneKnownUnregistered(const AgentRec& a) const;
+  /// Why `a` cannot be given a call now (not_logged_in, agent_busy, phone_unavailable), or
+  /// nullopt: logged in, free (ready or not_ready) and with no phone known unregistered.
+  std::optional<CommandReply> refuseUnavailable(const AgentRec& a) const;
+  bool canTakeCall(const AgentRec& a) const { return isFree(a) && !phoneKnownUnregistered(a); }
   /// A not_ready only the system sets (desktop_lost, session_locked): at once when ready, after
   /// the call when busy with one (agent.next_state_set), not at all when not ready already or
   /// logged out.

@@ -18,13 +18,9 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const InterceptCa
     return refuse(Status::Forbidden, "not_a_supervisor", "only supervisors intercept calls");
   }
   CallRec* c = findCall(cmd.callId);
-  if (c == nullptr) {
-    return refuse(Status::NotFound, "unknown_call", fmt::format("no call '{}'", cmd.callId));
-  }
+  if (c == nullptr) return noCall(cmd.callId);
   AgentRec* a = findAgent(cmd.agentNo);
-  if (a == nullptr) {
-    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.agentNo));
-  }
+  if (a == nullptr) return noAgent(cmd.agentNo);
   // The supervisor's own agent, or one of a team they supervise; and the same for the agent
   // whose phone rings now (a supervisor does not take calls from other teams' agents).
   if (!mayActOn(actor, *a)) {
@@ -48,15 +44,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const InterceptCa
     return refuse(Status::Conflict, "already_offered",
                   fmt::format("call '{}' rings at agent '{}' already", c->id, cmd.agentNo));
   }
-  if (a->state == AgentState::LoggedOut) {
-    return refuse(Status::Conflict, "not_logged_in",
-                  fmt::format("agent '{}' is not logged in", cmd.agentNo));
-  }
-  if (!isFree(*a)) return agentBusy(cmd.agentNo);
-  if (phoneKnownUnregistered(*a)) {
-    return refuse(Status::Conflict, "phone_unavailable",
-                  fmt::format("the phone of agent '{}' is not registered", cmd.agentNo));
-  }
+  if (auto refused = refuseUnavailable(*a)) return *refused;
 
   AgentRec* previous = ringing ? withdrawOffer(*c, telephony::EndCause::Normal) : nullptr;
   const std::string from = previous != nullptr ? previous->setup.acd.agentNo : std::string();
@@ -74,9 +62,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const InterceptCa
 std::optional<CommandReply> CallControl::Impl::refuseTransferAgent(const CallRec& c,
                                                                    std::string_view target) {
   const AgentRec* b = findAgent(target);
-  if (b == nullptr) {
-    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", target));
-  }
+  if (b == nullptr) return noAgent(target);
   if (target == c.agentNo) {
     return refuse(Status::Conflict, "transfer_self",
                   "an agent cannot transfer a call to themselves");
@@ -109,7 +95,7 @@ void CallControl::Impl::transferToAgent(CallRec& c, const std::string& from,
   AgentRec* b = findAgent(target);
   // The transferring agent's release (no wrap-up: ready) routes only that agent, never the
   // colleague: they are still ready unless something in between took them.
-  if (b != nullptr && b->state == AgentState::Ready && !phoneKnownUnregistered(*b)) {
+  if (b != nullptr && b->state == AgentState::Ready && canTakeCall(*b)) {
     offerDirected(*again, *b, fmt::format("transferred by agent {}", from), "transferred");
   } else {
     routeCall(*again, "transferred");

@@ -64,25 +64,15 @@ void CallControl::Impl::busyWithPlacedCall(AgentRec& a, const std::string& callI
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const MakeCall& cmd) {
   AgentRec* a = findAgent(cmd.agentNo);
-  if (a == nullptr) {
-    return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", cmd.agentNo));
-  }
+  if (a == nullptr) return noAgent(cmd.agentNo);
   // Dialling out in someone else's name is nobody's business, not even an admin's.
   if (actor.agentNo != cmd.agentNo) {
     return refuse(Status::Forbidden, "not_your_agent",
                   "only the agent themselves can place a call from their phone");
   }
-  if (a->state == AgentState::LoggedOut) {
-    return refuse(Status::Conflict, "not_logged_in",
-                  fmt::format("agent '{}' is not logged in", cmd.agentNo));
-  }
-  if (!isFree(*a)) return agentBusy(cmd.agentNo);
+  if (auto refused = refuseUnavailable(*a)) return *refused;
   if (draining_) {
     return refuse(Status::Conflict, "shutting_down", "this node is shutting down");
-  }
-  if (phoneKnownUnregistered(*a)) {
-    return refuse(Status::Conflict, "phone_unavailable",
-                  fmt::format("phone '{}' is not registered", a->extension));
   }
   std::string targetType;
   std::string calleeNo;
@@ -119,21 +109,11 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MakeCall& c
   }
   if (!calleeNo.empty()) {
     const AgentRec* callee = findAgent(calleeNo);
-    if (callee == nullptr) {
-      return refuse(Status::NotFound, "unknown_agent", fmt::format("no agent '{}'", calleeNo));
-    }
+    if (callee == nullptr) return noAgent(calleeNo);
     if (callee == a) {
       return refuse(Status::Conflict, "call_self", "an agent cannot call themselves");
     }
-    if (callee->state == AgentState::LoggedOut) {
-      return refuse(Status::Conflict, "not_logged_in",
-                    fmt::format("agent '{}' is not logged in", calleeNo));
-    }
-    if (!isFree(*callee)) return agentBusy(calleeNo);
-    if (phoneKnownUnregistered(*callee)) {
-      return refuse(Status::Conflict, "phone_unavailable",
-                    fmt::format("phone '{}' is not registered", callee->extension));
-    }
+    if (auto refused = refuseUnavailable(*callee)) return *refused;
   }
 
   CallRec fresh;
@@ -208,7 +188,7 @@ void CallControl::Impl::onPhoneDialled(const telephony::LegArrived& e, AgentRec&
     if (callee == &a) {
       reject = 486;
       refusal = "call_self";
-    } else if (callee == nullptr || !isFree(*callee) || phoneKnownUnregistered(*callee)) {
+    } else if (callee == nullptr || !canTakeCall(*callee)) {
       reject = 486;
       refusal = "busy";
     }
@@ -290,7 +270,7 @@ void CallControl::Impl::dialTarget(CallRec& c) {
   if (!c.peerAgent.empty()) {
     // The colleague may have taken a queue call since make_call was accepted.
     AgentRec* callee = findAgent(c.peerAgent);
-    if (callee == nullptr || !isFree(*callee) || phoneKnownUnregistered(*callee)) {
+    if (callee == nullptr || !canTakeCall(*callee)) {
       endCall(c, "busy", "callee");
       return;
     }

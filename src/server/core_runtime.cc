@@ -36,12 +36,6 @@ CoreRuntime::~CoreRuntime() {
   if (thread_.joinable()) thread_.join();
 }
 
-base::Status CoreRuntime::onCore(std::function<base::Status(callctl::CallControl&)> task) {
-  std::promise<base::Status> result;
-  loop_.post([&] { result.set_value(task(*core_)); });
-  return result.get_future().get();
-}
-
 base::Status CoreRuntime::setQueue(callctl::QueueSetup queue) {
   return onCore([&](callctl::CallControl& core) { return core.setQueue(std::move(queue)); });
 }
@@ -58,25 +52,18 @@ base::Status CoreRuntime::removeAgent(std::string agentNo) {
   return onCore([&](callctl::CallControl& core) { return core.removeAgent(agentNo); });
 }
 
-std::optional<callctl::OrgVeto> CoreRuntime::vet(
-    std::function<std::optional<callctl::OrgVeto>(const callctl::CallControl&)> ask) {
-  std::promise<std::optional<callctl::OrgVeto>> result;
-  loop_.post([&] { result.set_value(ask(*core_)); });
-  return result.get_future().get();
-}
-
 std::optional<callctl::OrgVeto> CoreRuntime::vetQueue(const store::Queue& after) {
   // A queue without skill needs is one the core forgets (OrgSync removes it). Business hours
   // play no part in what the core refuses.
   const std::optional<callctl::QueueSetup> setup = toQueueSetup(after);
-  return vet([&](const callctl::CallControl& core) {
+  return onCore([&](const callctl::CallControl& core) {
     return setup ? core.vetQueue(*setup) : core.vetRemoveQueue(after.code);
   });
 }
 
 std::optional<callctl::OrgVeto> CoreRuntime::vetAgent(const store::Agent& after) {
   const callctl::AgentSetup setup = toAgentSetup(after, after.teamCode);
-  return vet([&](const callctl::CallControl& core) {
+  return onCore([&](const callctl::CallControl& core) {
     return after.active ? core.vetAgent(setup) : core.vetRemoveAgent(after.agentNo);
   });
 }

@@ -7,10 +7,12 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "api/cti_service.h"
@@ -65,10 +67,13 @@ class CoreRuntime final : public api::CtiService {
   std::optional<callctl::OrgVeto> vetAgent(const store::Agent& after) override;
 
  private:
-  /// Runs `task` on the core thread and waits for it.
-  base::Status onCore(std::function<base::Status(callctl::CallControl&)> task);
-  std::optional<callctl::OrgVeto> vet(
-      std::function<std::optional<callctl::OrgVeto>(const callctl::CallControl&)> ask);
+  /// Runs `task` on the core thread, waits for it and returns what it returned.
+  template <typename Task>
+  auto onCore(Task&& task) -> decltype(task(std::declval<callctl::CallControl&>())) {
+    std::promise<decltype(task(std::declval<callctl::CallControl&>()))> result;
+    loop_.post([&] { result.set_value(task(*core_)); });
+    return result.get_future().get();
+  }
 
   base::EventLoop loop_;
   std::unique_ptr<callctl::CallControl> core_;  ///< created and destroyed on the core thread
