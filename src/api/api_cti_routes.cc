@@ -165,9 +165,11 @@ json auditDetails(const callctl::Command& command) {
         } else if constexpr (std::is_same_v<T, callctl::InterceptCall>) {
           return json{{"agent_no", c.agentNo}};
         } else if constexpr (std::is_same_v<T, callctl::Consult>) {
-          return json{
-              {"target_type", c.targetType == callctl::Consult::Target::Agent ? "agent" : "number"},
-              {"target", c.target}};
+          using Target = callctl::Consult::Target;
+          return json{{"target_type", c.targetType == Target::Queue   ? "queue"
+                                      : c.targetType == Target::Agent ? "agent"
+                                                                      : "number"},
+                      {"target", c.target}};
         } else if constexpr (std::is_same_v<T, callctl::MakeCall>) {
           return json{{"target_type", makeCallTargetName(c.targetType)}, {"target", c.target}};
         } else if constexpr (std::is_same_v<T, callctl::MonitorCall>) {
@@ -317,7 +319,8 @@ json callViewJson(const callctl::CallView& c) {
               {"party_type", party ? json(c.partyType) : json(nullptr)},
               {"party", party ? json(c.party) : json(nullptr)},
               {"party_stage", party ? json(c.partyStage) : json(nullptr)},
-              {"party_held", party ? json(c.partyHeld) : json(nullptr)}};
+              {"party_held", party ? json(c.partyHeld) : json(nullptr)},
+              {"party_queue", c.partyQueue.empty() ? json(nullptr) : json(c.partyQueue)}};
 }
 
 void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
@@ -530,14 +533,17 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
             callctl::Consult c{call.param("call_id"), callctl::Consult::Target::Agent, *target};
             if (*type == "number") {
               c.targetType = callctl::Consult::Target::Number;
+            } else if (*type == "queue") {
+              c.targetType = callctl::Consult::Target::Queue;
             } else if (*type != "agent") {
-              in.fail("target_type", "must be \"agent\" or \"number\"");
+              in.fail("target_type", "must be \"agent\", \"queue\" or \"number\"");
               return std::nullopt;
             }
             return c;
           },
           {"cti.consult", "call", "call_id"}),
-      "Consult a colleague or an allowed number while the customer waits on hold (command)");
+      "Consult a colleague, a queue or an allowed number while the customer waits on hold "
+      "(command)");
   callVerb(
       "cancel_consult", "cti.cancel_consult", false,
       [](std::string id) -> callctl::Command { return callctl::CancelConsult{std::move(id)}; },

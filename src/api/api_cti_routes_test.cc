@@ -289,6 +289,14 @@ TEST_F(CtiRoutesTest, ConsultAndConferenceVerbsBuildTheirCommands) {
   EXPECT_EQ(std::get<callctl::Alternate>(core_.requests[5].command).callId, "c9");
   EXPECT_EQ(std::get<callctl::DropParty>(core_.requests[6].command).callId, "c9");
   EXPECT_EQ(core_.requests[6].requestId, "desk-8");
+  EXPECT_EQ(
+      call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"queue","target":"cards_zh"})")
+          .status,
+      202);
+  const auto* queued = std::get_if<callctl::Consult>(&core_.requests.back().command);
+  ASSERT_NE(queued, nullptr);
+  EXPECT_EQ(queued->targetType, callctl::Consult::Target::Queue);
+  EXPECT_EQ(queued->target, "cards_zh");
 }
 
 TEST_F(CtiRoutesTest, MakeCallBuildsItsCommandAndAnswersWithTheNewCall) {
@@ -354,7 +362,7 @@ TEST_F(CtiRoutesTest, BadConsultBodiesAreRefusedBeforeTheCore) {
   r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"agent","target":""})");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "target");
-  r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"queue","target":"retail_zh"})");
+  r = call("POST", "/api/v1/calls/c9/consult", R"({"target_type":"team","target":"retail_zh"})");
   EXPECT_EQ(r.status, 422) << r.body;
   EXPECT_EQ(bodyOf(r)["error"]["fields"][0]["field"], "target_type");
   EXPECT_EQ(call("POST", "/api/v1/calls/c9/consult", R"({"target":"1002"})").status, 422);
@@ -478,6 +486,7 @@ TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
   EXPECT_EQ(bodyOf(r)["items"][0]["consult_call_id"], nullptr);
   EXPECT_EQ(bodyOf(r)["items"][0]["party_stage"], nullptr);
   EXPECT_EQ(bodyOf(r)["items"][0]["party_held"], nullptr);
+  EXPECT_EQ(bodyOf(r)["items"][0]["party_queue"], nullptr);
 
   c.phase = callctl::CallView::Phase::Connected;
   c.held = true;
@@ -486,6 +495,7 @@ TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
   c.party = "1002";
   c.partyStage = "consulting";
   c.partyHeld = false;
+  c.partyQueue = "cards";
   core_.calls = {c};
   r = call("GET", "/api/v1/calls");
   ASSERT_EQ(r.status, 200);
@@ -495,6 +505,7 @@ TEST_F(CtiRoutesTest, LiveViewsAndExplanations) {
   EXPECT_EQ(item["party"], "1002");
   EXPECT_EQ(item["party_stage"], "consulting");
   EXPECT_EQ(item["party_held"], false);
+  EXPECT_EQ(item["party_queue"], "cards");
   EXPECT_EQ(item["held"], true);
   EXPECT_EQ(item["muted"], false);
 

@@ -506,12 +506,15 @@ CallView viewOf(const CallRec& c) {
   if (c.party) {
     using Stage = CallRec::PartyRec::Stage;
     v.consultCallId = c.party->consultId;
-    v.partyType = c.party->isAgent ? "agent" : "number";
+    const Stage stage = c.party->stage;
+    v.partyType = stage == Stage::Queued ? "queue" : c.party->isAgent ? "agent" : "number";
     v.party = c.party->target;
-    v.partyStage = c.party->stage == Stage::Ringing      ? "ringing"
-                   : c.party->stage == Stage::Consulting ? "consulting"
-                                                         : "conferenced";
+    v.partyStage = stage == Stage::Queued       ? "queued"
+                   : stage == Stage::Ringing    ? "ringing"
+                   : stage == Stage::Consulting ? "consulting"
+                                                : "conferenced";
     v.partyHeld = c.party->held;
+    v.partyQueue = c.party->queue;
   }
   return v;
 }

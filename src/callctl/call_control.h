@@ -244,16 +244,17 @@ struct InterceptCall {
   std::string agentNo;  ///< who takes the call
 };
 
-/// Consults a colleague (a logged-in agent who is ready) or a number CoreOptions::transferNumbers
-/// allows about the connected call `callId` (decision 0018): the customer is put on hold and the
-/// party's phone rings; the consult is a call of its own (call.consult_started names it). One
-/// consult at a time; a supervisor monitoring the call is ended ("consult"). 409 while held for
-/// another reason is not an error: a held customer stays held.
+/// Consults a colleague (a logged-in agent who is ready), a queue (the ACD picks the colleague;
+/// decision 0024) or a number CoreOptions::transferNumbers allows about the connected call
+/// `callId` (decision 0018): the customer is put on hold and the party's phone rings (at once, or
+/// when the queue has an agent for the consult); the consult is a call of its own
+/// (call.consult_started names it). One consult at a time; a supervisor monitoring the call is
+/// ended ("consult"). A customer held already stays held.
 struct Consult {
-  enum class Target { Agent, Number };
+  enum class Target { Agent, Number, Queue };
   std::string callId;  ///< the customer's call
   Target targetType = Target::Agent;
-  std::string target;  ///< agent number or dialled number
+  std::string target;  ///< agent number, dialled number or queue code
 };
 /// Ends the consult (ringing or talking) and takes the customer off hold.
 struct CancelConsult {
@@ -375,9 +376,10 @@ struct CallView {
   std::string transferredTo;  ///< the number of a blind transfer out (agentNo is empty then)
   /// A consult or conference party (decision 0018); partyStage empty when there is none.
   std::string consultCallId;  ///< the consult call (kept once the party is conferenced)
-  std::string partyType;      ///< "agent" or "number"
-  std::string party;          ///< agent number or dialled number
-  std::string partyStage;     ///< "ringing", "consulting" or "conferenced"
+  std::string partyType;      ///< "agent", "number", or "queue" while a consult waits in one
+  std::string party;          ///< agent number, dialled number or queue code
+  std::string partyStage;     ///< "queued", "ringing", "consulting" or "conferenced"
+  std::string partyQueue;     ///< a consult to a queue: the queue (kept once an agent is chosen)
   bool partyHeld = false;     ///< the agent alternated back to the customer
 };
 
@@ -407,6 +409,9 @@ struct CoreOptions {
   Duration desktopGrace{std::chrono::seconds(60)};
   /// How long a consulted party's phone may ring.
   Duration consultRingTimeout{std::chrono::seconds(20)};
+  /// How long a consult to a queue may wait for an agent (the queue's own maximum wait and
+  /// overflow steps apply too); then it ends with reason "timed_out".
+  Duration consultQueueTimeout{std::chrono::seconds(120)};
   /// Number prefixes an agent may call (make_call or dialled on the phone); empty: none.
   std::vector<std::string> outboundNumbers;
   /// How long the far party of a call an agent places may ring, and the agent's own phone

@@ -297,6 +297,8 @@ class RandomRun {
       } else if (chance(0.003)) {
         send(a,
              Consult{callId, Consult::Target::Number, chance(0.7) ? "4008001234" : "4009999999"});
+      } else if (chance(0.004)) {
+        send(a, Consult{callId, Consult::Target::Queue, chance(0.5) ? "retail" : "cards"});
       }
       return;
     }
@@ -417,7 +419,8 @@ class RandomRun {
     open_.insert(e.callId);
     tracked_[e.callId].arrived = e.ts;
   }
-  void onEvent(const events::Event& e, const events::CallConsultStarted&) {
+  void onEvent(const events::Event& e, const events::CallConsultStarted& p) {
+    ++seenTypes_["consult:" + p.targetType];
     if (!arrived_.insert(e.callId).second) fail("call.consult_started twice");
     open_.insert(e.callId);
     consults_.insert(e.callId);
@@ -511,7 +514,13 @@ class RandomRun {
         byPeer[c.peerAgent] = &c;
       }
       live.insert(c.callId);
-      if (c.partyStage == "ringing" || c.partyStage == "consulting") live.insert(c.consultCallId);
+      if (c.partyStage == "queued" || c.partyStage == "ringing" || c.partyStage == "consulting") {
+        live.insert(c.consultCallId);
+      }
+      // A consult to a queue is in the ACD until its colleague answers.
+      if (c.partyStage == "queued" || (c.partyStage == "ringing" && !c.partyQueue.empty())) {
+        ++inAcd;
+      }
       if (!c.partyStage.empty() && c.partyType == "agent") {
         if (byParty.contains(c.party)) fail("agent " + c.party + " is the party of two calls");
         byParty[c.party] = &c;
@@ -633,7 +642,8 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "call.originated",
                              "call.intercepted",
                              "ended:normal/callee",
-                             "ended:cancelled/agent"}) {
+                             "ended:cancelled/agent",
+                             "consult:queue"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

@@ -277,7 +277,8 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const HangupCall&
 
 CommandReply CallControl::Impl::hangupConsult(const Actor& actor, CallRec& parent) {
   const CallRec::PartyRec& p = *parent.party;
-  if (p.isAgent && !actor.agentNo.empty() && actor.agentNo == p.target) {
+  if (p.isAgent && p.stage != CallRec::PartyRec::Stage::Queued && !actor.agentNo.empty() &&
+      actor.agentNo == p.target) {
     // The consulted colleague hangs up their side (or declines while it rings).
     endConsult(parent, "party_hung_up", "party");
     return accepted();

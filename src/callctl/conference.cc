@@ -50,15 +50,21 @@ CallRec* CallControl::Impl::findCallOfConsult(std::string_view consultId) {
 // ---------------------------------------------------------------------------
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cmd) {
-  const bool toAgent = cmd.targetType == Consult::Target::Agent;
+  using Target = Consult::Target;
   AgentRec* party = nullptr;
-  if (toAgent) {
-    party = findAgent(cmd.target);
-    if (party == nullptr) {
-      return noAgent(cmd.target);
-    }
-  } else if (auto refused = refuseNumber(cmd.target)) {
-    return *refused;
+  switch (cmd.targetType) {
+    case Target::Agent:
+      party = findAgent(cmd.target);
+      if (party == nullptr) return noAgent(cmd.target);
+      break;
+    case Target::Number:
+      if (auto refused = refuseNumber(cmd.target)) return *refused;
+      break;
+    case Target::Queue:
+      if (!queues_.contains(cmd.target)) {
+        return refuse(Status::NotFound, "unknown_queue", fmt::format("no queue '{}'", cmd.target));
+      }
+      break;
   }
   auto found = connectedCallFor(actor, cmd.callId);
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
@@ -74,74 +80,220 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
                     fmt::format("agent '{}' is not ready", cmd.target));
     }
   }
+  const std::string consultId = newId();
+  if (cmd.targetType == Target::Queue) {
+    // The consult waits with the customer's priority and arrival: the customer keeps the place
+    // in line they earned (decision 0024).
+    const acd::CallEntry entry{.callId = consultId,
+                               .queue = cmd.target,
+                               .priority = c.priority,
+                               .arrived = c.arrived,
+                               .preferredAgent = {},
+                               .preferredUntil = {}};
+    const base::Result<acd::JoinOutcome> joined = acd_.enqueue(entry, now());
+    const acd::JoinOutcome outcome = joined.ok() ? *joined : acd::JoinOutcome::Closed;
+    if (outcome != acd::JoinOutcome::Queued) {
+      acd_.remove(consultId);
+      switch (outcome) {
+        case acd::JoinOutcome::Full:
+          return refuse(Status::Conflict, "queue_full",
+                        fmt::format("queue '{}' is full", cmd.target));
+        case acd::JoinOutcome::NoMembers:
+          return refuse(
+              Status::Conflict, "no_agents",
+              fmt::format("no logged-in agent of queue '{}' could take the consult", cmd.target));
+        default:
+          return refuse(Status::Conflict, "queue_closed",
+                        fmt::format("queue '{}' is closed", cmd.target));
+      }
+    }
+  }
   const std::string owner = c.agentNo;
   if (c.monitor) endMonitor(c, "consult");
   hold(c);
   CallRec::PartyRec p;
-  p.consultId = newId();
-  p.isAgent = toAgent;
+  p.consultId = consultId;
+  p.isAgent = cmd.targetType != Target::Number;
   p.target = cmd.target;
-  p.leg = LegId{newId()};
   p.started = now();
   p.requestId = requestId_;
+  consults_[p.consultId] = c.id;
+  const char* targetType = cmd.targetType == Target::Agent    ? "agent"
+                           : cmd.targetType == Target::Number ? "number"
+                                                              : "queue";
+  if (cmd.targetType == Target::Queue) {
+    p.stage = Stage::Queued;
+    p.queue = cmd.target;
+  }
+  const Stage stage = p.stage;
+  c.party = std::move(p);
+  if (stage == Stage::Queued) armConsultWait(c, options_.consultQueueTimeout);
+  emit(consultId, owner, c.queue, events::CallConsultStarted{c.id, owner, targetType, cmd.target});
+  if (stage == Stage::Queued) {
+    routeConsult(c, "consult");
+  } else {
+    ringParty(c, party);
+  }
+  return {};
+}
+
+void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
+  CallRec::PartyRec& p = *c.party;
+  p.stage = Stage::Ringing;
+  p.leg = LegId{newId()};
   p.ringTimer =
       after(options_.consultRingTimeout + kRingGrace, [this, id = c.id, consult = p.consultId] {
         CallRec* call = findCall(id);
         if (call != nullptr && call->party && call->party->consultId == consult &&
             call->party->stage == Stage::Ringing) {
           call->party->ringTimer = {};
-          endConsult(*call, "no_answer", "system", kReasonNoAnswer);
+          partyNotReached(*call, "no_answer", kReasonNoAnswer);
         }
         finishTurn();
       });
   addLeg(c, p.leg);
-  consults_[p.consultId] = c.id;
-  const std::string consultId = p.consultId;
-  const LegId leg = p.leg;
-  c.party = std::move(p);
-  emit(consultId, owner, c.queue,
-       events::CallConsultStarted{c.id, owner, toAgent ? "agent" : "number", cmd.target});
-
   telephony::Originate dial{
-      .leg = leg,
-      .to = {telephony::Destination::Kind::External, cmd.target},
+      .leg = p.leg,
+      .to = {telephony::Destination::Kind::External, p.target},
       .callerId = c.dnis,
       .near = c.customer,
       .ringTimeout = options_.consultRingTimeout,
       .autoAnswer = false,
-      .headers = {{"X-Bankcc-Call-Id", consultId}, {"X-Bankcc-Parent-Call-Id", c.id}}};
-  if (party != nullptr) {
-    const std::string& no = party->setup.acd.agentNo;
-    if (const base::Status st = acd_.setUnavailable(no); !st.ok()) {
-      BANKCC_BUG("the ACD does not know a ready agent");
+      .headers = {{"X-Bankcc-Call-Id", p.consultId}, {"X-Bankcc-Parent-Call-Id", c.id}}};
+  if (agent != nullptr) {
+    const std::string& no = agent->setup.acd.agentNo;
+    // A colleague the ACD chose is unavailable there already (Acd::offer).
+    if (p.queue.empty()) {
+      if (const base::Status st = acd_.setUnavailable(no); !st.ok()) {
+        BANKCC_BUG("the ACD does not know a ready agent");
+      }
     }
-    party->callId = consultId;
-    setState(*party, AgentState::Reserved);
+    agent->callId = p.consultId;
+    setState(*agent, AgentState::Reserved);
     // The colleague's screen shows whose customer it is about.
-    emit(consultId, no, c.queue,
+    emit(p.consultId, no, p.queue.empty() ? c.queue : p.queue,
          events::CallOffered{.agentNo = no,
-                             .extension = party->extension,
-                             .queue = c.queue,
+                             .extension = agent->extension,
+                             .queue = p.queue.empty() ? c.queue : p.queue,
                              .ani = c.ani,
-                             .waitMs = 0,
+                             .waitMs = p.queue.empty() ? 0 : toMs(now() - p.started),
                              .tier = c.tier,
                              .priority = c.priority,
                              .customerId = {},
                              .ivrPath = {},
                              .collected = callDataJson(c.data),
                              .desktopAnswer = false});
-    dial.to = {telephony::Destination::Kind::Extension, party->extension};
-    dial.callerId = owner;
-    dial.autoAnswer = party->extensionAutoAnswer && party->setup.autoAnswer;
+    dial.to = {telephony::Destination::Kind::Extension, agent->extension};
+    dial.callerId = c.agentNo;
+    dial.autoAnswer = agent->extensionAutoAnswer && agent->setup.autoAnswer;
   }
   execute(std::move(dial));
-  return {};
+}
+
+void CallControl::Impl::armConsultWait(CallRec& c, Duration d) {
+  CallRec::PartyRec& p = *c.party;
+  cancel(p.waitTimer);
+  p.waitTimer = after(std::max(d, Duration::zero()), [this, id = c.id, consult = p.consultId] {
+    CallRec* call = findCall(id);
+    if (call != nullptr && call->party && call->party->consultId == consult &&
+        call->party->stage == Stage::Queued) {
+      call->party->waitTimer = {};
+      endConsult(*call, "timed_out", "system");
+    }
+    finishTurn();
+  });
+}
+
+void CallControl::Impl::routeConsult(CallRec& c, std::string_view trigger) {
+  if (!c.party || c.party->stage != Stage::Queued) return;
+  const std::string consultId = c.party->consultId;
+  acd::Explanation ex;
+  ex.trigger = trigger;
+  std::optional<acd::Match> match = acd_.routeCall(consultId, now(), &ex);
+  if (!match) {
+    rememberExplanation(consultId, std::move(ex));
+    return;
+  }
+  offer(*match, std::move(ex));
+}
+
+void CallControl::Impl::offerConsult(CallRec& c, const acd::Match& m,
+                                     acd::Explanation explanation) {
+  CallRec::PartyRec& p = *c.party;
+  AgentRec* a = findAgent(m.agentNo);
+  BANKCC_RELEASE_ASSERT(a != nullptr, "an ACD match names a known agent");
+  if (p.stage != Stage::Queued || a->state != AgentState::Ready) {
+    BANKCC_BUG("the ACD matched a consult or agent the core does not see as free");
+    return;
+  }
+  if (const base::Status st = acd_.offer(m.callId, m.agentNo); !st.ok()) {
+    BANKCC_BUG("the ACD refused the offer it proposed");
+    return;
+  }
+  cancel(p.waitTimer);
+  p.queue = m.queue;
+  p.target = m.agentNo;
+  const std::string rule = explanation.rule;
+  const std::string trigger = explanation.trigger;
+  rememberExplanation(p.consultId, std::move(explanation));
+  emit(p.consultId, m.agentNo, m.queue, events::RoutingDecided{m.queue, m.agentNo, rule, trigger});
+  ringParty(c, a);
+}
+
+void CallControl::Impl::partyNotReached(CallRec& c, std::string_view reason,
+                                        std::string_view freeReason) {
+  CallRec::PartyRec& p = *c.party;
+  if (p.queue.empty()) {
+    endConsult(c, reason, "party", freeReason);
+    return;
+  }
+  // As with an offer: the colleague goes not ready, the consult waits in its old place.
+  cancel(p.ringTimer);
+  hangupLeg(c, p.leg, EndCause::NoAnswer);  // no-op when the leg has ended
+  if (const base::Status st = acd_.release(p.consultId); !st.ok()) {
+    BANKCC_BUG("the ACD lost an offered consult");
+  }
+  const std::string colleague = std::exchange(p.target, p.queue);
+  p.stage = Stage::Queued;
+  p.leg = {};
+  const std::string consultId = p.consultId;
+  armConsultWait(c, options_.consultQueueTimeout - (now() - p.started));
+  if (AgentRec* b = findAgent(colleague); b != nullptr && b->callId == consultId) {
+    spdlog::info("consult {}: offer to agent {} failed ({})", consultId, colleague, reason);
+    b->nextNotReady.reset();
+    setState(*b, AgentState::NotReady, freeReason);
+  }
+  routeConsult(c, "offer_failed");
+}
+
+void CallControl::Impl::onConsultStepDue(CallRec& c, const acd::StepDue& due) {
+  switch (due.kind) {
+    case acd::StepDue::Kind::Widened:
+      routeConsult(c, "widened");
+      break;
+    case acd::StepDue::Kind::PreferenceExpired:
+      routeConsult(c, "preference_expired");
+      break;
+    case acd::StepDue::Kind::Moved:
+      c.party->queue = due.target;
+      c.party->target = due.target;
+      routeConsult(c, "moved");
+      break;
+    case acd::StepDue::Kind::Left:
+      // A consult does not follow the queue to a destination: the agent still has the customer.
+      endConsult(c, "overflow", "system");
+      break;
+    case acd::StepDue::Kind::TimedOut:
+      endConsult(c, "timed_out", "system");
+      break;
+  }
 }
 
 void CallControl::Impl::onPartyAnswered(CallRec& c) {
   CallRec::PartyRec& p = *c.party;
   if (p.stage != Stage::Ringing || !c.agentLeg) return;
   cancel(p.ringTimer);
+  if (!p.queue.empty()) acd_.remove(p.consultId);  // answered: the ACD is done with it
   execute(telephony::Monitor{p.leg, *c.agentLeg, c.customer, telephony::MonitorMode::Whisper});
   p.stage = Stage::Consulting;
   p.answered = now();
@@ -165,11 +317,16 @@ void CallControl::Impl::endConsult(CallRec& c, std::string_view reason, std::str
   c.party.reset();
   consults_.erase(p.consultId);
   cancel(p.ringTimer);
+  cancel(p.waitTimer);
+  if (!p.queue.empty()) {
+    acd_.remove(p.consultId);  // no-op once answered or gone
+    forgetCall(p.consultId);
+  }
   hangupLeg(c, p.leg, EndCause::Normal);  // no-op when the leg has ended
   const Duration took = now() - p.started;
   emit(c.id, c.agentNo, c.queue,
        events::CallConsultEnded{p.consultId, c.agentNo, p.target, std::string(reason), toMs(took)});
-  AgentRec* b = p.isAgent ? findAgent(p.target) : nullptr;
+  AgentRec* b = p.isAgent && p.stage != Stage::Queued ? findAgent(p.target) : nullptr;
   emit(p.consultId, b != nullptr ? p.target : std::string(), c.queue,
        events::CallEnded{std::string(reason), std::string(hungUpBy), toMs(took)});
   if (b != nullptr && b->callId == p.consultId &&
@@ -190,10 +347,12 @@ void CallControl::Impl::onPartyLegEnded(CallRec& c, EndCause cause) {
                                       : cause == EndCause::Busy   ? "busy"
                                                                   : "failed";
       // As with an offer: a phone that does not answer makes the agent not ready.
-      endConsult(c, reason, "party",
-                 cause == EndCause::NoAnswer ? kReasonNoAnswer : kReasonPhoneUnavailable);
+      partyNotReached(c, reason,
+                      cause == EndCause::NoAnswer ? kReasonNoAnswer : kReasonPhoneUnavailable);
       return;
     }
+    case Stage::Queued:
+      return;  // no leg yet
     case Stage::Consulting:
       endConsult(c, "party_hung_up", "party");
       return;
@@ -323,7 +482,7 @@ std::variant<CallRec*, CommandReply> CallControl::Impl::callWithParty(
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const CancelConsult& cmd) {
   auto found =
-      callWithParty(actor, cmd.callId, {Stage::Ringing, Stage::Consulting},
+      callWithParty(actor, cmd.callId, {Stage::Queued, Stage::Ringing, Stage::Consulting},
                     refuse(Status::Conflict, "no_consult", "there is no consult on this call"));
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
   CallRec& c = *std::get<CallRec*>(found);

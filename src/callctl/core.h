@@ -193,10 +193,15 @@ struct CallRec {
   /// A consult party and, once conferenced, the third party of the call (conference.cc,
   /// decision 0018). The party's leg is one of the call's legs.
   struct PartyRec {
-    enum class Stage { Ringing, Consulting, Conferenced };
+    /// Queued: a consult to a queue waits in the ACD (under its consult id) for an agent.
+    enum class Stage { Queued, Ringing, Consulting, Conferenced };
     std::string consultId;  ///< the consult call's id
-    bool isAgent = false;
-    std::string target;  ///< agent number or dialled number
+    bool isAgent = false;   ///< also while a consult to a queue waits: its party will be one
+    std::string target;     ///< agent number or dialled number; the queue code while Queued
+    /// A consult to a queue (decision 0024): the queue it waits or waited in; a colleague who
+    /// does not answer sends the consult back to wait there.
+    std::string queue;
+    base::TimerId waitTimer;  ///< CoreOptions::consultQueueTimeout, while Queued
     telephony::LegId leg;
     Stage stage = Stage::Ringing;
     bool held = false;  ///< the agent alternated back to the customer: the party hears music
@@ -368,6 +373,20 @@ struct CallControl::Impl {
       std::initializer_list<CallRec::PartyRec::Stage> stages, CommandReply missing);
   /// The call is ending or losing its agent: whatever party there is goes.
   void dropPartyForEnd(CallRec& c, SysTime at);
+  /// Rings the party of `c`'s consult: the colleague `agent` (reserved, call.offered), or the
+  /// dialled number when null. The party's leg is created here.
+  void ringParty(CallRec& c, AgentRec* agent);
+  /// The consult to a queue waiting in the ACD is matched with agent `m.agentNo`.
+  void offerConsult(CallRec& c, const acd::Match& m, acd::Explanation explanation);
+  /// (Re)arms the timer that ends `c`'s queued consult with "timed_out" after `d`.
+  void armConsultWait(CallRec& c, Duration d);
+  /// Asks the ACD for an agent for `c`'s queued consult.
+  void routeConsult(CallRec& c, std::string_view trigger);
+  /// The party's phone did not answer or refused: a consult to a queue waits again (the
+  /// colleague goes not_ready{freeReason}); any other consult ends with `reason`.
+  void partyNotReached(CallRec& c, std::string_view reason, std::string_view freeReason);
+  /// An ACD step or maximum wait fell due for `c`'s queued consult.
+  void onConsultStepDue(CallRec& c, const acd::StepDue& due);
 
   // ---- outbound.cc: calls an agent places (decision 0020) ----
   CommandReply runCommand(const Actor& actor, const MakeCall& c);

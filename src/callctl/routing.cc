@@ -94,17 +94,30 @@ void CallControl::Impl::routeAgent(AgentRec& a, std::string_view trigger) {
 void CallControl::Impl::routeAll(std::string_view trigger) {
   // Oldest call first (call ids are time-ordered, ties by arrival); each offer changes who is
   // available, so the list of candidates is taken first and re-checked one by one.
+  // A consult waiting in a queue counts with its customer's arrival.
   std::vector<std::pair<SysTime, std::string>> waiting;
   for (const auto& [id, c] : calls_) {
     if (c.inAcd && c.phase == Phase::Queued) waiting.emplace_back(c.arrived, id);
+    if (c.party && c.party->stage == CallRec::PartyRec::Stage::Queued) {
+      waiting.emplace_back(c.arrived, c.party->consultId);
+    }
   }
   std::sort(waiting.begin(), waiting.end());
   for (const auto& [arrived, id] : waiting) {
-    if (CallRec* c = findCall(id)) routeCall(*c, trigger);
+    if (CallRec* c = findCall(id)) {
+      routeCall(*c, trigger);
+    } else if (CallRec* parent = findCallOfConsult(id)) {
+      routeConsult(*parent, trigger);
+    }
   }
 }
 
 void CallControl::Impl::offer(const acd::Match& m, acd::Explanation explanation) {
+  if (CallRec* parent = findCallOfConsult(m.callId)) {
+    // A consult to a queue (decision 0024).
+    offerConsult(*parent, m, std::move(explanation));
+    return;
+  }
   CallRec* c = findCall(m.callId);
   AgentRec* a = findAgent(m.agentNo);
   // The ACD holds only calls and agents the core gave it, and forgets them when the core does.
@@ -250,7 +263,14 @@ void CallControl::Impl::onAcdTimer() {
 
 void CallControl::Impl::onStepDue(const acd::StepDue& due) {
   CallRec* c = findCall(due.callId);
-  // The ACD holds only the core's waiting calls, and the core removes them when they end.
+  if (c == nullptr) {
+    if (CallRec* parent = findCallOfConsult(due.callId)) {
+      onConsultStepDue(*parent, due);
+      return;
+    }
+  }
+  // The ACD holds only the core's waiting calls and consults, and the core removes them when
+  // they end.
   if (c == nullptr) {
     BANKCC_BUG("an ACD step for a call the core does not know");
     return;

@@ -223,7 +223,7 @@ void CdrFold::apply(const events::Event& e) {
             if (cdr.answeredAt) return;
             cdr.answeredAt = e.ts;
             const std::string& party = p.target.empty() ? cdr.dnis : p.target;
-            if (c.consultTargetType == "agent") {
+            if (c.consultTargetType == "agent" || c.consultTargetType == "queue") {
               c.agentSegment = addSegment(cdr, "agent", {}, party, e.ts);
               cdr.answeredBy = party;
               joinAgent(c, party);

@@ -149,6 +149,38 @@ TEST(CdrConsultTest, AttendedTransferToAnAgent) {
   EXPECT_EQ(r.intervals.back().callId, "p");
 }
 
+TEST(CdrConsultTest, AConsultToAQueueIsAnsweredByTheColleagueTheAcdChose) {
+  Events ev = readyAgents();
+  testing::queueConsultTransferred(ev, "p", "k", 0);
+  const Folded r = run(ev);
+  ASSERT_EQ(r.cdrs.size(), 2u);
+  EXPECT_EQ(r.fold.openCalls(), 0u);
+
+  const Cdr& k = r.byId("k");
+  EXPECT_EQ(k.parentCallId, "p");
+  EXPECT_EQ(k.direction, "internal");
+  EXPECT_EQ(k.dnis, "cards");  // what A asked for
+  EXPECT_EQ(k.answeredBy, kAgentB);
+  EXPECT_EQ(k.agents, V{kAgentB});
+  EXPECT_EQ(k.firstQueue, "");  // a consult joins no queue's figures
+  EXPECT_EQ(k.segments, (std::vector<CdrSegment>{seg("agent", "", kAgentB, 45, 60, "ended")}));
+  EXPECT_EQ(k.talkMs, 15000);
+
+  const Cdr& p = r.byId("p");
+  EXPECT_EQ(p.agents, (V{kAgentA, kAgentB}));
+  EXPECT_EQ(p.transfers, 1);
+  EXPECT_EQ(p.segments, (std::vector<CdrSegment>{
+                            seg("queue", "retail_zh", "", 10, 15, "answered"),
+                            seg("agent", "retail_zh", kAgentA, 15, 60, "transferred"),
+                            seg("hold", "", kAgentA, 30, 60),
+                            seg("consult", "", kAgentA, 30, 60, "queue cards: transferred"),
+                            seg("transfer", "", kAgentA, 60, 60, "attended to agent 1002"),
+                            seg("agent", "", kAgentB, 60, 120, "ended"),
+                            seg("wrapup", "", kAgentA, 60, 70),
+                            seg("wrapup", "", kAgentB, 120, 130),
+                        }));
+}
+
 TEST(CdrConsultTest, AttendedTransferToANumber) {
   Events ev = readyAgents();
   testing::attendedTransferToNumber(ev, "p", "k", 0);
@@ -337,11 +369,11 @@ TEST(CdrConsultTest, SavedStateKeepsAConsultInProgressExactly) {
   // Stop in the middle of each scenario, save, load, and fold the rest: the same CDRs as one
   // uninterrupted fold, and the text says what it carries.
   using Scenario = void (*)(Events&, const std::string&, const std::string&, double);
-  for (Scenario scenario :
-       {&testing::consultCancelled, &testing::attendedTransferToAgent,
-        &testing::attendedTransferToNumber, &testing::conferenceThenDrop,
-        &testing::conferenceThenOwnerLeaves, &testing::conferenceThenCustomerHangsUp,
-        &testing::conferenceWithNumber, &testing::consultNoAnswer}) {
+  for (Scenario scenario : {&testing::consultCancelled, &testing::attendedTransferToAgent,
+                            &testing::attendedTransferToNumber, &testing::conferenceThenDrop,
+                            &testing::conferenceThenOwnerLeaves,
+                            &testing::conferenceThenCustomerHangsUp, &testing::conferenceWithNumber,
+                            &testing::consultNoAnswer, &testing::queueConsultTransferred}) {
     Events ev = readyAgents();
     scenario(ev, "p", "k", 0);
     const auto& all = ev.all();

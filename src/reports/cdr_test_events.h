@@ -168,6 +168,34 @@ inline void attendedTransferToAgent(Events& ev, const std::string& p, const std:
       .state(t + 130, b, AgentState::WrapUp, AgentState::Ready, p);
 }
 
+/// Consult queue "cards" at t+30; the ACD offers it to B at t+40, who answers at t+45; at t+60
+/// A completes the transfer (A wraps up until t+70); the customer talks with B until t+120;
+/// B's wrap-up ends at t+130 (decision 0024).
+inline void queueConsultTransferred(Events& ev, const std::string& p, const std::string& k,
+                                    double t) {
+  const std::string &a = kAgentA, &b = kAgentB;
+  customerAnsweredByA(ev, p, t);
+  ev.add(t + 30, p, a, events::CallHeld{a})
+      .add(t + 30, k, a, kParentQueue, events::CallConsultStarted{p, a, "queue", "cards"})
+      .add(t + 40, k, b, "cards",
+           events::RoutingDecided{"cards", b, "longest_idle", "agent_available"})
+      .state(t + 40, b, AgentState::Ready, AgentState::Reserved, k)
+      .add(t + 40, k, b, "cards",
+           events::CallOffered{.agentNo = b, .queue = "cards", .ani = "13800138000"});
+  ev.state(t + 45, b, AgentState::Reserved, AgentState::OnCall, k)
+      .add(t + 45, k, a, kParentQueue, events::CallConsultAnswered{p, a, b, 5000});
+  ev.add(t + 60, p, a, events::CallRetrieved{a, 30000})
+      .add(t + 60, p, a, events::CallConsultEnded{k, a, b, "transferred", 30000})
+      .add(t + 60, p, a, events::CallTransferred{a, "attended", "agent", b, 15000})
+      .state(t + 60, a, AgentState::OnCall, AgentState::WrapUp, p)
+      .add(t + 60, p, b, events::RecordingStarted{"rec2-" + p})
+      .add(t + 60, k, b, kParentQueue, events::CallEnded{"transferred", "agent", 30000})
+      .state(t + 70, a, AgentState::WrapUp, AgentState::Ready, p)
+      .add(t + 120, p, b, events::CallEnded{"normal", "caller", 110000})
+      .state(t + 120, b, AgentState::OnCall, AgentState::WrapUp, p)
+      .state(t + 130, b, AgentState::WrapUp, AgentState::Ready, p);
+}
+
 /// Consult the number, answered at t+38; at t+50 A transfers the customer to it (A wraps up
 /// until t+60); the customer talks with the number until t+100.
 inline void attendedTransferToNumber(Events& ev, const std::string& p, const std::string& k,
