@@ -19,14 +19,9 @@ const SysTime g_processStart = RealClock{}.now();
 prometheus::MetricFamily singleValue(std::string name, std::string help,
                                      prometheus::MetricType type, double value,
                                      std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric metric;
-  metric.label = std::move(labels);
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  return prometheus::MetricFamily{std::move(name), std::move(help), type, {std::move(metric)}};
+  prometheus::MetricFamily family = metricFamily(std::move(name), std::move(help), type);
+  addSample(family, value, std::move(labels));
+  return family;
 }
 
 }  // namespace
@@ -40,8 +35,28 @@ Metrics::Metrics(std::string version, SysTime processStart)
       version_(std::move(version)),
       processStart_(processStart) {}
 
-std::string Metrics::serialize() const {
+prometheus::MetricFamily metricFamily(std::string name, std::string help,
+                                      prometheus::MetricType type) {
+  BANKCC_ASSERT(type == prometheus::MetricType::Counter || type == prometheus::MetricType::Gauge,
+                "computed metrics are counters or gauges");
+  return prometheus::MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+void addSample(prometheus::MetricFamily& family, double value,
+               std::vector<prometheus::ClientMetric::Label> labels) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  if (family.type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family.metric.push_back(std::move(metric));
+}
+
+std::string Metrics::serialize(std::vector<prometheus::MetricFamily> computed) const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& f : computed) families.push_back(std::move(f));
   // Built-ins are computed here rather than kept up to date in the registry: their sources
   // (the bug counter, the start time) live outside it.
   families.push_back(singleValue("bankcc_bugs_total",

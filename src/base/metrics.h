@@ -5,11 +5,13 @@
 // registry; the HTTP layer serves serialize() at /metrics with kContentType. No civetweb
 // exposer.
 
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/clock.h"
 
@@ -39,14 +41,22 @@ class Metrics {
   /// The same registry, for an owner that may outlive this object. Thread-safe.
   std::shared_ptr<prometheus::Registry> sharedRegistry() const { return registry_; }
 
-  /// Every registered metric and the built-in ones in the text format (kContentType).
+  /// Every registered metric, the built-in ones and `computed` (families made at scrape time
+  /// by their owners, e.g. the queue statistics) in the text format (kContentType).
   /// Thread-safe.
-  std::string serialize() const;
+  std::string serialize(std::vector<prometheus::MetricFamily> computed = {}) const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::string version_;
   SysTime processStart_;
 };
+
+/// A family for metrics computed at scrape time (Metrics::serialize's `computed`).
+prometheus::MetricFamily metricFamily(std::string name, std::string help,
+                                      prometheus::MetricType type);
+/// Adds one sample with `labels` to a counter or gauge family.
+void addSample(prometheus::MetricFamily& family, double value,
+               std::vector<prometheus::ClientMetric::Label> labels = {});
 
 }  // namespace bankcc::base

@@ -50,6 +50,25 @@ TEST(MetricsTest, AddsTheBuiltInProcessMetrics) {
   EXPECT_EQ(Metrics::kContentType, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+TEST(MetricsTest, SerializesFamiliesComputedAtScrapeTime) {
+  Metrics metrics("dev");
+  auto waiting = metricFamily("bankcc_queue_waiting_calls", "Calls waiting now",
+                              prometheus::MetricType::Gauge);
+  addSample(waiting, 2, {{"queue", "retail_zh"}});
+  addSample(waiting, 0, {{"queue", "cards"}});
+  auto folded = metricFamily("bankcc_stats_events_folded_total", "Events folded",
+                             prometheus::MetricType::Counter);
+  addSample(folded, 41);
+  const std::string text = metrics.serialize({waiting, folded});
+  EXPECT_THAT(text, HasSubstr("# TYPE bankcc_queue_waiting_calls gauge\n"
+                              "bankcc_queue_waiting_calls{queue=\"retail_zh\"} 2\n"
+                              "bankcc_queue_waiting_calls{queue=\"cards\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE bankcc_stats_events_folded_total counter\n"
+                              "bankcc_stats_events_folded_total 41\n"));
+  // The built-ins are still there.
+  EXPECT_THAT(text, HasSubstr("bankcc_build_info{version=\"dev\"} 1\n"));
+}
+
 TEST(MetricsTest, ProcessStartTimeIsFixedAndNotInTheFuture) {
   const SysTime start = processStartTime();
   EXPECT_EQ(processStartTime(), start);

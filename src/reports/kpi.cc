@@ -582,6 +582,16 @@ QueueReport KpiFold::queueReport(std::string_view queue, SysTime now) const {
   return r;
 }
 
+AgentLive KpiFold::agentLive(std::string_view agentNo) const {
+  AgentLive live;
+  if (auto it = agents_.find(agentNo); it != agents_.end()) {
+    live.state = it->second.state;
+    live.reason = it->second.reason;
+    live.since = it->second.since;
+  }
+  return live;
+}
+
 AgentReport KpiFold::agentReport(std::string_view agentNo, SysTime now) const {
   AgentReport r;
   r.agentNo = std::string(agentNo);

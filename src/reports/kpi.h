@@ -244,6 +244,10 @@ class KpiFold {
   QueueReport queueReport(std::string_view queue, SysTime now) const;
   AgentReport agentReport(std::string_view agentNo, SysTime now) const;
 
+  /// The agent's state now (cheap: no counters are summed); logged out when no event named
+  /// them.
+  AgentLive agentLive(std::string_view agentNo) const;
+
   /// Whether any event named this queue / agent.
   bool knowsQueue(std::string_view queue) const;
   bool knowsAgent(std::string_view agentNo) const;

@@ -251,15 +251,30 @@ int runServe(const ServeOptions& options) {
                     "Readiness: the database answers"});
   // Set once telephony runs; the telephony metrics are brought up to date at each scrape.
   std::atomic<Telephony*> telephonyForMetrics{nullptr};
-  extras.push_back({"/metrics",
-                    [&metrics, &telephonyForMetrics](const api::Request&) {
-                      if (Telephony* t = telephonyForMetrics.load()) t->refreshMetrics();
-                      api::Response r;
-                      r.contentType = std::string(base::Metrics::kContentType);
-                      r.body = metrics.serialize();
-                      return r;
-                    },
-                    "Prometheus metrics"});
+  // The queue statistics and the CDR projection's checkpoint are computed at each scrape.
+  std::atomic<const StatsRuntime*> statsForMetrics{nullptr};
+  std::atomic<const CdrRuntime*> cdrsForMetrics{nullptr};
+  extras.push_back(
+      {"/metrics",
+       [&metrics, &telephonyForMetrics, &statsForMetrics, &cdrsForMetrics](const api::Request&) {
+         if (Telephony* t = telephonyForMetrics.load()) t->refreshMetrics();
+         std::vector<prometheus::MetricFamily> computed;
+         if (const StatsRuntime* s = statsForMetrics.load()) computed = s->metricFamilies();
+         if (const CdrRuntime* c = cdrsForMetrics.load()) {
+           auto f = base::metricFamily("bankcc_cdr_projected_seq",
+                                       "The last event sequence number the CDR projection "
+                                       "committed (its lag: bankcc_event_log_last_committed_seq "
+                                       "minus this)",
+                                       prometheus::MetricType::Gauge);
+           base::addSample(f, static_cast<double>(c->lastSeq()));
+           computed.push_back(std::move(f));
+         }
+         api::Response r;
+         r.contentType = std::string(base::Metrics::kContentType);
+         r.body = metrics.serialize(std::move(computed));
+         return r;
+       },
+       "Prometheus metrics"});
 
   api::ApiSettings apiSettings;
   apiSettings.auth = settings.auth;
@@ -277,9 +292,11 @@ int runServe(const ServeOptions& options) {
     spdlog::error("statistics: start-up replay incomplete: {}", st.error().message);
   }
   sink.attachStats(&stats);
+  statsForMetrics.store(&stats);
   (*apiServer)->setStats(&stats);
   // Call detail records: the event log folded into the CDR tables every second.
   CdrRuntime cdrs(database, clock);
+  cdrsForMetrics.store(&cdrs);
 
   api::TransportOptions httpOptions;
   httpOptions.address = settings.httpAddress;
@@ -378,6 +395,8 @@ int runServe(const ServeOptions& options) {
   (*apiServer)->setCti(nullptr);
   (*apiServer)->setStats(nullptr);
   telephonyForMetrics.store(nullptr);
+  statsForMetrics.store(nullptr);
+  cdrsForMetrics.store(nullptr);
   (*http)->stop();  // no handler runs any more, so nothing reads the telephony engine
   sink.attachOrgSync(nullptr);
   if (core) {

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 #include <utility>
 
+#include "base/metrics.h"
 #include "events/json.h"
 #include "store/org_agents.h"
 #include "store/org_common.h"
@@ -162,6 +164,131 @@ std::optional<reports::AgentReport> StatsRuntime::agentStats(std::string_view ag
 std::uint64_t StatsRuntime::applied() const {
   std::lock_guard lock(mu_);
   return fold_.applied();
+}
+
+std::vector<prometheus::MetricFamily> StatsRuntime::metricFamilies() const {
+  using base::addSample;
+  using base::metricFamily;
+  using prometheus::MetricType;
+  const auto now = clock_.now();
+  constexpr const char* kToday = " today (since the center's local midnight; resets then)";
+  auto family = [&](const char* name, const std::string& help, MetricType type) {
+    return metricFamily(name, help, type);
+  };
+  auto waiting =
+      family("bankcc_queue_waiting_calls", "Calls waiting in the queue now", MetricType::Gauge);
+  auto longest = family("bankcc_queue_longest_wait_seconds",
+                        "How long the call waiting longest in the queue has waited; 0 when none "
+                        "waits",
+                        MetricType::Gauge);
+  auto connected =
+      family("bankcc_queue_connected_calls",
+             "Calls talking now with an agent who answered them from the queue", MetricType::Gauge);
+  auto offered = family("bankcc_queue_offered_calls_total",
+                        std::string("Calls offered to the queue, short abandons excluded") + kToday,
+                        MetricType::Counter);
+  auto answered =
+      family("bankcc_queue_answered_calls_total",
+             std::string("Calls answered from the queue") + kToday, MetricType::Counter);
+  auto answeredInT =
+      family("bankcc_queue_answered_in_threshold_calls_total",
+             std::string("Calls answered within the queue's service-level threshold") + kToday,
+             MetricType::Counter);
+  auto abandoned = family("bankcc_queue_abandoned_calls_total",
+                          std::string("Callers who hung up while waiting, short abandons "
+                                      "excluded") +
+                              kToday,
+                          MetricType::Counter);
+  auto shortAbandoned =
+      family("bankcc_queue_short_abandoned_calls_total",
+             std::string("Callers who hung up within the queue's short-abandon time") + kToday,
+             MetricType::Counter);
+  auto timedOut = family("bankcc_queue_timed_out_calls_total",
+                         std::string("Calls that left at the queue's maximum wait") + kToday,
+                         MetricType::Counter);
+  auto overflowed = family("bankcc_queue_overflowed_calls_total",
+                           std::string("Calls an overflow step moved or sent elsewhere") + kToday,
+                           MetricType::Counter);
+  auto refused = family("bankcc_queue_refused_calls_total",
+                        std::string("Calls refused at the door, the queue full or closed") + kToday,
+                        MetricType::Counter);
+  auto waitSeconds = family("bankcc_queue_answered_wait_seconds_total",
+                            std::string("Waiting time of the answered calls (ASA = this / "
+                                        "answered)") +
+                                kToday,
+                            MetricType::Counter);
+  auto handled =
+      family("bankcc_queue_handled_calls_total",
+             std::string("Answered calls whose agent part ended") + kToday, MetricType::Counter);
+  auto handleSeconds = family("bankcc_queue_handle_seconds_total",
+                              std::string("Talk, hold and wrap-up time of the handled calls (AHT "
+                                          "= this / handled)") +
+                                  kToday,
+                              MetricType::Counter);
+  auto serviceLevel = family("bankcc_queue_service_level_ratio",
+                             std::string("Service level in the queue's variant (0..1); absent "
+                                         "while nothing counts") +
+                                 kToday,
+                             MetricType::Gauge);
+  auto slTarget = family("bankcc_queue_service_level_target_ratio",
+                         "The queue's service-level target (0..1)", MetricType::Gauge);
+  auto slThreshold = family("bankcc_queue_service_level_threshold_seconds",
+                            "The queue's service-level threshold", MetricType::Gauge);
+  auto agents = family("bankcc_agents", "Agents by state now", MetricType::Gauge);
+  auto notReady =
+      family("bankcc_agents_not_ready", "Not-ready agents by reason now", MetricType::Gauge);
+  auto folded = family("bankcc_stats_events_folded_total",
+                       "Events the live statistics folded since start (today's replayed ones "
+                       "included)",
+                       MetricType::Counter);
+
+  std::lock_guard lock(mu_);
+  const auto at = std::max(now, fold_.lastEventTime());
+  for (const std::string& code : queues_) {
+    const reports::QueueReport r = fold_.queueReport(code, at);
+    const std::vector<prometheus::ClientMetric::Label> q{{"queue", code}};
+    const reports::QueueCounters& c = r.today.counters;
+    addSample(waiting, static_cast<double>(r.live.waiting), q);
+    addSample(longest, static_cast<double>(r.live.longestWaitMs.value_or(0)) / 1000.0, q);
+    addSample(connected, static_cast<double>(r.live.connected), q);
+    addSample(offered, static_cast<double>(r.today.offered), q);
+    addSample(answered, static_cast<double>(c.answered), q);
+    addSample(answeredInT, static_cast<double>(c.answeredWithinT), q);
+    addSample(abandoned, static_cast<double>(r.today.abandoned), q);
+    addSample(shortAbandoned, static_cast<double>(c.shortAbandoned), q);
+    addSample(timedOut, static_cast<double>(c.timedOut), q);
+    addSample(overflowed, static_cast<double>(c.overflowed), q);
+    addSample(refused, static_cast<double>(c.refused), q);
+    addSample(waitSeconds, static_cast<double>(c.answeredWaitMs) / 1000.0, q);
+    addSample(handled, static_cast<double>(c.handled), q);
+    addSample(handleSeconds, static_cast<double>(c.talkMs + c.holdMs + c.wrapUpMs) / 1000.0, q);
+    if (r.today.serviceLevel) addSample(serviceLevel, *r.today.serviceLevel, q);
+    addSample(slTarget, r.settings.serviceLevelTarget / 100.0, q);
+    addSample(slThreshold, std::chrono::duration<double>(r.settings.serviceLevelThreshold).count(),
+              q);
+  }
+  std::map<std::string, int> byState;
+  std::map<std::string, int> byReason;
+  for (const auto* state : {"logged_out", "not_ready", "ready", "reserved", "on_call", "wrap_up"}) {
+    byState[state] = 0;  // every state shows, zero or not
+  }
+  for (const std::string& agentNo : agents_) {
+    const reports::AgentLive live = fold_.agentLive(agentNo);
+    ++byState[std::string(events::agentStateName(live.state))];
+    if (live.state == events::AgentState::NotReady) ++byReason[live.reason];
+  }
+  for (const auto& [state, n] : byState) addSample(agents, n, {{"state", state}});
+  for (const auto& [reason, n] : byReason) addSample(notReady, n, {{"reason", reason}});
+  addSample(folded, static_cast<double>(fold_.applied()));
+
+  std::vector<prometheus::MetricFamily> out;
+  for (auto* f : {&waiting,     &longest,     &connected,      &offered,       &answered,
+                  &answeredInT, &abandoned,   &shortAbandoned, &timedOut,      &overflowed,
+                  &refused,     &waitSeconds, &handled,        &handleSeconds, &serviceLevel,
+                  &slTarget,    &slThreshold, &agents,         &notReady,      &folded}) {
+    out.push_back(std::move(*f));
+  }
+  return out;
 }
 
 }  // namespace bankcc::server

@@ -15,6 +15,7 @@
 // is unknown, so the time from local midnight to it is not counted; events published before
 // start() returns are not folded (the core starts after it).
 
+#include <prometheus/metric_family.h>
 #include <soci/soci.h>
 
 #include <memory>
@@ -23,6 +24,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/stats_service.h"
 #include "base/clock.h"
@@ -62,6 +64,10 @@ class StatsRuntime final : public api::StatsService {
 
   /// Events folded since the start (replayed ones included). Thread-safe.
   std::uint64_t applied() const;
+
+  /// The statistics as Prometheus families, computed now (decision 0025): per queue the live
+  /// figures and today's counters, agents by state and not-ready reason. Thread-safe, no I/O.
+  std::vector<prometheus::MetricFamily> metricFamilies() const;
 
  private:
   base::Status loadOrganisation(soci::session& session);

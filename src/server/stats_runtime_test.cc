@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include "base/metrics.h"
 #include "store/migrations.h"
 #include "store/org_queues.h"
 #include "store/org_skills.h"
@@ -140,6 +141,48 @@ TEST_F(StatsRuntimeTest, KnowsQueuesFromTheOrganisationAndAgentsFromEvents) {
   auto agent = stats.agentStats("7777");
   ASSERT_TRUE(agent);
   EXPECT_EQ(agent->live.state, events::AgentState::Ready);
+}
+
+TEST_F(StatsRuntimeTest, PrometheusFamiliesCarryTheLiveAndTodaysFigures) {
+  call("c1", kT0 - 1h, 10s, true);
+  call("c2", kT0 - 30min, 30s, false);
+  StatsRuntime stats(*db_, clock_, "Asia/Shanghai");
+  ASSERT_TRUE(stats.start(*log_).ok());
+  stats.onEvent(event(clock_.now(), events::QueueJoined{.queue = "retail_zh"}, "c3"));
+  clock_.advance(7s);
+  stats.onConfigChanged(events::ConfigChanged{.kind = "agent", .code = "1001"});
+  stats.onConfigChanged(events::ConfigChanged{.kind = "agent", .code = "1002"});
+  stats.onEvent(
+      events::Event{.ts = clock_.now(),
+                    .agentId = "1002",
+                    .payload = events::AgentStateChanged{.agentNo = "1002",
+                                                         .from = events::AgentState::Ready,
+                                                         .to = events::AgentState::NotReady,
+                                                         .reason = "break"}});
+
+  const std::string text = base::Metrics("test").serialize(stats.metricFamilies());
+  auto has = [&](const std::string& line) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\nin\n" << text;
+  };
+  has(R"(bankcc_queue_waiting_calls{queue="retail_zh"} 1)");
+  has(R"(bankcc_queue_longest_wait_seconds{queue="retail_zh"} 7)");
+  has(R"(bankcc_queue_waiting_calls{queue="quiet"} 0)");
+  has(R"(bankcc_queue_offered_calls_total{queue="retail_zh"} 3)");
+  has(R"(bankcc_queue_answered_calls_total{queue="retail_zh"} 1)");
+  has(R"(bankcc_queue_answered_in_threshold_calls_total{queue="retail_zh"} 1)");
+  has(R"(bankcc_queue_abandoned_calls_total{queue="retail_zh"} 1)");
+  has(R"(bankcc_queue_answered_wait_seconds_total{queue="retail_zh"} 10)");
+  has(R"(bankcc_queue_service_level_threshold_seconds{queue="retail_zh"} 15)");
+  has(R"(bankcc_queue_service_level_target_ratio{queue="retail_zh"} 0.8)");
+  has(R"(bankcc_agents{state="not_ready"} 1)");
+  has(R"(bankcc_agents{state="ready"} 0)");
+  has(R"(bankcc_agents_not_ready{reason="break"} 1)");
+  // 1001 has no state change today: logged out as far as the statistics know.
+  has(R"(bankcc_agents{state="logged_out"} 1)");
+  // A service level only where something counts.
+  EXPECT_NE(text.find(R"(bankcc_queue_service_level_ratio{queue="retail_zh"} )"),
+            std::string::npos);
+  EXPECT_EQ(text.find(R"(bankcc_queue_service_level_ratio{queue="quiet"})"), std::string::npos);
 }
 
 }  // namespace

@@ -153,6 +153,14 @@ TEST_F(CallFlowTest, AnAgentTakesAQueueCallThatIsRecordedAndLogged) {
   auto listed = supClient.get("/api/v1/cdrs?agent=1001", sup);
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_EQ(json::parse(listed.body)["items"].size(), 1u) << listed.body;
+  // Prometheus sees the same day (decision 0025).
+  const auto scraped = testing::httpGet(http_, "/metrics");
+  ASSERT_EQ(scraped.status, 200);
+  for (const char* line : {"bankcc_queue_offered_calls_total{queue=\"retail_zh\"} 1\n",
+                           "bankcc_queue_answered_calls_total{queue=\"retail_zh\"} 1\n",
+                           "bankcc_queue_waiting_calls{queue=\"retail_zh\"} 0\n"}) {
+    EXPECT_NE(scraped.body.find(line), std::string::npos) << line << scraped.body;
+  }
 
   // The recording file is closed (fsynced) by the writer pool shortly after the call ends.
   const auto db = std::filesystem::path(data_) / "bankcc.db";

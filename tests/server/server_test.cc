@@ -69,6 +69,11 @@ TEST(ServeTest, PrintsListeningLineServesProbesAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("bankcc_build_info"), std::string::npos);
   EXPECT_NE(metrics.body.find("bankcc_event_log_backlog"), std::string::npos);
+  // Computed at the scrape: the statistics and the CDR projection (decision 0025).
+  EXPECT_NE(metrics.body.find("bankcc_agents{state=\"ready\"} 0\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("bankcc_stats_events_folded_total "), std::string::npos);
+  EXPECT_NE(metrics.body.find("bankcc_cdr_projected_seq "), std::string::npos);
   EXPECT_EQ(testing::httpGet(server.http, "/nope").status, 404);
 
   server.process->signal(SIGTERM);
