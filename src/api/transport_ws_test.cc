@@ -34,6 +34,15 @@ using namespace std::chrono_literals;
 
 class WsApp;
 
+constexpr int kBurstFrames = 3000;
+/// Frame `i` of a burst: "<i>:" then letters up to a size between 0 and 20,000 bytes.
+std::string burstFrame(int i) {
+  const std::size_t size = static_cast<std::size_t>(i) * 7919 % 20'000;
+  std::string frame = std::to_string(i) + ":";
+  frame.resize(std::max(size, frame.size()), static_cast<char>('a' + i % 26));
+  return frame;
+}
+
 class EchoSession : public WsSession {
  public:
   EchoSession(std::shared_ptr<WsConnection> connection, WsApp& app)
@@ -109,6 +118,20 @@ void EchoSession::onMessage(std::string text) {
     auto connection = connection_;
     app_.spawn([connection] {
       for (int i = 0; i < 10; ++i) connection->send("t" + std::to_string(i));
+    });
+    return;
+  }
+  if (text == "burst") {
+    // Frames of many sizes (small ones go straight to the socket, large ones and those that
+    // meet a full send buffer take Beast's path), from another thread.
+    auto connection = connection_;
+    app_.spawn([connection] {
+      for (int i = 0; i < kBurstFrames; ++i) {
+        connection->send(burstFrame(i));
+        // Paced at first, so that frames find the socket idle (the direct path), then as fast
+        // as the queue takes them (Beast's path behind a full send buffer).
+        if (i < kBurstFrames / 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     });
     return;
   }
@@ -347,6 +370,39 @@ TEST(TransportWsTest, OneTaskPerIoThreadSendsSharedFramesToItsConnectionsInOrder
   for (auto& client : clients) {
     for (int i = 0; i < 3; ++i) EXPECT_EQ(client->read(), "event " + std::to_string(i));
   }
+}
+
+TEST(TransportWsTest, FramesOfEverySizeArriveWholeWhileTheClientPings) {
+  // The direct path (one sendmsg per frame when the socket is idle) and Beast's (large frames,
+  // a full send buffer, the pongs Beast writes by itself) share one stream: every frame must
+  // arrive whole and in order, and every ping must be answered.
+  WsApp app;
+  TransportOptions options = wsOptions();
+  options.maxWsQueuedBytes =
+      64 << 20;  // the whole burst may wait: this is not the slow-client test
+  auto transport = startOrDie(options, app);
+  WsClient client(transport->boundAddress());
+  client.open();
+  std::atomic<int> pongs{0};
+  client.ws.control_callback([&](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::pong) ++pongs;
+  });
+  client.ws.write(asio::buffer(std::string("burst")));
+  int pings = 0;
+  for (int i = 0; i < kBurstFrames; ++i) {
+    if (i % 50 == 0) {
+      client.ws.ping({});
+      ++pings;
+    }
+    if (i % 500 == 0) std::this_thread::sleep_for(50ms);  // let the send buffer fill
+    const std::string got = client.read();
+    ASSERT_EQ(got, burstFrame(i)) << "frame " << i;
+  }
+  // The pongs of the last pings arrive with the next message.
+  client.ws.write(asio::buffer(std::string("last")));
+  EXPECT_EQ(client.read(), "echo:last");
+  EXPECT_EQ(pongs.load(), pings);
+  app.joinThreads();
 }
 
 TEST(TransportWsTest, ServerCloseSendsCodeAndReason) {
