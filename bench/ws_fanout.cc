@@ -7,7 +7,7 @@
 // were missing. Driven by bench/ws_fanout.sh.
 //
 //   bench_ws_fanout --http 127.0.0.1:8080 --token T [--clients 5000] [--events 200]
-//                   [--rate 20] [--agent 1001] [--threads 2]
+//                   [--rate 20] [--agent 1001] [--threads 2] [--client beast|raw]
 #include <fmt/format.h>
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
@@ -49,6 +49,10 @@ struct Options {
   double rate = 20;  // events per second
   std::string agent = "1001";
   int threads = 2;  // client threads
+  /// "beast": each client reads with Beast's WebSocket stream; "raw": after Beast's handshake
+  /// and the two requests, frames are read straight from the socket (a lighter client, so
+  /// that less of the shared machine's CPU goes to the measuring side).
+  std::string client = "beast";
 };
 
 /// "2026-11-26T07:15:00.123456Z" or with milliseconds -> microseconds since the epoch.
@@ -179,6 +183,146 @@ class Client : public std::enable_shared_from_this<Client> {
   Stats& stats_;
 };
 
+/// The "raw" client: Beast for the connection, the handshake and the two requests; then the
+/// server's frames (unmasked, RFC 6455 section 5.2) are parsed from plain socket reads, and a
+/// ping is answered with a masked pong.
+class RawClient : public std::enable_shared_from_this<RawClient> {
+ public:
+  RawClient(asio::io_context& io, const Options& o, Stats& stats)
+      : resolver_(io), ws_(io), options_(o), stats_(stats) {}
+
+  void start() {
+    resolver_.async_resolve(
+        options_.host, options_.port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+          if (ec) return self->fail("resolve", ec);
+          asio::async_connect(self->ws_.next_layer(), r,
+                              [self](beast::error_code ec2, const tcp::endpoint&) {
+                                if (ec2) return self->fail("connect", ec2);
+                                self->handshake();
+                              });
+        });
+  }
+
+ private:
+  void handshake() {
+    ws_.async_handshake(options_.host + ":" + options_.port, "/api/v1/events",
+                        [self = shared_from_this()](beast::error_code ec) {
+                          if (ec) return self->fail("handshake", ec);
+                          self->ws_.text(true);
+                          self->request(0);
+                        });
+  }
+  void request(int n) {
+    if (n == 2) return wait();
+    static const std::string auth = R"({"type":"auth","token":")";
+    requests_[0] = auth + options_.token + R"("})";
+    requests_[1] = R"({"type":"subscribe","topics":["calls"]})";
+    ws_.async_write(asio::buffer(requests_[static_cast<std::size_t>(n)]),
+                    [self = shared_from_this(), n](beast::error_code ec, std::size_t) {
+                      if (ec) return self->fail("write", ec);
+                      self->request(n + 1);
+                    });
+  }
+  void wait() {
+    ws_.next_layer().async_wait(tcp::socket::wait_read,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  if (ec) return self->fail("wait", ec);
+                                  self->readAll();
+                                });
+  }
+  void readAll() {
+    auto& sock = ws_.next_layer();
+    for (;;) {
+      char chunk[16384];
+      beast::error_code ec;
+      sock.non_blocking(true);
+      const std::size_t n = sock.read_some(asio::buffer(chunk), ec);
+      if (ec == asio::error::would_block) break;
+      if (ec) return fail("read", ec);
+      const std::int64_t received = nowUs();
+      in_.append(chunk, n);
+      if (!parse(received)) return;
+    }
+    wait();
+  }
+  /// Takes every complete frame out of in_. False when the connection is done.
+  bool parse(std::int64_t received) {
+    std::size_t at = 0;
+    for (;;) {
+      if (in_.size() - at < 2) break;
+      const auto* b = reinterpret_cast<const unsigned char*>(in_.data() + at);
+      const int opcode = b[0] & 0x0f;
+      std::uint64_t len = b[1] & 0x7f;
+      std::size_t header = 2;
+      if (len == 126) {
+        if (in_.size() - at < 4) break;
+        len = (std::uint64_t{b[2]} << 8) | b[3];
+        header = 4;
+      } else if (len == 127) {
+        if (in_.size() - at < 10) break;
+        len = 0;
+        for (int i = 0; i < 8; ++i) len = (len << 8) | b[2 + i];
+        header = 10;
+      }
+      if (in_.size() - at < header + len) break;
+      const std::string_view payload(in_.data() + at + header, len);
+      const bool fin = (b[0] & 0x80) != 0;
+      if (opcode == 0x1 || opcode == 0x0) {
+        // Beast may fragment a large message (the snapshot); ours are single frames.
+        if (opcode == 0x1) message_.clear();
+        if (fin && message_.empty()) {
+          onMessage(payload, received);
+        } else {
+          message_.append(payload);
+          if (fin) onMessage(message_, received);
+        }
+      } else if (opcode == 0x9) {
+        pong(payload);
+      } else if (opcode == 0x8) {
+        return false;  // the server closes
+      }
+      at += header + len;
+    }
+    in_.erase(0, at);
+    return true;
+  }
+  void pong(std::string_view payload) {
+    // Client frames are masked; a zero mask keeps the payload as is.
+    std::string frame{static_cast<char>(0x8a), static_cast<char>(0x80 | payload.size())};
+    frame.append(4, '\0');
+    frame.append(payload);
+    beast::error_code ec;
+    asio::write(ws_.next_layer(), asio::buffer(frame), ec);
+  }
+  void onMessage(std::string_view text, std::int64_t received) {
+    if (text.find(R"("type":"snapshot")") != std::string_view::npos) {
+      message_.clear();
+      ++stats_.subscribed;
+      return;
+    }
+    if (text.find(R"("type":"event")") == std::string_view::npos) return;
+    if (text.find("agent.state_changed") == std::string_view::npos) return;
+    const auto at = text.find(R"("ts":")");
+    if (at == std::string_view::npos) return;
+    const std::int64_t ts = parseTs(text.substr(at + 6, 32));
+    stats_.latencies.push_back(received - ts);
+  }
+  void fail(const char* what, beast::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (stats_.failed++ < 5)
+      std::fprintf(stderr, "raw client: %s: %s\n", what, ec.message().c_str());
+  }
+
+  tcp::resolver resolver_;
+  websocket::stream<tcp::socket> ws_;
+  std::string requests_[2];
+  std::string in_;
+  std::string message_;  ///< a fragmented message so far
+  const Options& options_;
+  Stats& stats_;
+};
+
 /// One blocking REST request on its own connection; the HTTP status.
 int rest(const Options& o, http::verb verb, const std::string& target, const std::string& body) {
   asio::io_context io;
@@ -232,6 +376,12 @@ int main(int argc, char** argv) {
       o.rate = std::stod(value);
     } else if (key == "--threads") {
       o.threads = std::max(1, std::stoi(value));
+    } else if (key == "--client") {
+      if (value != "beast" && value != "raw") {
+        std::fprintf(stderr, "--client is beast or raw\n");
+        return 2;
+      }
+      o.client = value;
     } else if (key == "--agent") {
       o.agent = value;
     } else {
@@ -253,10 +403,16 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Shard>> shards;
   for (int t = 0; t < o.threads; ++t) shards.push_back(std::make_unique<Shard>());
   std::vector<std::shared_ptr<Client>> clients;
+  std::vector<std::shared_ptr<RawClient>> rawClients;
   for (int i = 0; i < o.clients; ++i) {
     Shard& shard = *shards[static_cast<std::size_t>(i % o.threads)];
-    clients.push_back(std::make_shared<Client>(shard.io, o, shard.stats));
-    clients.back()->start();
+    if (o.client == "raw") {
+      rawClients.push_back(std::make_shared<RawClient>(shard.io, o, shard.stats));
+      rawClients.back()->start();
+    } else {
+      clients.push_back(std::make_shared<Client>(shard.io, o, shard.stats));
+      clients.back()->start();
+    }
   }
   std::vector<std::thread> runners;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -283,9 +439,10 @@ int main(int argc, char** argv) {
   }
   const long subscribed = onShards([](Stats& s) { return long{s.subscribed}; });
   std::fprintf(
-      stderr, "%ld of %d clients subscribed in %.1f s (%d client threads)\n", subscribed, o.clients,
+      stderr, "%ld of %d clients subscribed in %.1f s (%d client threads, %s client)\n", subscribed,
+      o.clients,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - connectStart).count(),
-      o.threads);
+      o.threads, o.client.c_str());
 
   // The events: the admin logs the agent in, then toggles ready / not ready.
   rest(o, http::verb::delete_, "/api/v1/agents/" + o.agent + "/session", "");
