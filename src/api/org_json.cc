@@ -57,6 +57,7 @@ Json toJson(const store::Queue& queue) {
             {"service_level_target", queue.serviceLevelTarget},
             {"service_level_threshold_seconds", queue.serviceLevelThreshold.count()},
             {"short_abandon_seconds", queue.shortAbandon.count()},
+            {"service_level_variant", store::serviceLevelVariantName(queue.serviceLevelVariant)},
             // The older, code-only form of skill_needs, kept for the clients that read it.
             {"skills", queue.skillCodes()},
             {"skill_needs", std::move(needs)},

@@ -218,6 +218,17 @@ struct QueueResource : ResourceHooks<store::Queue> {
     if (auto v = r.integer("short_abandon_seconds", settings, 0, 600)) {
       o.shortAbandon = std::chrono::seconds{*v};
     }
+    // Optional on create and replace (absent or null: abandons_against, DOMAIN.md's formula;
+    // decision 0026), so that clients written before the field keep working; a merge patch
+    // that does not name it keeps the stored one.
+    if (auto v = r.string("service_level_variant", Need::Optional, kMaxCodeBytes)) {
+      if (auto variant = store::parseServiceLevelVariant(*v)) {
+        o.serviceLevelVariant = *variant;
+      } else {
+        r.fail("service_level_variant",
+               "must be ignore_abandons, abandons_against or abandons_in_favour");
+      }
+    }
     o.skillNeeds = readSkillNeeds(r, mode, current);
     // Routing settings: defaults on create, stated by a replacement. language and fallback are
     // optional in both (null, "" or absent: any language, no fallback) so that a merge patch

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What call control needs from queues and agents, through REST: the routing fields of a queue
 // (skill needs, numbers, policy, limits, overflow steps, ring and wrap-up times, prompts) and an
-// agent's extensions; the older code-only "skills" of a queue; bad input of every kind as 422
-// naming the field, never 500.
+// agent's extensions; the older code-only "skills" of a queue; the queue's service-level
+// variant (decision 0026); bad input of every kind as 422 naming the field, never 500.
 
 #include <string>
 #include <vector>
@@ -304,6 +304,76 @@ TEST_P(OrgRoutingTest, AReplacementStatesTheRoutingSettings) {
   EXPECT_EQ(cleared.body["language"], nullptr);
   EXPECT_EQ(cleared.body["fallback"], nullptr);
   EXPECT_EQ(cleared.body["dnis"], Json::array({"+862195588", "95588"}));
+}
+
+TEST_P(OrgRoutingTest, ServiceLevelVariantIsAQueueSetting) {
+  // Optional on create: abandons_against (DOMAIN.md's formula) unless stated.
+  Reply plain = post("/api/v1/queues", queueBody("retail_zh"));
+  ASSERT_EQ(plain.status, 201) << plain.response.body;
+  EXPECT_EQ(plain.body["service_level_variant"], "abandons_against");
+  Json body = queueBody("vip_zh");
+  body["service_level_variant"] = "ignore_abandons";
+  Reply created = post("/api/v1/queues", body);
+  ASSERT_EQ(created.status, 201) << created.response.body;
+  EXPECT_EQ(created.body["service_level_variant"], "ignore_abandons");
+  EXPECT_EQ(get("/api/v1/queues/vip_zh").body["service_level_variant"], "ignore_abandons");
+  EXPECT_EQ(Json::parse(audits().back().details)["service_level_variant"], "ignore_abandons");
+
+  // PUT of what GET gave, changed; a merge patch that does not name it keeps it.
+  Json replacement = get("/api/v1/queues/vip_zh").body;
+  replacement["service_level_variant"] = "abandons_in_favour";
+  Reply replaced = put("/api/v1/queues/vip_zh", replacement);
+  ASSERT_EQ(replaced.status, 200) << replaced.response.body;
+  EXPECT_EQ(replaced.body["service_level_variant"], "abandons_in_favour");
+  EXPECT_NE(audits().back().details.find("service_level_variant"), std::string::npos)
+      << audits().back().details;
+  Reply renamed = patch("/api/v1/queues/vip_zh", {{"name_en", "VIP"}, {"version", 2}});
+  ASSERT_EQ(renamed.status, 200) << renamed.response.body;
+  EXPECT_EQ(renamed.body["service_level_variant"], "abandons_in_favour");
+  Reply patched = patch("/api/v1/queues/vip_zh",
+                        {{"service_level_variant", "ignore_abandons"}, {"version", 3}});
+  ASSERT_EQ(patched.status, 200) << patched.response.body;
+  EXPECT_EQ(patched.body["service_level_variant"], "ignore_abandons");
+  // null (a merge patch removing it) or a replacement without it: the default.
+  Reply reset =
+      patch("/api/v1/queues/vip_zh", {{"service_level_variant", nullptr}, {"version", 4}});
+  ASSERT_EQ(reset.status, 200) << reset.response.body;
+  EXPECT_EQ(reset.body["service_level_variant"], "abandons_against");
+  Json withVariant = reset.body;
+  withVariant["service_level_variant"] = "ignore_abandons";
+  ASSERT_EQ(put("/api/v1/queues/vip_zh", withVariant).status, 200);
+  Json without = get("/api/v1/queues/vip_zh").body;
+  without.erase("service_level_variant");
+  Reply omitted = put("/api/v1/queues/vip_zh", without);
+  ASSERT_EQ(omitted.status, 200) << omitted.response.body;
+  EXPECT_EQ(omitted.body["service_level_variant"], "abandons_against");
+  EXPECT_EQ(omitted.body["version"], 7);
+
+  // Anything else is a 422 naming the field, on every write, and nothing changes.
+  for (const Json& bad : {Json("abandons_in_favor"), Json("IGNORE_ABANDONS"), Json(""), Json(2),
+                          Json(std::string(40, 'x'))}) {
+    SCOPED_TRACE(bad.dump());
+    Json b = queueBody("bad_q");
+    b["service_level_variant"] = bad;
+    // The others are refused before the name is looked at: type, empty, length.
+    const bool unknownName = bad == "abandons_in_favor" || bad == "IGNORE_ABANDONS";
+    expectRefused(b, "service_level_variant",
+                  unknownName ? "ignore_abandons, abandons_against or abandons_in_favour" : "");
+    Json r = get("/api/v1/queues/vip_zh").body;
+    r["service_level_variant"] = bad;
+    Reply refusedPut = put("/api/v1/queues/vip_zh", r);
+    EXPECT_EQ(refusedPut.status, 422) << refusedPut.response.body;
+    EXPECT_FALSE(refusedPut.fieldMessage("service_level_variant").empty())
+        << refusedPut.response.body;
+    Reply refusedPatch =
+        patch("/api/v1/queues/vip_zh", {{"service_level_variant", bad}, {"version", 7}});
+    EXPECT_EQ(refusedPatch.status, 422) << refusedPatch.response.body;
+    EXPECT_FALSE(refusedPatch.fieldMessage("service_level_variant").empty())
+        << refusedPatch.response.body;
+  }
+  EXPECT_EQ(get("/api/v1/queues/bad_q").status, 404);
+  EXPECT_EQ(get("/api/v1/queues/vip_zh").body["version"], 7);
+  EXPECT_EQ(get("/api/v1/queues/vip_zh").body["service_level_variant"], "abandons_against");
 }
 
 TEST_P(OrgRoutingTest, AgentExtensionsWithThePhonesAutoAnswer) {

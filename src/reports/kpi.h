@@ -87,7 +87,7 @@ enum class ServiceLevelVariant { IgnoreAbandons, AbandonsAgainst, AbandonsInFavo
 /// "ignore_abandons", "abandons_against", "abandons_in_favour".
 std::string_view serviceLevelVariantName(ServiceLevelVariant v);
 
-/// A queue's KPI settings (store::Queue holds threshold, target and short abandon).
+/// A queue's KPI settings (store::Queue holds threshold, target, short abandon and variant).
 struct QueueKpiSettings {
   Duration serviceLevelThreshold = std::chrono::seconds(20);  ///< T of "80/20"
   int serviceLevelTarget = 80;                                ///< percent; reported only

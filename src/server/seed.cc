@@ -419,6 +419,15 @@ base::Status load(soci::session& session, const toml::table& doc, const std::str
     q.serviceLevelThreshold =
         std::chrono::seconds(e.integer("service_level_threshold_seconds", 20));
     q.shortAbandon = std::chrono::seconds(e.integer("short_abandon_seconds", 5));
+    if (const std::string variant = e.string("service_level_variant", false); !variant.empty()) {
+      auto parsed = store::parseServiceLevelVariant(variant);
+      if (!parsed) {
+        return e.located(base::err(Errc::ValidationFailed,
+                                   "service_level_variant: must be ignore_abandons, "
+                                   "abandons_against or abandons_in_favour"));
+      }
+      q.serviceLevelVariant = *parsed;
+    }
     q.dnis = e.strings("dnis");
     q.language = e.string("language", false);
     const std::string policy = e.string("routing_policy", false);

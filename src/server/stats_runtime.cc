@@ -28,12 +28,25 @@ reports::KpiOptions optionsFor(std::string_view timeZone) {
   return o;
 }
 
+reports::ServiceLevelVariant variantOf(store::ServiceLevelVariant v) {
+  switch (v) {
+    case store::ServiceLevelVariant::IgnoreAbandons:
+      return reports::ServiceLevelVariant::IgnoreAbandons;
+    case store::ServiceLevelVariant::AbandonsAgainst:
+      return reports::ServiceLevelVariant::AbandonsAgainst;
+    case store::ServiceLevelVariant::AbandonsInFavour:
+      return reports::ServiceLevelVariant::AbandonsInFavour;
+  }
+  return reports::ServiceLevelVariant::AbandonsAgainst;  // the store refuses anything else
+}
+
 reports::QueueKpiSettings settingsOf(const store::Queue& q) {
   reports::QueueKpiSettings s;
   s.serviceLevelThreshold = q.serviceLevelThreshold;
   s.serviceLevelTarget = q.serviceLevelTarget;
   s.shortAbandon = q.shortAbandon;
-  return s;  // the variant is not stored yet: the default (abandons against)
+  s.variant = variantOf(q.serviceLevelVariant);
+  return s;
 }
 
 constexpr std::size_t kReplayBatch = 4096;

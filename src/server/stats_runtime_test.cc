@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // StatsRuntime over a real SQLite database and event log: today's events are replayed at
 // start (yesterday's are not), a restart keeps today's figures, live events add to them, and
-// queues are known from the organisation data.
+// queues are known from the organisation data, with their service-level settings.
 #include "server/stats_runtime.h"
 
 #include <gtest/gtest.h>
@@ -54,29 +54,30 @@ class StatsRuntimeTest : public ::testing::Test {
     if (log_) log_->stop();
   }
 
-  events::Event event(base::SysTime ts, events::Payload p, std::string call,
-                      std::string agent = {}) {
+  events::Event event(base::SysTime ts, events::Payload p, std::string call, std::string agent = {},
+                      std::string queue = "retail_zh") {
     return events::Event{.ts = ts,
                          .callId = std::move(call),
                          .agentId = std::move(agent),
-                         .queueId = "retail_zh",
+                         .queueId = std::move(queue),
                          .payload = std::move(p)};
   }
 
-  /// A call that waits `wait` in retail_zh from `at`, then is answered by 1001 or abandons.
-  void call(const std::string& id, base::SysTime at, base::Duration wait, bool answered) {
+  /// A call that waits `wait` in `queue` from `at`, then is answered by 1001 or abandons.
+  void call(const std::string& id, base::SysTime at, base::Duration wait, bool answered,
+            const std::string& queue = "retail_zh") {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
-    log_->append(event(at, events::QueueJoined{.queue = "retail_zh"}, id));
+    log_->append(event(at, events::QueueJoined{.queue = queue}, id, {}, queue));
     if (answered) {
-      log_->append(event(at + wait, events::CallAnswered{.agentNo = "1001", .queue = "retail_zh"},
-                         id, "1001"));
+      log_->append(event(at + wait, events::CallAnswered{.agentNo = "1001", .queue = queue}, id,
+                         "1001", queue));
     }
-    log_->append(event(
-        at + wait,
-        events::QueueLeft{
-            .queue = "retail_zh", .reason = answered ? "answered" : "abandoned", .waitedMs = ms},
-        id));
-    log_->append(event(at + wait + 60s, events::CallEnded{.cause = "normal"}, id));
+    log_->append(
+        event(at + wait,
+              events::QueueLeft{
+                  .queue = queue, .reason = answered ? "answered" : "abandoned", .waitedMs = ms},
+              id, {}, queue));
+    log_->append(event(at + wait + 60s, events::CallEnded{.cause = "normal"}, id, {}, queue));
   }
 
   bankcc::testing::TempDir dir_{"stats"};
@@ -141,6 +142,52 @@ TEST_F(StatsRuntimeTest, KnowsQueuesFromTheOrganisationAndAgentsFromEvents) {
   auto agent = stats.agentStats("7777");
   ASSERT_TRUE(agent);
   EXPECT_EQ(agent->live.state, events::AgentState::Ready);
+}
+
+TEST_F(StatsRuntimeTest, ServiceLevelFollowsTheQueuesVariant) {
+  store::Queue cards;
+  cards.code = "cards";
+  cards.nameZh = "信用卡";
+  cards.nameEn = "Cards";
+  cards.serviceLevelThreshold = 15s;
+  cards.serviceLevelVariant = store::ServiceLevelVariant::IgnoreAbandons;
+  cards.skillNeeds.push_back({"retail", 1});
+  auto created = store::createQueue(*session_, clock_, cards);
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  // The same five calls in both queues (T = 15 s, short abandon 5 s): answered within T twice,
+  // answered after T once, abandoned within T once and after T once.
+  for (const std::string queue : {"retail_zh", "cards"}) {
+    call(queue + "1", kT0 - 60min, 10s, true, queue);
+    call(queue + "2", kT0 - 50min, 5s, true, queue);
+    call(queue + "3", kT0 - 40min, 20s, true, queue);
+    call(queue + "4", kT0 - 30min, 8s, false, queue);
+    call(queue + "5", kT0 - 20min, 30s, false, queue);
+  }
+  StatsRuntime stats(*db_, clock_, "Asia/Shanghai");
+  ASSERT_TRUE(stats.start(*log_).ok());
+
+  auto ignoring = stats.queueStats("cards");
+  ASSERT_TRUE(ignoring);
+  EXPECT_EQ(ignoring->settings.variant, reports::ServiceLevelVariant::IgnoreAbandons);
+  ASSERT_TRUE(ignoring->today.serviceLevel);
+  EXPECT_DOUBLE_EQ(*ignoring->today.serviceLevel, 2.0 / 3.0);  // 2 within T / 3 answered
+  // The default queue, same calls: 2 / (3 answered + 1 abandoned after T).
+  auto against = stats.queueStats("retail_zh");
+  ASSERT_TRUE(against);
+  EXPECT_EQ(against->settings.variant, reports::ServiceLevelVariant::AbandonsAgainst);
+  ASSERT_TRUE(against->today.serviceLevel);
+  EXPECT_DOUBLE_EQ(*against->today.serviceLevel, 0.5);
+
+  // An administrator's change applies to today's figures at once.
+  store::Queue change = *created;
+  change.serviceLevelVariant = store::ServiceLevelVariant::AbandonsInFavour;
+  ASSERT_TRUE(store::updateQueue(*session_, clock_, change).ok());
+  stats.onConfigChanged(events::ConfigChanged{.kind = "queue", .code = "cards"});
+  auto favour = stats.queueStats("cards");
+  ASSERT_TRUE(favour);
+  EXPECT_EQ(favour->settings.variant, reports::ServiceLevelVariant::AbandonsInFavour);
+  ASSERT_TRUE(favour->today.serviceLevel);
+  EXPECT_DOUBLE_EQ(*favour->today.serviceLevel, 3.0 / 5.0);  // (2 + 1 within T) / (3 + 2)
 }
 
 TEST_F(StatsRuntimeTest, PrometheusFamiliesCarryTheLiveAndTodaysFigures) {

@@ -35,11 +35,17 @@ constexpr std::array<std::pair<OverflowStep::Kind, std::string_view>, 3> kKinds{
     {OverflowStep::Kind::MoveTo, "move_to"},
     {OverflowStep::Kind::LeaveTo, "leave_to"},
 }};
+// The names reports::serviceLevelVariantName gives (reports/kpi.cc) and migration 0010 admits.
+constexpr std::array<std::pair<ServiceLevelVariant, std::string_view>, 3> kVariants{{
+    {ServiceLevelVariant::IgnoreAbandons, "ignore_abandons"},
+    {ServiceLevelVariant::AbandonsAgainst, "abandons_against"},
+    {ServiceLevelVariant::AbandonsInFavour, "abandons_in_favour"},
+}};
 
 constexpr const char* kSelect =
     "SELECT id, code, name_zh, name_en, service_level_target, service_level_threshold_seconds, "
-    "short_abandon_seconds, language, routing_policy, aging_seconds, max_size, "
-    "max_wait_seconds, fallback, ring_timeout_seconds, wrap_up_seconds, "
+    "short_abandon_seconds, service_level_variant, language, routing_policy, aging_seconds, "
+    "max_size, max_wait_seconds, fallback, ring_timeout_seconds, wrap_up_seconds, "
     "CASE WHEN ready_after_wrap_up THEN 1 ELSE 0 END, music, closed_prompt, "
     "average_handle_seconds, active, version, created_at, updated_at, "
     "COALESCE((SELECT c.code FROM calendars c WHERE c.id = queues.calendar_id), '') "
@@ -49,7 +55,7 @@ struct QueueRow {
   long long id = 0;
   std::string code, nameZh, nameEn;
   int target = 0, thresholdSeconds = 0, shortAbandonSeconds = 0;
-  std::string language, policy;
+  std::string variant, language, policy;
   int agingSeconds = 0, maxSize = 0, maxWaitSeconds = 0;
   std::string fallback;
   int ringSeconds = 0, wrapUpSeconds = 0, readyAfterWrapUp = 0;
@@ -62,8 +68,8 @@ struct QueueRow {
   // SOCI's comma syntax, continued on a statement being prepared.
   void bind(soci::details::prepare_temp_type& p) {
     p, soci::into(id), soci::into(code), soci::into(nameZh), soci::into(nameEn), soci::into(target),
-        soci::into(thresholdSeconds), soci::into(shortAbandonSeconds), soci::into(language),
-        soci::into(policy), soci::into(agingSeconds), soci::into(maxSize),
+        soci::into(thresholdSeconds), soci::into(shortAbandonSeconds), soci::into(variant),
+        soci::into(language), soci::into(policy), soci::into(agingSeconds), soci::into(maxSize),
         soci::into(maxWaitSeconds), soci::into(fallback), soci::into(ringSeconds),
         soci::into(wrapUpSeconds), soci::into(readyAfterWrapUp), soci::into(music),
         soci::into(closedPrompt), soci::into(averageHandleSeconds), soci::into(active),
@@ -79,6 +85,9 @@ struct QueueRow {
     queue.serviceLevelTarget = target;
     queue.serviceLevelThreshold = seconds{thresholdSeconds};
     queue.shortAbandon = seconds{shortAbandonSeconds};
+    // The column's CHECK admits only the three names.
+    queue.serviceLevelVariant =
+        parseServiceLevelVariant(variant).value_or(ServiceLevelVariant::AbandonsAgainst);
     queue.language = language;
     // The column's CHECK admits only the three names.
     queue.routingPolicy = parseRoutingPolicy(policy).value_or(RoutingPolicy::LongestIdle);
@@ -106,6 +115,7 @@ struct QueueParams {
   explicit QueueParams(const Queue& q)
       : threshold(static_cast<int>(q.serviceLevelThreshold.count())),
         shortAbandon(static_cast<int>(q.shortAbandon.count())),
+        variant(serviceLevelVariantName(q.serviceLevelVariant)),
         policy(routingPolicyName(q.routingPolicy)),
         aging(static_cast<int>(q.aging.count())),
         maxWait(static_cast<int>(q.maxWait.count())),
@@ -118,16 +128,17 @@ struct QueueParams {
   void bind(soci::details::prepare_temp_type& p, const Queue& q) const {
     p, soci::use(q.nameZh, "zh"), soci::use(q.nameEn, "en"),
         soci::use(q.serviceLevelTarget, "target"), soci::use(threshold, "threshold"),
-        soci::use(shortAbandon, "short_abandon"), soci::use(q.language, "language"),
-        soci::use(policy, "policy"), soci::use(aging, "aging"), soci::use(q.maxSize, "max_size"),
-        soci::use(maxWait, "max_wait"), soci::use(q.fallback, "fallback"), soci::use(ring, "ring"),
-        soci::use(wrapUp, "wrap_up"), soci::use(ready, "ready"), soci::use(q.music, "music"),
+        soci::use(shortAbandon, "short_abandon"), soci::use(variant, "variant"),
+        soci::use(q.language, "language"), soci::use(policy, "policy"), soci::use(aging, "aging"),
+        soci::use(q.maxSize, "max_size"), soci::use(maxWait, "max_wait"),
+        soci::use(q.fallback, "fallback"), soci::use(ring, "ring"), soci::use(wrapUp, "wrap_up"),
+        soci::use(ready, "ready"), soci::use(q.music, "music"),
         soci::use(q.closedPrompt, "closed_prompt"), soci::use(averageHandle, "aht"),
         soci::use(active, "active");
   }
 
   int threshold, shortAbandon;
-  std::string policy;
+  std::string variant, policy;
   int aging, maxWait, ring, wrapUp, ready, averageHandle, active;
 };
 
@@ -282,6 +293,13 @@ base::Status validate(const Queue& queue) {
     return *e;
   }
   if (auto e = checkSeconds("short_abandon_seconds", queue.shortAbandon, 0, 600)) return *e;
+  if (std::none_of(kVariants.begin(), kVariants.end(),
+                   [&](const auto& v) { return v.first == queue.serviceLevelVariant; })) {
+    return detail::invalid("service_level_variant",
+                           fmt::format("must be ignore_abandons, abandons_against or "
+                                       "abandons_in_favour (got value {})",
+                                       static_cast<int>(queue.serviceLevelVariant)));
+  }
   if (auto e = checkSkillNeeds(queue)) return *e;
   if (auto e = checkDnis(queue)) return *e;
   if (!queue.language.empty() &&
@@ -506,6 +524,20 @@ std::optional<OverflowStep::Kind> parseOverflowKind(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view serviceLevelVariantName(ServiceLevelVariant variant) {
+  for (const auto& [v, name] : kVariants) {
+    if (v == variant) return name;
+  }
+  return "abandons_against";
+}
+
+std::optional<ServiceLevelVariant> parseServiceLevelVariant(std::string_view name) {
+  for (const auto& [v, n] : kVariants) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> Queue::skillCodes() const {
   std::vector<std::string> codes;
   codes.reserve(skillNeeds.size());
@@ -528,15 +560,16 @@ base::Result<Queue> createQueue(soci::session& session, const base::Clock& clock
     long long id = 0;
     soci::details::prepare_temp_type p =
         (session.prepare << "INSERT INTO queues (code, name_zh, name_en, service_level_target, "
-                            "service_level_threshold_seconds, short_abandon_seconds, language, "
-                            "routing_policy, aging_seconds, max_size, max_wait_seconds, "
-                            "fallback, ring_timeout_seconds, wrap_up_seconds, "
-                            "ready_after_wrap_up, music, closed_prompt, average_handle_seconds, "
-                            "active, calendar_id, version, created_at, updated_at) VALUES "
-                            "(:code, :zh, :en, :target, :threshold, :short_abandon, :language, "
-                            ":policy, :aging, :max_size, :max_wait, :fallback, :ring, :wrap_up, "
-                            ":ready, :music, :closed_prompt, :aht, :active, :calendar, 1, "
-                            ":created, :updated) RETURNING id",
+                            "service_level_threshold_seconds, short_abandon_seconds, "
+                            "service_level_variant, language, routing_policy, aging_seconds, "
+                            "max_size, max_wait_seconds, fallback, ring_timeout_seconds, "
+                            "wrap_up_seconds, ready_after_wrap_up, music, closed_prompt, "
+                            "average_handle_seconds, active, calendar_id, version, created_at, "
+                            "updated_at) VALUES "
+                            "(:code, :zh, :en, :target, :threshold, :short_abandon, :variant, "
+                            ":language, :policy, :aging, :max_size, :max_wait, :fallback, "
+                            ":ring, :wrap_up, :ready, :music, :closed_prompt, :aht, :active, "
+                            ":calendar, 1, :created, :updated) RETURNING id",
          soci::use(queue.code, "code"));
     params.bind(p, queue);
     p, soci::use(calendarId, calendarInd, "calendar"), soci::use(now, "created"),
@@ -575,7 +608,8 @@ base::Result<Queue> updateQueue(soci::session& session, const base::Clock& clock
         (session.prepare << "UPDATE queues SET name_zh = :zh, name_en = :en, "
                             "service_level_target = :target, "
                             "service_level_threshold_seconds = :threshold, "
-                            "short_abandon_seconds = :short_abandon, language = :language, "
+                            "short_abandon_seconds = :short_abandon, "
+                            "service_level_variant = :variant, language = :language, "
                             "routing_policy = :policy, aging_seconds = :aging, "
                             "max_size = :max_size, max_wait_seconds = :max_wait, "
                             "fallback = :fallback, ring_timeout_seconds = :ring, "

@@ -52,6 +52,17 @@ struct OverflowStep {
 std::string_view overflowKindName(OverflowStep::Kind kind);
 std::optional<OverflowStep::Kind> parseOverflowKind(std::string_view name);
 
+/// How the queue's service level treats abandoned calls (decision 0026; the formulas and the
+/// meaning are reports::ServiceLevelVariant's, reports/kpi.h, which statistics map this to).
+enum class ServiceLevelVariant {
+  IgnoreAbandons,   ///< answered within T / answered
+  AbandonsAgainst,  ///< answered within T / (answered + abandoned after T); the default
+  AbandonsInFavour  ///< (answered within T + abandoned within T) / (answered + abandoned)
+};
+/// "ignore_abandons", "abandons_against", "abandons_in_favour" (the names reports use).
+std::string_view serviceLevelVariantName(ServiceLevelVariant variant);
+std::optional<ServiceLevelVariant> parseServiceLevelVariant(std::string_view name);
+
 struct Queue {
   std::int64_t id = 0;  ///< database key; not part of the API
   std::string code;     ///< e.g. "retail_zh"
@@ -61,6 +72,8 @@ struct Queue {
   int serviceLevelTarget = 80;                     ///< percent, 1..100
   std::chrono::seconds serviceLevelThreshold{20};  ///< 1 s .. 1 h
   std::chrono::seconds shortAbandon{5};            ///< 0 .. 600 s
+  /// Which service-level formula the queue's statistics report (abandons against: DOMAIN.md).
+  ServiceLevelVariant serviceLevelVariant = ServiceLevelVariant::AbandonsAgainst;
   /// The skills an agent needs, each at most once; sorted by skill as stored. Call control
   /// routes only queues with at least one (acd::QueueConfig); an empty list is stored (a queue
   /// being set up, or one from before skill needs existed).

@@ -66,6 +66,56 @@ TEST_P(QueuesTest, DefaultsToEightyTwentyAndFiveSecondShortAbandon) {
   EXPECT_EQ(created->serviceLevelTarget, 80);
   EXPECT_EQ(created->serviceLevelThreshold, 20s);
   EXPECT_EQ(created->shortAbandon, 5s);
+  EXPECT_EQ(created->serviceLevelVariant, ServiceLevelVariant::AbandonsAgainst);
+}
+
+TEST_P(QueuesTest, StoresTheServiceLevelVariant) {
+  Queue q = queue("retail_zh");
+  q.serviceLevelVariant = ServiceLevelVariant::IgnoreAbandons;
+  auto created = createQueue(session(), clock_, q);
+  ASSERT_TRUE(isOk(created));
+  EXPECT_EQ(created->serviceLevelVariant, ServiceLevelVariant::IgnoreAbandons);
+  auto read = getQueue(session(), "retail_zh");
+  ASSERT_TRUE(isOk(read));
+  EXPECT_EQ(read->serviceLevelVariant, ServiceLevelVariant::IgnoreAbandons);
+
+  Queue change = *read;
+  change.serviceLevelVariant = ServiceLevelVariant::AbandonsInFavour;
+  auto updated = updateQueue(session(), clock_, change);
+  ASSERT_TRUE(isOk(updated));
+  EXPECT_EQ(updated->serviceLevelVariant, ServiceLevelVariant::AbandonsInFavour);
+  ASSERT_TRUE(isOk(createQueue(session(), clock_, queue("retail_en"))));
+  auto page = listQueues(session(), PageRequest{});
+  ASSERT_TRUE(isOk(page));
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].serviceLevelVariant, ServiceLevelVariant::AbandonsAgainst);
+  EXPECT_EQ(page->items[1].serviceLevelVariant, ServiceLevelVariant::AbandonsInFavour);
+  // Enabling or disabling keeps it.
+  auto disabled = setQueueActive(session(), clock_, "retail_zh", false, updated->version);
+  ASSERT_TRUE(isOk(disabled));
+  EXPECT_EQ(disabled->serviceLevelVariant, ServiceLevelVariant::AbandonsInFavour);
+}
+
+TEST_P(QueuesTest, RejectsAnUnknownServiceLevelVariant) {
+  Queue q = queue("retail_zh");
+  q.serviceLevelVariant = static_cast<ServiceLevelVariant>(7);
+  EXPECT_TRUE(failsWith(createQueue(session(), clock_, q), Errc::ValidationFailed,
+                        "service_level_variant: must be ignore_abandons, abandons_against or "
+                        "abandons_in_favour"));
+  EXPECT_TRUE(failsWith(getQueue(session(), "retail_zh"), Errc::NotFound)) << "nothing written";
+  auto created = createQueue(session(), clock_, queue("retail_zh"));
+  ASSERT_TRUE(isOk(created));
+  Queue change = *created;
+  change.serviceLevelVariant = static_cast<ServiceLevelVariant>(-1);
+  EXPECT_TRUE(failsWith(updateQueue(session(), clock_, change), Errc::ValidationFailed,
+                        "service_level_variant:"));
+  // The table refuses a name the repository would not read back.
+  EXPECT_THROW(session() << "UPDATE queues SET service_level_variant = 'abandons_ignored'",
+               soci::soci_error);
+  auto read = getQueue(session(), "retail_zh");
+  ASSERT_TRUE(isOk(read));
+  EXPECT_EQ(read->serviceLevelVariant, ServiceLevelVariant::AbandonsAgainst);
+  EXPECT_EQ(read->version, 1);
 }
 
 TEST_P(QueuesTest, RejectsBadValuesNamingTheField) {
@@ -377,6 +427,15 @@ TEST_P(QueuesTest, NamesOfPoliciesAndStepKinds) {
   }
   EXPECT_EQ(overflowKindName(OverflowStep::Kind::LeaveTo), "leave_to");
   EXPECT_FALSE(parseOverflowKind("Widen"));
+  for (auto v : {ServiceLevelVariant::IgnoreAbandons, ServiceLevelVariant::AbandonsAgainst,
+                 ServiceLevelVariant::AbandonsInFavour}) {
+    EXPECT_EQ(parseServiceLevelVariant(serviceLevelVariantName(v)), v);
+  }
+  EXPECT_EQ(serviceLevelVariantName(ServiceLevelVariant::IgnoreAbandons), "ignore_abandons");
+  EXPECT_EQ(serviceLevelVariantName(ServiceLevelVariant::AbandonsAgainst), "abandons_against");
+  EXPECT_EQ(serviceLevelVariantName(ServiceLevelVariant::AbandonsInFavour), "abandons_in_favour");
+  EXPECT_FALSE(parseServiceLevelVariant("abandons_in_favor"));
+  EXPECT_FALSE(parseServiceLevelVariant(""));
 }
 
 /// A queue stored before migration 0005 gets the routing defaults and keeps its skills.
@@ -404,6 +463,21 @@ TEST_P(QueueMigrationTest, QueuesFromBeforeRoutingGetTheDefaults) {
   EXPECT_TRUE(q->readyAfterWrapUp);
   EXPECT_EQ(q->music, "moh");
   EXPECT_TRUE(q->dnis.empty());
+  EXPECT_EQ(q->version, 1);
+}
+
+/// A queue stored before migration 0010 reports in the variant it always did.
+TEST_P(QueueMigrationTest, QueuesFromBeforeTheVariantKeepAbandonsAgainst) {
+  const auto& all = builtinMigrations();
+  ASSERT_GE(all.size(), 10u);
+  ASSERT_EQ(all[9].name, "service_level_variant");
+  ASSERT_TRUE(isOk(migrate(session(), GetParam(), std::span(all).first(9), clock_)));
+  session() << "INSERT INTO queues (code, name_zh, name_en, created_at, updated_at) "
+               "VALUES ('old_q', '旧', 'Old', 0, 0)";
+  ASSERT_TRUE(isOk(migrate(session(), GetParam())));
+  auto q = getQueue(session(), "old_q");
+  ASSERT_TRUE(isOk(q));
+  EXPECT_EQ(q->serviceLevelVariant, ServiceLevelVariant::AbandonsAgainst);
   EXPECT_EQ(q->version, 1);
 }
 

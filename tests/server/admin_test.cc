@@ -154,6 +154,21 @@ TEST(AdminTest, ABadQueueInTheSeedNamesTheEntryAndLoadsNothing) {
       << "all or nothing";
 }
 
+TEST(AdminTest, ABadServiceLevelVariantInTheSeedNamesTheEntry) {
+  testing::TempDir dir{"badvariant"};
+  const auto seed = dir.path() / "seed.toml";
+  std::ofstream(seed)
+      << "[[skills]]\ncode = \"retail\"\nname_zh = \"个人\"\nname_en = \"Retail\"\n\n"
+         "[[queues]]\ncode = \"q1\"\nname_zh = \"一\"\nname_en = \"One\"\n"
+         "skills = { retail = 2 }\nservice_level_variant = \"abandons_ignored\"\n";
+  auto [code, out] = runCommand({bankccBinary().string(), "admin", "seed", "--data-dir",
+                                 dir.path().string(), "--file", seed.string()});
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("queues[0] (q1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("service_level_variant: must be ignore_abandons"), std::string::npos) << out;
+  EXPECT_EQ(sqliteCount(dir.path() / "bankcc.db", "SELECT COUNT(*) FROM queues"), 0);
+}
+
 TEST(AdminTest, ABadCalendarInTheSeedNamesTheEntryAndTheField) {
   testing::TempDir dir{"badcalendar"};
   const auto seed = dir.path() / "seed.toml";
