@@ -545,14 +545,27 @@ class WebSocketConnection final : public Connection,
         executor_(ws_.get_executor()),
         context_(std::move(context)),
         remoteAddress_(std::move(remoteAddress)),
-        closeTimer_(executor_) {}
+        closeTimer_(executor_),
+        keepAliveTimer_(executor_) {}
 
   /// Completes the handshake for `request`, then opens the application's session. Call once on
   /// the io thread, after the registry took the connection.
   void start(BeastRequest request, WsAccept accept) {
     const auto& options = state_->options;
-    ws_.set_option(
-        websocket::stream_base::timeout{std::chrono::seconds(30), options.wsIdleTimeout, true});
+    if constexpr (kDirect) {
+      // Keep-alive pings are ours (keepAlive()), so that every frame Beast writes by itself is
+      // known to sendDirect(): the pong to a client's ping and the reply to a close.
+      ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(30),
+                                                     websocket::stream_base::none(), false});
+      ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+        received_ = true;
+        if (kind == websocket::frame_type::ping) peerPings_ = true;
+        if (kind == websocket::frame_type::close) peerClosing_ = true;
+      });
+    } else {
+      ws_.set_option(
+          websocket::stream_base::timeout{std::chrono::seconds(30), options.wsIdleTimeout, true});
+    }
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& response) { response.set(http::field::server, "bankcc"); }));
     ws_.read_message_max(options.maxWsMessageBytes);
@@ -560,6 +573,7 @@ class WebSocketConnection final : public Connection,
                                accept = std::move(accept)](const beast::error_code& ec) mutable {
       if (ec) return self->end();
       self->accepted_ = true;
+      if constexpr (kDirect) self->keepAlive();
       self->open(accept);
     });
   }
@@ -610,9 +624,38 @@ class WebSocketConnection final : public Connection,
                    });
   }
 
+  /// Beast's keep-alive, done here (direct path only): every half idle timeout, a connection
+  /// that sent nothing since the last look is pinged; one that stays silent for a whole idle
+  /// timeout is torn down.
+  void keepAlive() {
+    const auto half = std::max(state_->options.wsIdleTimeout / 2, std::chrono::seconds(1));
+    keepAliveTimer_.expires_after(half);
+    keepAliveTimer_.async_wait([self = this->shared_from_this()](const beast::error_code& ec) {
+      if (ec || self->ended_) return;
+      if (self->received_) {
+        self->received_ = false;
+        self->silentTicks_ = 0;
+      } else if (++self->silentTicks_ >= 2) {
+        spdlog::info("WebSocket client {} silent for {} s; closing", self->remoteAddress_,
+                     self->state_->options.wsIdleTimeout.count());
+        return self->end();
+      } else if (!self->writing_ && !self->pinging_ && !self->closing_) {
+        self->pinging_ = true;
+        self->ws_.async_ping({}, [self](const beast::error_code& pingError) {
+          self->pinging_ = false;
+          if (pingError) return self->end();
+          if (!self->queue_.empty() && !self->writing_) return self->writeNext();
+          self->maybeSendClose();
+        });
+      }
+      self->keepAlive();
+    });
+  }
+
   void onRead(const beast::error_code& ec) {
     // Closed by either side, timed out, oversize (Beast has sent 1009), malformed frames.
     if (ec) return end();
+    received_ = true;
     if (!ws_.got_text()) {
       readBuffer_.clear();
       beginClose(1003, "binary messages are not supported", true);
@@ -637,7 +680,7 @@ class WebSocketConnection final : public Connection,
 
   void enqueue(std::shared_ptr<const std::string> frame) {
     if (closing_ || ended_) return;
-    if constexpr (std::is_same_v<Stream, Socket>) {
+    if constexpr (kDirect) {
       if (!writing_ && queue_.empty() && sendDirect(*frame)) return;
     }
     queuedBytes_ += frame->size();
@@ -647,26 +690,30 @@ class WebSocketConnection final : public Connection,
       return beginClose(1008, "client too slow", true);
     }
     queue_.push_back(std::move(frame));
-    if (!writing_) writeNext();
+    if (!writing_ && !pinging_) writeNext();
   }
 
   /// The fast path of one event to thousands of desktops (plain TCP only): when nothing is
-  /// being written and the socket holds no unacknowledged bytes, the frame goes straight to the
-  /// kernel in one sendmsg, without Beast's write operation. True when the frame is dealt with
-  /// (sent, or the connection ended); false when it must take Beast's path.
+  /// being written, the frame goes straight to the kernel in one sendmsg, without Beast's
+  /// write operation. True when the frame is dealt with (sent, or the connection ended); false
+  /// when it must take Beast's path.
   ///
-  /// Why this cannot interleave with a frame Beast writes by itself (a pong, a keep-alive ping,
-  /// the close frame): a Beast write left half done means a full send buffer, so SIOCOUTQ is
-  /// not 0 and Beast's path is taken; a Beast write not yet started lands whole after this
-  /// frame. A frame of at most kDirectFrameLimit into an empty send buffer is accepted whole;
-  /// should the kernel ever take part of it (memory pressure), the connection is closed rather
-  /// than continued out of step, and the client resumes by sequence number.
+  /// Why this cannot interleave with a frame Beast writes: our own writes through Beast (data,
+  /// keep-alive pings, the close) are known (writing_, pinging_, closing); Beast writes by
+  /// itself only the pong to a client's ping and the reply to a client's close. After a close
+  /// nothing goes direct. For a client that pings, a Beast pong left half done means a full
+  /// send buffer, so SIOCOUTQ is not 0 and Beast's path is taken; a pong not yet started lands
+  /// whole after this frame. A frame of at most kDirectFrameLimit is accepted whole by a
+  /// send buffer with room; should the kernel ever take part of it, the connection is closed
+  /// rather than continued out of step, and the client resumes by sequence number.
   bool sendDirect(const std::string& payload) {
     constexpr std::size_t kDirectFrameLimit = 8192;
-    if (payload.size() > kDirectFrameLimit) return false;
+    if (payload.size() > kDirectFrameLimit || pinging_ || peerClosing_) return false;
     const int fd = beast::get_lowest_layer(ws_).native_handle();
+    // Only a client that pings (browsers do not) makes Beast write pongs we cannot see end:
+    // for it the kernel is asked whether anything is still unsent.
     int unsent = 0;
-    if (::ioctl(fd, SIOCOUTQ, &unsent) != 0 || unsent != 0) return false;
+    if (peerPings_ && (::ioctl(fd, SIOCOUTQ, &unsent) != 0 || unsent != 0)) return false;
     // Server frames are unmasked: FIN + text, then the length (RFC 6455 section 5.2).
     std::array<unsigned char, 4> header{0x81, 0, 0, 0};
     std::size_t headerBytes = 2;
@@ -740,7 +787,7 @@ class WebSocketConnection final : public Connection,
   }
 
   void maybeSendClose() {
-    if (!closing_ || closeSent_ || writing_ || !queue_.empty() || ended_) return;
+    if (!closing_ || closeSent_ || writing_ || pinging_ || !queue_.empty() || ended_) return;
     closeSent_ = true;
     ws_.async_close(
         websocket::close_reason(static_cast<websocket::close_code>(closeCode_), closeReason_),
@@ -756,6 +803,7 @@ class WebSocketConnection final : public Connection,
     if (ended_) return;
     ended_ = true;
     closeTimer_.cancel();
+    keepAliveTimer_.cancel();
     beast::get_lowest_layer(ws_).close();
     if (!writing_) {
       queue_.clear();
@@ -785,6 +833,7 @@ class WebSocketConnection final : public Connection,
   std::shared_ptr<ssl::context> context_;
   std::string remoteAddress_;
   asio::steady_timer closeTimer_;
+  asio::steady_timer keepAliveTimer_;  ///< direct path: keepAlive()
   std::shared_ptr<WsSession> session_;
   beast::flat_buffer readBuffer_;
   /// Frames to send, often shared with other connections; front() is being written when
@@ -797,6 +846,13 @@ class WebSocketConnection final : public Connection,
   bool closeSent_ = false;
   bool ended_ = false;
   bool closeNotified_ = false;
+  // Direct path (sendDirect, keepAlive).
+  static constexpr bool kDirect = std::is_same_v<Stream, Socket>;
+  bool pinging_ = false;      ///< our keep-alive ping is being written by Beast
+  bool peerPings_ = false;    ///< the client has sent a ping: Beast writes pongs by itself
+  bool peerClosing_ = false;  ///< the client has sent a close: Beast answers it
+  bool received_ = false;     ///< anything arrived since keepAlive() last looked
+  int silentTicks_ = 0;
   std::uint16_t closeCode_ = 1000;
   std::string closeReason_;
 };

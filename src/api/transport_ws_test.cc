@@ -405,6 +405,38 @@ TEST(TransportWsTest, FramesOfEverySizeArriveWholeWhileTheClientPings) {
   app.joinThreads();
 }
 
+TEST(TransportWsTest, APeerThatAnswersPingsStaysAndASilentOneIsCutOff) {
+  // The keep-alive of plain connections is the transport's own (the direct write path must
+  // know every frame Beast writes): a ping after half the idle timeout without anything from
+  // the client, the connection torn down after a whole one.
+  WsApp app;
+  TransportOptions options = wsOptions();
+  options.wsIdleTimeout = std::chrono::seconds(4);
+  auto transport = startOrDie(options, app);
+
+  // A client that reads (Beast answers the pings) but never sends a message.
+  WsClient alive(transport->boundAddress());
+  alive.open();
+  std::atomic<bool> aliveEnded{false};
+  std::thread reader([&] {
+    beast::error_code ec;
+    alive.read(ec);  // no message comes; pings are answered inside
+    aliveEnded = true;
+  });
+  // A client that neither reads nor sends: its pings stay unanswered.
+  WsClient silent(transport->boundAddress());
+  silent.open();
+
+  for (int i = 0; i < 100 && app.closes.load() < 1; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(app.closes.load(), 1) << "the silent client was not cut off";
+  std::this_thread::sleep_for(4500ms);  // more than an idle timeout for the live one
+  EXPECT_EQ(app.closes.load(), 1);
+  EXPECT_FALSE(aliveEnded.load());
+  transport->stop();
+  reader.join();
+  EXPECT_TRUE(aliveEnded.load());
+}
+
 TEST(TransportWsTest, ServerCloseSendsCodeAndReason) {
   WsApp app;
   auto transport = startOrDie(wsOptions(), app);
