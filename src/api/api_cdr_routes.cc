@@ -75,6 +75,7 @@ json cdrJson(const reports::Cdr& c) {
               {"wrap_up_ms", c.wrapUpMs},
               {"transfers", c.transfers},
               {"recording_id", textOrNull(c.recordingId)},
+              {"recording_ids", c.recordingIds},
               {"tier", textOrNull(c.tier)},
               {"segments", std::move(segments)}};
 }

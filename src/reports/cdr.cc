@@ -249,6 +249,11 @@ void CdrFold::apply(const events::Event& e) {
             closeSegment(cdr, c.holdSegment, e.ts, {});
           } else if constexpr (std::is_same_v<P, events::RecordingStarted>) {
             if (cdr.recordingId.empty()) cdr.recordingId = p.recordingId;
+            if (!p.recordingId.empty() &&
+                std::find(cdr.recordingIds.begin(), cdr.recordingIds.end(), p.recordingId) ==
+                    cdr.recordingIds.end()) {
+              cdr.recordingIds.push_back(p.recordingId);
+            }
           } else if constexpr (std::is_same_v<P, events::CallEnded>) {
             if (c.ended) return;
             closeSegment(cdr, c.queueSegment, e.ts, "call_ended");

@@ -136,7 +136,10 @@ struct Cdr {
   std::int64_t wrapUpMs = 0;   ///< the sum of the ended wrap-up segments
   std::int64_t transfers = 0;  ///< call.transferred, blind and attended
   std::string recordingId{};   ///< the first recording of the call; empty when none
-  std::string tier{};          ///< from call.offered; empty for normal callers
+  /// Every recording of the call in the order they started (a transfer, an intercept or a
+  /// conference party's part is a recording of its own); recordingId is the first.
+  std::vector<std::string> recordingIds{};
+  std::string tier{};  ///< from call.offered; empty for normal callers
   /// "answered", "abandoned" (the caller hung up unanswered), "rejected" (queue full or
   /// closed, no fallback), "overflow" (maximum wait or an overflow step, no fallback),
   /// "fallback" (sent to the queue's fallback number), "unknown_dnis", "unanswered" (ended by

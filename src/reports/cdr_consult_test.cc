@@ -125,6 +125,8 @@ TEST(CdrConsultTest, AttendedTransferToAnAgent) {
   EXPECT_EQ(p.agents, (V{kAgentA, kAgentB}));
   EXPECT_EQ(p.transfers, 1);
   EXPECT_EQ(p.recordingId, "rec-p");
+  // B's part is a recording of its own: the CDR lists both.
+  EXPECT_EQ(p.recordingIds, (V{"rec-p", "rec2-p"}));
   EXPECT_EQ(p.segments, (std::vector<CdrSegment>{
                             seg("queue", "retail_zh", "", 10, 15, "answered"),
                             seg("agent", "retail_zh", kAgentA, 15, 60, "transferred"),

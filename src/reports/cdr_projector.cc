@@ -36,6 +36,7 @@ std::string joined(const std::vector<std::string>& items) {
 /// Inserts one CDR and its segments; false when the call id is already there.
 bool insertCdr(soci::session& s, const Cdr& c) {
   const std::string agents = joined(c.agents);
+  const std::string recordings = joined(c.recordingIds);
   const long long epoch = static_cast<long long>(c.epoch);
   const long long arrived = micros(c.arrivedAt);
   const long long answered = c.answeredAt ? micros(*c.answeredAt) : 0;
@@ -51,12 +52,13 @@ bool insertCdr(soci::session& s, const Cdr& c) {
       (s.prepare << "INSERT INTO cdrs (call_id, parent_call_id, direction, origin_agent, epoch, "
                     "ani, dnis, trunk, arrived_at, answered_at, ended_at, end_cause, hung_up_by, "
                     "first_queue, answering_queue, answered_by, agents, wait_ms, talk_ms, "
-                    "hold_ms, wrap_up_ms, transfers, recording_id, tier, outcome, first_seq, "
-                    "last_seq) VALUES "
+                    "hold_ms, wrap_up_ms, transfers, recording_id, recording_ids, tier, outcome, "
+                    "first_seq, last_seq) VALUES "
                     "(:call_id, :parent, :direction, :origin_agent, :epoch, :ani, :dnis, :trunk, "
                     ":arrived, :answered, :ended, :end_cause, :hung_up_by, :first_queue, "
                     ":answering_queue, :answered_by, :agents, :wait, :talk, :hold, :wrap, "
-                    ":transfers, :recording_id, :tier, :outcome, :first_seq, :last_seq) "
+                    ":transfers, :recording_id, :recording_ids, :tier, :outcome, :first_seq, "
+                    ":last_seq) "
                     "ON CONFLICT (call_id) DO NOTHING",
        soci::use(c.callId, "call_id"), soci::use(parent, parentInd, "parent"),
        soci::use(c.direction, "direction"), soci::use(c.originAgent, "origin_agent"),
@@ -68,7 +70,8 @@ bool insertCdr(soci::session& s, const Cdr& c) {
        soci::use(c.answeredBy, "answered_by"), soci::use(agents, "agents"), soci::use(wait, "wait"),
        soci::use(talk, "talk"), soci::use(hold, "hold"), soci::use(wrap, "wrap"),
        soci::use(transfers, "transfers"), soci::use(c.recordingId, "recording_id"),
-       soci::use(c.tier, "tier"), soci::use(c.outcome, "outcome"), soci::use(firstSeq, "first_seq"),
+       soci::use(recordings, "recording_ids"), soci::use(c.tier, "tier"),
+       soci::use(c.outcome, "outcome"), soci::use(firstSeq, "first_seq"),
        soci::use(lastSeq, "last_seq"));
   st.execute(true);
   if (st.get_affected_rows() == 0) return false;

@@ -87,7 +87,8 @@ constexpr std::string_view kCdrColumns =
     "call_id, parent_call_id, direction, origin_agent, epoch, ani, dnis, trunk, arrived_at, "
     "answered_at, ended_at, "
     "end_cause, hung_up_by, first_queue, answering_queue, answered_by, agents, wait_ms, talk_ms, "
-    "hold_ms, wrap_up_ms, transfers, recording_id, tier, outcome, first_seq, last_seq";
+    "hold_ms, wrap_up_ms, transfers, recording_id, recording_ids, tier, outcome, first_seq, "
+    "last_seq";
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -107,7 +108,7 @@ std::vector<std::string> split(const std::string& s) {
 /// The columns of kCdrColumns, in order.
 struct CdrRow {
   std::string callId, parent, direction, originAgent, ani, dnis, trunk, endCause, hungUpBy,
-      firstQueue, answeringQueue, answeredBy, agents, recordingId, tier, outcome;
+      firstQueue, answeringQueue, answeredBy, agents, recordingId, recordingIds, tier, outcome;
   long long epoch = 0, arrived = 0, answered = 0, ended = 0, wait = 0, talk = 0, hold = 0, wrap = 0,
             transfers = 0, firstSeq = 0, lastSeq = 0;
   soci::indicator parentInd{}, answeredInd{};
@@ -119,8 +120,8 @@ struct CdrRow {
         soci::into(ended), soci::into(endCause), soci::into(hungUpBy), soci::into(firstQueue),
         soci::into(answeringQueue), soci::into(answeredBy), soci::into(agents), soci::into(wait),
         soci::into(talk), soci::into(hold), soci::into(wrap), soci::into(transfers),
-        soci::into(recordingId), soci::into(tier), soci::into(outcome), soci::into(firstSeq),
-        soci::into(lastSeq);
+        soci::into(recordingId), soci::into(recordingIds), soci::into(tier), soci::into(outcome),
+        soci::into(firstSeq), soci::into(lastSeq);
   }
 
   Cdr toCdr() const {
@@ -148,6 +149,7 @@ struct CdrRow {
     c.wrapUpMs = wrap;
     c.transfers = transfers;
     c.recordingId = recordingId;
+    c.recordingIds = split(recordingIds);
     c.tier = tier;
     c.outcome = outcome;
     c.firstSeq = static_cast<std::uint64_t>(firstSeq);

@@ -110,6 +110,7 @@ struct CdrFoldState {
                            {"agents", d.agents},
                            {"transfers", d.transfers},
                            {"recording_id", d.recordingId},
+                           {"recording_ids", d.recordingIds},
                            {"tier", d.tier},
                            {"segments", std::move(segments)},
                            {"first_seq", d.firstSeq},
@@ -171,6 +172,12 @@ struct CdrFoldState {
       d.agents = cj.at("agents").get<std::vector<std::string>>();
       d.transfers = cj.at("transfers").get<std::int64_t>();
       d.recordingId = cj.at("recording_id").get<std::string>();
+      // States saved before the list existed knew the first recording only.
+      if (cj.contains("recording_ids")) {
+        d.recordingIds = cj.at("recording_ids").get<std::vector<std::string>>();
+      } else if (!d.recordingId.empty()) {
+        d.recordingIds = {d.recordingId};
+      }
       d.tier = cj.at("tier").get<std::string>();
       for (const auto& sj : cj.at("segments")) d.segments.push_back(readSegment(sj));
       d.firstSeq = cj.at("first_seq").get<std::uint64_t>();

@@ -68,6 +68,7 @@ TEST(CdrFoldTest, AnsweredCallWithHoldAndWrapUp) {
   EXPECT_EQ(c.wrapUpMs, 15000);
   EXPECT_EQ(c.transfers, 0);
   EXPECT_EQ(c.recordingId, "rec-c1");
+  EXPECT_EQ(c.recordingIds, std::vector<std::string>{"rec-c1"});
   EXPECT_EQ(c.tier, "vip");
   EXPECT_EQ(c.outcome, "answered");
   EXPECT_EQ(c.segments, (std::vector<CdrSegment>{

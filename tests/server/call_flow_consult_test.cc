@@ -208,6 +208,9 @@ class ConsultFlowTest : public CallFlowTest {
     EXPECT_EQ(record["answered_by"], "1001") << cdr.body;
     EXPECT_EQ(record["agents"], json::array({"1001", "1002"})) << cdr.body;
     EXPECT_EQ(record["transfers"], 1) << cdr.body;
+    // Both agents' recordings, the first also as recording_id.
+    ASSERT_EQ(record["recording_ids"].size(), 2u) << cdr.body;
+    EXPECT_EQ(record["recording_ids"][0], record["recording_id"]) << cdr.body;
     EXPECT_EQ(record["hung_up_by"], "caller") << cdr.body;
     EXPECT_TRUE(record["parent_call_id"].is_null()) << cdr.body;
     std::vector<std::string> kinds;
