@@ -189,6 +189,14 @@ void CdrFold::apply(const events::Event& e) {
               return;
             }
             endAgentLeg(c, e.ts, "agent_lost: " + p.cause);
+          } else if constexpr (std::is_same_v<P, events::CallIntercepted>) {
+            // A supervisor gave the waiting or ringing call to an agent (decision 0022): a
+            // point in the call's story, like a transfer, for the auditor reading the CDR.
+            const std::size_t i = addSegment(cdr, "intercept", {}, p.agentNo, e.ts);
+            cdr.segments[i].endedAt = e.ts;
+            cdr.segments[i].detail =
+                p.fromAgent.empty() ? fmt::format("by {}", p.supervisor)
+                                    : fmt::format("by {} from agent {}", p.supervisor, p.fromAgent);
           } else if constexpr (std::is_same_v<P, events::CallTransferred>) {
             endAgentLeg(c, e.ts, "transferred");
             const std::size_t i = addSegment(cdr, "transfer", {}, p.agentNo, e.ts);

@@ -18,6 +18,8 @@
 //             and on an internal call to a colleague, the colleague's, from the answer
 //   hold      call.held .. call.retrieved (or the end of the agent segment it lies in)
 //   transfer  call.transferred, zero length (detail: "<mode> to <target_type> <target>")
+//   intercept call.intercepted, zero length, agent_no the agent given the call (detail: "by
+//             <supervisor>[ from agent <ringing agent>]"; decision 0022)
 //   wrapup    agent.state_changed into wrap_up .. out of it, for the agent whose call it was
 //   consult   on the parent call: call.consult_started .. call.consult_ended, the consulting
 //             agent's (detail: "<target_type> <target>", then "<target_type> <target>: <reason>")

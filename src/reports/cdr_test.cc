@@ -271,6 +271,34 @@ TEST(CdrFoldTest, BlindTransferToAQueue) {
   EXPECT_EQ(fold.openIntervals(), 2u);  // 1001 ready, 2001 not_ready{break}
 }
 
+TEST(CdrFoldTest, AnInterceptShowsWhoGaveTheCallToWhom) {
+  // 1001's phone rings; a supervisor gives the call to 1002 (decision 0022), who answers.
+  Events ev;
+  ev.started(0)
+      .add(0, "c5", {}, events::CallArrived{"138", "95555", "t"})
+      .add(0, "c5", {}, events::QueueJoined{"retail_zh", 0, 1})
+      .state(1, "1001", AgentState::Ready, AgentState::Reserved, "c5")
+      .add(4, "c5", "1002", events::CallIntercepted{"sup1", "1001", "1002"})
+      .state(4, "1002", AgentState::NotReady, AgentState::Reserved, "c5")
+      .state(4, "1001", AgentState::Reserved, AgentState::Ready, "c5")
+      .add(6, "c5", "1002", events::CallAnswered{"1002", "retail_zh", 6000})
+      .add(6, "c5", {}, events::QueueLeft{"retail_zh", "answered", 6000})
+      .state(6, "1002", AgentState::Reserved, AgentState::OnCall, "c5")
+      .add(40, "c5", "1002", events::CallEnded{"normal", "caller", 40000})
+      .state(40, "1002", AgentState::OnCall, AgentState::NotReady, "c5", "break");
+  CdrFold fold;
+  auto f = foldAll(fold, ev.all());
+  ASSERT_EQ(f.cdrs.size(), 1u);
+  const Cdr& c = f.cdrs[0];
+  EXPECT_EQ(c.answeredBy, "1002");
+  EXPECT_EQ(c.transfers, 0);
+  EXPECT_EQ(c.segments, (std::vector<CdrSegment>{
+                            seg("queue", "retail_zh", "", 0, 6, "answered"),
+                            seg("intercept", "", "1002", 4, 4, "by sup1 from agent 1001"),
+                            seg("agent", "retail_zh", "1002", 6, 40, "ended"),
+                        }));
+}
+
 TEST(CdrFoldTest, EpochChangeClosesOpenCallsAndIntervalsOfTheCrashedRun) {
   Events ev;
   ev.started(0)

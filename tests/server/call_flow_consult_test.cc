@@ -81,7 +81,8 @@ class ConsultFlowTest : public CallFlowTest {
     // The colleague is on the consult, not on the customer's call yet.
     auto states = supClient.get("/api/v1/agent-states", sup);
     ASSERT_EQ(states.status, 200) << states.body;
-    for (const auto& a : json::parse(states.body)["items"]) {
+    const json stateList = json::parse(states.body);  // alive for the loop
+    for (const auto& a : stateList["items"]) {
       if (a["agent_no"] == "1002") {
         EXPECT_EQ(a["state"], "on_call") << states.body;
         EXPECT_EQ(a["call_id"], consultId) << states.body;
@@ -104,7 +105,8 @@ class ConsultFlowTest : public CallFlowTest {
     EXPECT_EQ(call["held"], false) << call.dump();
     states = supClient.get("/api/v1/agent-states", sup);
     ASSERT_EQ(states.status, 200) << states.body;
-    for (const auto& a : json::parse(states.body)["items"]) {
+    const json statesAfter = json::parse(states.body);
+    for (const auto& a : statesAfter["items"]) {
       if (a["agent_no"] == "1001") {
         EXPECT_TRUE(a["state"] == "wrap_up" || a["state"] == "ready") << states.body;
       }

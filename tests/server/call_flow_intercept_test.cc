@@ -112,6 +112,21 @@ TEST_F(CallFlowTest, ASupervisorInterceptsAWaitingCallAndAnAgentOnACallCannotBeD
   ASSERT_FALSE(view.is_null());
   EXPECT_EQ(view["state"], "not_ready") << view.dump();
   EXPECT_EQ(view["reason"], "logged_in") << view.dump();
+
+  // The CDR tells who gave the call to whom.
+  const auto cdr = waitForCdr(client, admin, callId, 100);
+  ASSERT_EQ(cdr.status, 200) << cdr.body;
+  bool intercepted = false;
+  const json record = json::parse(cdr.body);
+  for (const auto& segment : record["segments"]) {
+    if (segment["kind"] == "intercept") {
+      intercepted = true;
+      EXPECT_EQ(segment["agent_no"], "1001") << cdr.body;
+      EXPECT_EQ(segment["detail"], "by admin1") << cdr.body;
+    }
+  }
+  EXPECT_TRUE(intercepted) << "no intercept segment: " << cdr.body;
+
   r = client.request("POST", "/api/v1/agents/1001/disable", admin, R"({"version":1})");
   EXPECT_EQ(r.status, 200) << r.body;
 }
