@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // WebSocketConnection instantiated for plain TCP (its own file: see transport_internal.h).
-#include "api/transport_internal.h"
+#include "api/transport_ws_connection.h"
 
 namespace bankcc::api::transport_detail {
 
