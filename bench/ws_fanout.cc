@@ -96,6 +96,21 @@ struct Stats {
   int failed = 0;
 };
 
+/// A message a client received: the snapshot counts the client as subscribed; an
+/// agent.state_changed event gives one latency (receive time less the event's ts).
+void recordMessage(std::string_view text, std::int64_t received, Stats& stats) {
+  if (text.find(R"("type":"snapshot")") != std::string_view::npos) {
+    ++stats.subscribed;
+    return;
+  }
+  if (text.find(R"("type":"event")") == std::string_view::npos) return;
+  if (text.find("agent.state_changed") == std::string_view::npos) return;
+  const auto at = text.find(R"("ts":")");
+  if (at == std::string_view::npos) return;
+  const std::int64_t ts = parseTs(text.substr(at + 6, 32));
+  stats.latencies.push_back(received - ts);
+}
+
 class Client : public std::enable_shared_from_this<Client> {
  public:
   Client(asio::io_context& io, const Options& o, Stats& stats)
@@ -154,16 +169,7 @@ class Client : public std::enable_shared_from_this<Client> {
   }
 
   void onMessage(const std::string& text, std::int64_t received) {
-    if (text.find(R"("type":"snapshot")") != std::string::npos) {
-      ++stats_.subscribed;
-      return;
-    }
-    if (text.find(R"("type":"event")") == std::string::npos) return;
-    if (text.find("agent.state_changed") == std::string::npos) return;
-    const auto at = text.find(R"("ts":")");
-    if (at == std::string::npos) return;
-    const std::int64_t ts = parseTs(std::string_view(text).substr(at + 6, 32));
-    stats_.latencies.push_back(received - ts);
+    recordMessage(text, received, stats_);
   }
 
   void fail(const char* what, beast::error_code ec) {
@@ -275,7 +281,10 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
           onMessage(payload, received);
         } else {
           message_.append(payload);
-          if (fin) onMessage(message_, received);
+          if (fin) {
+            onMessage(message_, received);
+            message_.clear();
+          }
         }
       } else if (opcode == 0x9) {
         pong(payload);
@@ -296,17 +305,7 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
     asio::write(ws_.next_layer(), asio::buffer(frame), ec);
   }
   void onMessage(std::string_view text, std::int64_t received) {
-    if (text.find(R"("type":"snapshot")") != std::string_view::npos) {
-      message_.clear();
-      ++stats_.subscribed;
-      return;
-    }
-    if (text.find(R"("type":"event")") == std::string_view::npos) return;
-    if (text.find("agent.state_changed") == std::string_view::npos) return;
-    const auto at = text.find(R"("ts":")");
-    if (at == std::string_view::npos) return;
-    const std::int64_t ts = parseTs(text.substr(at + 6, 32));
-    stats_.latencies.push_back(received - ts);
+    recordMessage(text, received, stats_);
   }
   void fail(const char* what, beast::error_code ec) {
     if (ec == asio::error::operation_aborted) return;

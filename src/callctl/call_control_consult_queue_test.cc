@@ -121,9 +121,7 @@ TEST_F(ConsultQueueTest, AReadyColleagueIsRungAtOnce) {
 }
 
 TEST_F(ConsultQueueTest, AColleagueWhoDoesNotAnswerSendsTheConsultBackToWait) {
-  sim::PhoneBehaviour never;
-  never.kind = sim::PhoneBehaviour::Kind::NeverAnswer;
-  connectedCall(never);
+  connectedCall(neverAnswers());
   b.ready("1002");
   b.takeEvents();
   expectAccepted(b.send(agentActor("1001"), Consult{callId, Consult::Target::Queue, "cards"}));

@@ -41,7 +41,7 @@ class DirectedTest : public ::testing::Test {
 };
 
 TEST_F(DirectedTest, ASupervisorTakesARingingCallAndGoesBackToTheirBreakAfterIt) {
-  b.loginReady("1001", "8001", {.kind = sim::PhoneBehaviour::Kind::NeverAnswer});
+  b.loginReady("1001", "8001", neverAnswers());
   b.loginReady("9001", "8901");
   b.notReady("9001", "supervising");
   const LegId caller = b.sim().incomingCall("13800000000", "95588");
@@ -79,7 +79,7 @@ TEST_F(DirectedTest, ASupervisorTakesARingingCallAndGoesBackToTheirBreakAfterIt)
 }
 
 TEST_F(DirectedTest, AWaitingCallGivenToAnAgentKeepsItsPlaceWhenTheyDoNotAnswer) {
-  b.sim().registerPhone("8002", {.kind = sim::PhoneBehaviour::Kind::NeverAnswer});
+  b.sim().registerPhone("8002", neverAnswers());
   b.run(0ms);
   b.login("1002", "8002");
   b.notReady("1002", "break");
@@ -107,8 +107,8 @@ TEST_F(DirectedTest, AWaitingCallGivenToAnAgentKeepsItsPlaceWhenTheyDoNotAnswer)
 }
 
 TEST_F(DirectedTest, InterceptIsRefusedWithAReason) {
-  b.loginReady("1001", "8001", {.kind = sim::PhoneBehaviour::Kind::NeverAnswer});
-  b.loginReady("2001", "8201", {.kind = sim::PhoneBehaviour::Kind::NeverAnswer});
+  b.loginReady("1001", "8001", neverAnswers());
+  b.loginReady("2001", "8201", neverAnswers());
   b.loginReady("9001", "8901");
   b.notReady("9001", "supervising");
   b.sim().incomingCall("13800000000", "95588");
@@ -181,7 +181,7 @@ TEST_F(DirectedTest, ABlindTransferToAColleagueRingsThemAtOnce) {
 
 TEST_F(DirectedTest, AColleagueWhoDoesNotAnswerLeavesTheCustomerToTheQueue) {
   b.loginReady("1001", "8001");
-  b.loginReady("1002", "8002", {.kind = sim::PhoneBehaviour::Kind::NeverAnswer});
+  b.loginReady("1002", "8002", neverAnswers());
   b.sim().incomingCall("13800000000", "95588");
   b.run(4s);
   const std::string callId = b.callId(1);

@@ -33,6 +33,13 @@ inline sim::SimOptions simOptions() {
   return o;
 }
 
+/// A phone that rings until the ring timeout (or until the test answers or hangs it up).
+inline sim::PhoneBehaviour neverAnswers() {
+  sim::PhoneBehaviour phone;
+  phone.kind = sim::PhoneBehaviour::Kind::NeverAnswer;
+  return phone;
+}
+
 inline Actor agentActor(std::string agentNo) {
   Actor a;
   a.username = "user" + agentNo;

@@ -148,14 +148,10 @@ inline void consultCancelled(Events& ev, const std::string& p, const std::string
       .state(t + 90, a, AgentState::WrapUp, AgentState::Ready, p);
 }
 
-/// Consult B, answered at t+35; at t+60 A completes the transfer (A wraps up until t+70); the
+/// B talks with A on consult `k`: at t+60 A completes the transfer (A wraps up until t+70); the
 /// customer talks with B until t+120; B's wrap-up ends at t+130.
-inline void attendedTransferToAgent(Events& ev, const std::string& p, const std::string& k,
-                                    double t) {
+inline void aTransfersToB(Events& ev, const std::string& p, const std::string& k, double t) {
   const std::string &a = kAgentA, &b = kAgentB;
-  customerAnsweredByA(ev, p, t);
-  consultB(ev, p, k, t);
-  bAnswers(ev, p, k, t + 35);
   ev.add(t + 60, p, a, events::CallRetrieved{a, 30000})
       .add(t + 60, p, a, events::CallConsultEnded{k, a, b, "transferred", 30000})
       .add(t + 60, p, a, events::CallTransferred{a, "attended", "agent", b, 15000})
@@ -166,6 +162,16 @@ inline void attendedTransferToAgent(Events& ev, const std::string& p, const std:
       .add(t + 120, p, b, events::CallEnded{"normal", "caller", 110000})
       .state(t + 120, b, AgentState::OnCall, AgentState::WrapUp, p)
       .state(t + 130, b, AgentState::WrapUp, AgentState::Ready, p);
+}
+
+/// Consult B, answered at t+35; at t+60 A completes the transfer (A wraps up until t+70); the
+/// customer talks with B until t+120; B's wrap-up ends at t+130.
+inline void attendedTransferToAgent(Events& ev, const std::string& p, const std::string& k,
+                                    double t) {
+  customerAnsweredByA(ev, p, t);
+  consultB(ev, p, k, t);
+  bAnswers(ev, p, k, t + 35);
+  aTransfersToB(ev, p, k, t);
 }
 
 /// Consult queue "cards" at t+30; the ACD offers it to B at t+40, who answers at t+45; at t+60
@@ -184,16 +190,7 @@ inline void queueConsultTransferred(Events& ev, const std::string& p, const std:
            events::CallOffered{.agentNo = b, .queue = "cards", .ani = "13800138000"});
   ev.state(t + 45, b, AgentState::Reserved, AgentState::OnCall, k)
       .add(t + 45, k, a, kParentQueue, events::CallConsultAnswered{p, a, b, 5000});
-  ev.add(t + 60, p, a, events::CallRetrieved{a, 30000})
-      .add(t + 60, p, a, events::CallConsultEnded{k, a, b, "transferred", 30000})
-      .add(t + 60, p, a, events::CallTransferred{a, "attended", "agent", b, 15000})
-      .state(t + 60, a, AgentState::OnCall, AgentState::WrapUp, p)
-      .add(t + 60, p, b, events::RecordingStarted{"rec2-" + p})
-      .add(t + 60, k, b, kParentQueue, events::CallEnded{"transferred", "agent", 30000})
-      .state(t + 70, a, AgentState::WrapUp, AgentState::Ready, p)
-      .add(t + 120, p, b, events::CallEnded{"normal", "caller", 110000})
-      .state(t + 120, b, AgentState::OnCall, AgentState::WrapUp, p)
-      .state(t + 130, b, AgentState::WrapUp, AgentState::Ready, p);
+  aTransfersToB(ev, p, k, t);
 }
 
 /// Consult the number, answered at t+38; at t+50 A transfers the customer to it (A wraps up
