@@ -6,6 +6,8 @@
 #   bench/telephony_load.sh [--calls N] [--rate R] [--concurrent C] [--hold S] [--no-record]
 #                           [--workers W]
 # Results go to docs/performance.md by hand, with the command, machine and date.
+# BANKCC_BENCH_BIN_DIR=DIR runs DIR/voice_bench_server and DIR/bankcc-loadgen as they are (no
+# build), e.g. binaries of an earlier revision kept for a before/after comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BANKCC_BUILD_DIR:-build}
@@ -21,7 +23,11 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-cmake --build "$build" --target voice_bench_server bankcc-loadgen >/dev/null
+bin=${BANKCC_BENCH_BIN_DIR:-}
+if [ -z "$bin" ]; then
+  cmake --build "$build" --target voice_bench_server bankcc-loadgen >/dev/null
+  bin=$build/bench
+fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 dir=$(mktemp -d)
@@ -30,7 +36,7 @@ trap 'kill -TERM "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$
 server_sip=127.0.0.1:$((15060 + RANDOM % 1000 * 2))
 gen_sip=127.0.0.1:$((17060 + RANDOM % 1000 * 2))
 
-"$build/bench/voice_bench_server" --sip "$server_sip" --peer "$gen_sip" \
+"$bin/voice_bench_server" --sip "$server_sip" --peer "$gen_sip" \
   --recordings "$dir/rec" --workers "$workers" $record >"$dir/out" 2>"$dir/err" &
 pid=$!
 for _ in $(seq 1 100); do
@@ -42,7 +48,7 @@ grep -q listening "$dir/out" || { cat "$dir/err" >&2; exit 1; }
 echo "telephony_load: $calls calls, $rate/s, up to $concurrent at once, ${hold}s each," \
   "recording ${record:-on}; $(nproc) cores" >&2
 status=0
-"$build/bench/bankcc-loadgen" --server "$server_sip" --sip "$gen_sip" --calls "$calls" \
+"$bin/bankcc-loadgen" --server "$server_sip" --sip "$gen_sip" --calls "$calls" \
   --rate "$rate" --concurrent "$concurrent" --hold "$hold" --server-pid "$pid" || status=$?
 kill -TERM "$pid"
 wait "$pid" || true

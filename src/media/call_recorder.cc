@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "media/call_recorder.h"
 
+#include <array>
+
 #include "media/g711.h"
 
 namespace bankcc::media {
@@ -11,15 +13,56 @@ CallRecorder::CallRecorder(std::string recordingId, SessionId left, SessionId ri
   chunk_.reserve(kChunkBytes);
 }
 
+std::uint8_t* CallRecorder::appendFrame() {
+  const std::size_t at = chunk_.size();
+  chunk_.resize(at + 2 * kFrameSamples);
+  frames_ += kFrameSamples;
+  return chunk_.data() + at;
+}
+
 void CallRecorder::addFrame(std::span<const std::int16_t, kFrameSamples> left,
                             std::span<const std::int16_t, kFrameSamples> right) {
   if (finished_) return;
+  std::array<std::uint8_t, kFrameSamples> l, r;
+  encode(G711::Alaw, left, l);
+  encode(G711::Alaw, right, r);
+  std::uint8_t* out = appendFrame();
   for (std::size_t i = 0; i < kFrameSamples; ++i) {
-    chunk_.push_back(linearToAlaw(left[i]));
-    chunk_.push_back(linearToAlaw(right[i]));
+    out[2 * i] = l[i];
+    out[2 * i + 1] = r[i];
   }
-  frames_ += kFrameSamples;
   flushIfFull();
+}
+
+void CallRecorder::addCoded(CodedFrame left, CodedFrame right) {
+  if (finished_) return;
+  // A-law bytes go in as they are (decoding and encoding again gives the same byte: see
+  // g711.cc); µ-law goes through the one-byte table that decoding and encoding amounts to.
+  std::array<std::uint8_t, kFrameSamples> l, r;
+  std::span<const std::uint8_t, kFrameSamples> lb = left.bytes, rb = right.bytes;
+  if (left.law != G711::Alaw) {
+    transcode(left.law, G711::Alaw, left.bytes, l);
+    lb = l;
+  }
+  if (right.law != G711::Alaw) {
+    transcode(right.law, G711::Alaw, right.bytes, r);
+    rb = r;
+  }
+  std::uint8_t* out = appendFrame();
+  for (std::size_t i = 0; i < kFrameSamples; ++i) {
+    out[2 * i] = lb[i];
+    out[2 * i + 1] = rb[i];
+  }
+  flushIfFull();
+}
+
+CodedFrame CallRecorder::silentFrame() {
+  static const std::array<std::uint8_t, kFrameSamples> kAlawSilence = [] {
+    std::array<std::uint8_t, kFrameSamples> a{};
+    a.fill(silenceByte(G711::Alaw));  // linearToAlaw(0), as addFrame() stores silence
+    return a;
+  }();
+  return CodedFrame{kAlawSilence, G711::Alaw};
 }
 
 void CallRecorder::addSilence() {

@@ -13,10 +13,17 @@
 #include <vector>
 
 #include "media/engine.h"
+#include "media/g711.h"
 #include "media/jitter_buffer.h"
 #include "media/recording_writer_pool.h"
 
 namespace bankcc::media {
+
+/// One channel's 20 ms as received: G.711 bytes in `law`.
+struct CodedFrame {
+  std::span<const std::uint8_t, kFrameSamples> bytes;
+  G711 law = G711::Alaw;
+};
 
 class CallRecorder {
  public:
@@ -28,8 +35,13 @@ class CallRecorder {
   /// Appends one frame of each channel.
   void addFrame(std::span<const std::int16_t, kFrameSamples> left,
                 std::span<const std::int16_t, kFrameSamples> right);
+  /// Appends one frame of each channel as received, without decoding: the same bytes that
+  /// addFrame() stores for the decoded samples (A-law is kept as it is, µ-law mapped by table).
+  void addCoded(CodedFrame left, CodedFrame right);
   /// Appends a frame of silence on both channels (paused, secret digits being keyed).
   void addSilence();
+  /// A-law silence for a channel that has nothing in a tick (muted, no packet).
+  static CodedFrame silentFrame();
   /// Hands over the partial chunk and closes the file; RecordingDone follows from the pool.
   /// Idempotent.
   void finish();
@@ -41,6 +53,8 @@ class CallRecorder {
   bool paused = false;
 
  private:
+  /// Grows the chunk by one stereo frame and returns where it starts.
+  std::uint8_t* appendFrame();
   void flushIfFull();
 
   std::string id_;

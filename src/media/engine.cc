@@ -70,6 +70,7 @@ class MediaEngineImpl final : public MediaEngine {
     ctx.sink = &sink_;
     ctx.ports = &ports_;
     ctx.writers = writers_.get();
+    ctx.workerCount = n;
     ctx.recordingFailed = [this](RecordingDone done) { onRecordingDone(std::move(done)); };
     for (std::size_t i = 0; i < n; ++i) {
       workers_.push_back(std::make_unique<MediaWorker>(i, ctx));

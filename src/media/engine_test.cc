@@ -154,6 +154,43 @@ TEST_F(MediaEngineTest, RelayRewritesNumberingPerLegAndTranscodes) {
   }
 }
 
+TEST_F(MediaEngineTest, RelaysABurstCompleteAndInOrder) {
+  // Packets that reach a socket back to back are read in one batch and relayed to the partner
+  // together (one sendmmsg per batch): all of them, in order, numbered on, and counted.
+  startEngine();
+  SessionId a = newSession();
+  SessionId b = newSession(a);
+  RtpTestPeer pa, pb;
+  connect(a, pa, G711::Alaw, 8);
+  connect(b, pb, G711::Alaw, 8);
+  engine_->bridge(a, b);
+  sync(a);
+  pb.clear();
+
+  constexpr std::uint16_t kPackets = 40;  // more than one receive batch
+  std::vector<std::pair<RtpHeader, std::vector<std::uint8_t>>> burst;
+  for (std::uint16_t i = 0; i < kPackets; ++i) {
+    burst.emplace_back(RtpHeader{8, false, static_cast<std::uint16_t>(500 + i), 160u * i, 0xa},
+                       std::vector<std::uint8_t>(160, static_cast<std::uint8_t>(i)));
+  }
+  pa.sendBurst(burst);
+  ASSERT_TRUE(pb.waitCount(kPackets));
+  auto toB = pb.packets();
+  ASSERT_EQ(toB.size(), kPackets);
+  for (std::uint16_t i = 0; i < kPackets; ++i) {
+    EXPECT_EQ(toB[i].payload, std::vector<std::uint8_t>(160, static_cast<std::uint8_t>(i))) << i;
+    if (i > 0) {
+      EXPECT_EQ(static_cast<std::uint16_t>(toB[i].header.sequence - toB[i - 1].header.sequence), 1)
+          << i;
+    }
+  }
+  engine_->destroy(b);
+  auto* released =
+      events_.waitFor<ev::SessionReleased>([&](const auto& e) { return e.session == b; });
+  ASSERT_TRUE(released);
+  EXPECT_EQ(released->stats.packetsSent, kPackets);
+}
+
 TEST_F(MediaEngineTest, RelayMapsPayloadTypesAndTelephoneEvents) {
   startEngine();
   SessionId a = newSession();

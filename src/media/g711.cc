@@ -98,6 +98,17 @@ static_assert(kTables.ulawDecode[0xFF] == 0, "G.711 µ-law 0xFF decodes to 0");
 static_assert(alawEncodeWith(kTables, 0) == 0xD5, "A-law silence");
 static_assert(ulawEncodeWith(kTables, 0) == 0xFF, "µ-law silence");
 
+// Every A-law code decodes to a value that encodes back to the same code: the recorder may
+// therefore store a received A-law byte as it is instead of decoding and encoding it again
+// (CallRecorder::addCoded), and its files are byte for byte those of the linear path.
+constexpr bool alawRoundTrips(const Tables& t) {
+  for (int i = 0; i < 256; ++i) {
+    if (alawEncodeWith(t, t.alawDecode[i]) != i) return false;
+  }
+  return true;
+}
+static_assert(alawRoundTrips(kTables), "A-law decode then encode is the identity");
+
 }  // namespace
 
 std::int16_t alawToLinear(std::uint8_t a) noexcept {

@@ -2,6 +2,7 @@
 #include "media/jitter_buffer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace bankcc::media {
 namespace {
@@ -68,9 +69,21 @@ void JitterBuffer::dropOldest(std::size_t frames) noexcept {
   }
 }
 
-void JitterBuffer::store(std::uint32_t timestamp, std::span<const std::uint8_t> payload) noexcept {
-  const std::int64_t rel = distance(timestamp, playoutTs_);
+std::int64_t JitterBuffer::storeSamples(std::int64_t rel,
+                                        std::span<const std::uint8_t> payload) noexcept {
   const std::int64_t size = static_cast<std::int64_t>(payload.size());
+  // Nearly every packet of a 20 ms stream is one whole frame on the frame grid: into an empty
+  // slot it is one copy, onto a full one a duplicate. Either way the same outcome as the
+  // sample by sample loop below, which handles everything else.
+  if (size == kFrame && rel >= 0 && rel % kFrame == 0 && rel + kFrame <= kWindowSamples) {
+    Slot& s = slots_[(head_ + static_cast<std::size_t>(rel / kFrame)) % kSlots];
+    if (s.written.none()) {
+      std::memcpy(s.payload.data(), payload.data(), kFrameSamples);
+      s.written.set();
+      return kFrame;
+    }
+    if (s.written.all()) return 0;
+  }
   const std::int64_t first = std::max<std::int64_t>(0, -rel);
   const std::int64_t last = std::min(size, kWindowSamples - rel);
   std::int64_t fresh = 0;
@@ -84,6 +97,14 @@ void JitterBuffer::store(std::uint32_t timestamp, std::span<const std::uint8_t> 
       ++fresh;
     }
   }
+  return fresh;
+}
+
+void JitterBuffer::store(std::uint32_t timestamp, std::span<const std::uint8_t> payload) noexcept {
+  const std::int64_t rel = distance(timestamp, playoutTs_);
+  const std::int64_t size = static_cast<std::int64_t>(payload.size());
+  const std::int64_t last = std::min(size, kWindowSamples - rel);
+  const std::int64_t fresh = storeSamples(rel, payload);
   if (fresh == 0) {
     ++stats_.duplicate;
     return;
@@ -150,11 +171,18 @@ void JitterBuffer::push(std::uint32_t timestamp, std::span<const std::uint8_t> p
 }
 
 std::optional<JitterBuffer::Frame> JitterBuffer::pop() noexcept {
-  if (!playing_) return std::nullopt;
+  Frame frame;
+  frame.timestamp = playoutTs_;
+  if (popInto(frame.payload)) return frame;
+  return std::nullopt;
+}
+
+bool JitterBuffer::popInto(std::span<std::uint8_t, kFrameSamples> out) noexcept {
+  if (!playing_) return false;
   Slot& s = slots_[head_];
-  std::optional<Frame> out;
-  if (s.written.all()) {
-    out = Frame{s.payload, playoutTs_};
+  bool present = s.written.all();
+  if (present) {
+    std::memcpy(out.data(), s.payload.data(), kFrameSamples);
     ++stats_.played;
   } else {
     ++stats_.missing;
@@ -164,7 +192,7 @@ std::optional<JitterBuffer::Frame> JitterBuffer::pop() noexcept {
   playoutTs_ += static_cast<std::uint32_t>(kFrameSamples);
   // Keep "newest" on the playout point while starved, so it never drifts half a circle away.
   if (distance(playoutTs_, newestEnd_) > 0) newestEnd_ = playoutTs_;
-  return out;
+  return present;
 }
 
 std::size_t JitterBuffer::delayFrames() const noexcept {

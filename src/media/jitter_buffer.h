@@ -44,6 +44,9 @@ class JitterBuffer {
   void push(std::uint32_t timestamp, std::span<const std::uint8_t> payload) noexcept;
   /// The next frame in playout order, or nullopt when it is missing (or before playout began).
   std::optional<Frame> pop() noexcept;
+  /// pop() without the copy of the frame: writes its bytes into `out` and returns true, or
+  /// returns false (and leaves `out` alone) when it is missing. Advances the same way.
+  bool popInto(std::span<std::uint8_t, kFrameSamples> out) noexcept;
   /// Forgets all frames and the timestamp grid (e.g. a new SSRC); keeps the stats.
   void reset() noexcept;
   /// Current delay in frames between the newest frame and the playout point.
@@ -62,6 +65,9 @@ class JitterBuffer {
   void moveStartBack(std::size_t frames) noexcept;
   void dropOldest(std::size_t frames) noexcept;
   void store(std::uint32_t timestamp, std::span<const std::uint8_t> payload) noexcept;
+  /// Writes the samples of `payload` that start `rel` samples after the playout point and
+  /// fit the window, where not written yet; returns how many were new.
+  std::int64_t storeSamples(std::int64_t rel, std::span<const std::uint8_t> payload) noexcept;
   /// A packet that fits nowhere: counts it, and resynchronises when the sender evidently
   /// restarted its timestamps.
   void unexpected(std::uint32_t timestamp, std::span<const std::uint8_t> payload,

@@ -131,6 +131,7 @@ struct Session {
 
   SessionId id;
   BoundPorts ports;
+  std::uint32_t slot = 0;  ///< the worker's socket slot (MediaWorker::slots_)
   RtpParams params;
   bool configured = false;  ///< configure() gave a remote address: latch to its IP
   SocketAddress remote;
@@ -159,10 +160,21 @@ struct Session {
   // Decoding, only while something needs the audio (recording, mixing, in-band DTMF).
   std::unique_ptr<JitterBuffer> jitter;
   std::unique_ptr<InbandDtmfDetector> inband;
-  Frame heard{};  ///< what the peer said in the current tick (silence when missing)
+  /// What the peer said in the current tick, as received (params.codec); valid when
+  /// heardPresent (no frame was due: silence).
+  std::array<std::uint8_t, kFrameSamples> heardCoded{};
   bool heardPresent = false;
-  Frame mixed{};  ///< what a monitor group's mix gives this session in the current tick
-  bool mixedReady = false;
+  /// Samples, only while a monitor mix or the tone detector needs them (a recording takes the
+  /// received bytes): 640 bytes that most sessions never need.
+  struct Linear {
+    /// heardCoded decoded (silence when missing), made on first use in a tick
+    /// (MediaWorker::linearHeard).
+    Frame heard{};
+    bool heardDecoded = false;
+    Frame mixed{};  ///< what a monitor group's mix gives this session in the current tick
+    bool mixedReady = false;
+  };
+  std::unique_ptr<Linear> linear;
 
   // A telephone event that began while a secret collection was open stays hidden to its end,
   // even when the collection closes on its first packet.

@@ -23,12 +23,16 @@ namespace {
 
 constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
 constexpr std::uint64_t kTimerKey = ~std::uint64_t{0} - 1;
-constexpr std::uint64_t kCounterMask = (std::uint64_t{1} << 56) - 1;
 constexpr int kMaxEvents = 64;
 
-// Epoll keys: the session id's counter bits and whether the socket is the RTCP one.
-std::uint64_t epollKey(SessionId id, bool rtcp) {
-  return (id.value & kCounterMask) << 1 | rtcp;
+// Epoll keys of sockets: the slot's generation (31 bits) in the high half, the slot index
+// (31 bits) and whether the socket is the RTCP one in the low half. Bit 63 is always clear,
+// so no key equals kWakeKey or kTimerKey.
+constexpr std::uint32_t kKeyMask = 0x7fff'ffff;
+
+std::uint64_t epollKey(std::uint32_t slot, std::uint32_t generation, bool rtcp) {
+  return std::uint64_t{generation & kKeyMask} << 32 | std::uint64_t{slot & kKeyMask} << 1 |
+         std::uint64_t{rtcp};
 }
 
 }  // namespace
@@ -60,10 +64,13 @@ base::Status MediaWorker::start() {
   ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, timerFd_, &ev);
 
   // Absolute deadlines on a fixed 20 ms grid: the clock does not drift however late a tick
-  // runs; the expiration count tells how many ticks were missed.
+  // runs; the expiration count tells how many ticks were missed. Each worker's grid is shifted
+  // by its share of the period: a tick of hundreds of recorded calls takes a while, and
+  // packets wait less when the workers' ticks do not fall on the same moment.
   timespec first{};
   ::clock_gettime(CLOCK_MONOTONIC, &first);
-  first.tv_nsec += 20'000'000;
+  const std::size_t workers = std::max<std::size_t>(ctx_.workerCount, 1);
+  first.tv_nsec += 20'000'000 + static_cast<long>(20'000'000 * (index_ % workers) / workers);
   if (first.tv_nsec >= 1'000'000'000) {
     first.tv_nsec -= 1'000'000'000;
     ++first.tv_sec;
@@ -183,13 +190,30 @@ void MediaWorker::on(cmd::AddSession& c) {
                                      static_cast<std::uint16_t>(random[1]), random[2]);
   s->lastReceive = now_;
   s->nextReportTick = tick_ + 250;  // 5 s
+  if (freeSlots_.empty()) {
+    freeSlots_.push_back(static_cast<std::uint32_t>(slots_.size()));
+    slots_.emplace_back();
+  }
+  s->slot = freeSlots_.back();
+  freeSlots_.pop_back();
+  SocketSlot& slot = slots_[s->slot];
+  slot.session = s.get();
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = epollKey(c.id, false);
+  ev.data.u64 = epollKey(s->slot, slot.generation, false);
   ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, c.ports.rtpFd, &ev);
-  ev.data.u64 = epollKey(c.id, true);
+  ev.data.u64 = epollKey(s->slot, slot.generation, true);
   ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, c.ports.rtcpFd, &ev);
   sessions_.emplace(c.id.value, std::move(s));
+}
+
+Session* MediaWorker::sessionOfKey(std::uint64_t key) const {
+  const std::uint32_t index = static_cast<std::uint32_t>(key >> 1) & kKeyMask;
+  const auto generation = static_cast<std::uint32_t>(key >> 32);
+  // A session released earlier in the same batch of events left its slot with a newer
+  // generation (or to a new session): its stale event finds nothing.
+  if (index >= slots_.size() || slots_[index].generation != generation) return nullptr;
+  return slots_[index].session;
 }
 
 void MediaWorker::on(cmd::Configure& c) {
@@ -313,8 +337,9 @@ void MediaWorker::on(cmd::StartRecording& c) {
   const RecordingSpec& spec = c.spec;
   Session* left = find(spec.left);
   Session* right = find(spec.right);
-  bool duplicate = std::any_of(recorders_.begin(), recorders_.end(),
-                               [&](const auto& r) { return r->id() == spec.recordingId; });
+  bool duplicate = std::any_of(recorders_.begin(), recorders_.end(), [&](const Recording& r) {
+    return r.recorder->id() == spec.recordingId;
+  });
   if (duplicate) {
     spdlog::warn("recording {} is already running", spec.recordingId);
     return;
@@ -325,21 +350,22 @@ void MediaWorker::on(cmd::StartRecording& c) {
     return;
   }
   auto handle = ctx_.writers->open(RecordingInfo{spec.recordingId, ctx_.clock->now()});
-  recorders_.push_back(std::make_unique<CallRecorder>(spec.recordingId, spec.left, spec.right,
-                                                      *ctx_.writers, handle));
+  recorders_.push_back(Recording{std::make_unique<CallRecorder>(spec.recordingId, spec.left,
+                                                                spec.right, *ctx_.writers, handle),
+                                 left, right});
   ++left->recorders;
   ++right->recorders;
 }
 
 void MediaWorker::on(cmd::PauseRecording& c) {
-  for (auto& r : recorders_) {
-    if (r->id() == c.id) r->paused = c.pause;
+  for (Recording& r : recorders_) {
+    if (r.recorder->id() == c.id) r.recorder->paused = c.pause;
   }
 }
 
 void MediaWorker::on(cmd::StopRecording& c) {
   for (std::size_t i = 0; i < recorders_.size(); ++i) {
-    if (recorders_[i]->id() == c.id) {
+    if (recorders_[i].recorder->id() == c.id) {
       finishRecorder(i);
       return;
     }
@@ -347,11 +373,10 @@ void MediaWorker::on(cmd::StopRecording& c) {
 }
 
 void MediaWorker::finishRecorder(std::size_t i) {
-  CallRecorder& r = *recorders_[i];
-  for (SessionId id : {r.left(), r.right()}) {
-    if (Session* s = find(id)) --s->recorders;
-  }
-  r.finish();
+  Recording& r = recorders_[i];
+  --r.left->recorders;
+  --r.right->recorders;
+  r.recorder->finish();
   recorders_.erase(recorders_.begin() + static_cast<std::ptrdiff_t>(i));
 }
 
@@ -384,7 +409,7 @@ void MediaWorker::removeGroupsOf(const Session& s) {
     if (g.third == &s || g.agent == &s || g.customer == &s) {
       for (Session* m : {g.third, g.agent, g.customer}) {
         m->inGroup = false;
-        m->mixedReady = false;
+        if (m->linear) m->linear->mixedReady = false;
         m->out.resetRelay();
         if (m->jitter) m->jitter->reset();
       }
@@ -418,10 +443,9 @@ void MediaWorker::on(cmd::Destroy& c) {
 }
 
 void MediaWorker::on(cmd::Shutdown&) {
+  // Releasing a session finishes the recordings of its legs, so none is left afterwards.
   while (!sessions_.empty()) release(*sessions_.begin()->second);
-  // Recordings whose sessions are gone were finished by release(); any left is a bug-free
-  // no-op here.
-  while (!recorders_.empty()) finishRecorder(recorders_.size() - 1);
+  BANKCC_ASSERT(recorders_.empty(), "every recording reads two sessions of this worker");
   running_ = false;
 }
 
@@ -430,7 +454,7 @@ void MediaWorker::release(Session& s) {
   if (s.collection) finishCollection(s, ev::DigitsCollected::Reason::Stopped);
   if (s.player) finishPlayback(s, true);
   for (std::size_t i = 0; i < recorders_.size();) {
-    if (recorders_[i]->left() == s.id || recorders_[i]->right() == s.id) {
+    if (recorders_[i].left == &s || recorders_[i].right == &s) {
       finishRecorder(i);
     } else {
       ++i;
@@ -442,6 +466,10 @@ void MediaWorker::release(Session& s) {
   ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, s.ports.rtcpFd, nullptr);
   ::close(s.ports.rtpFd);
   ::close(s.ports.rtcpFd);
+  SocketSlot& slot = slots_[s.slot];
+  slot.session = nullptr;
+  slot.generation = (slot.generation + 1) & kKeyMask;
+  freeSlots_.push_back(s.slot);
   ctx_.ports->release(s.ports.port);
 
   ev::SessionReleased released{s.id, s.stats};

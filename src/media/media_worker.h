@@ -28,6 +28,7 @@
 #include "media/media_session.h"
 #include "media/recording_writer_pool.h"
 #include "media/rtp_port_pool.h"
+#include "media/send_batch.h"
 
 namespace bankcc::media {
 
@@ -38,6 +39,9 @@ struct WorkerContext {
   const MediaEventSink* sink = nullptr;
   RtpPortPool* ports = nullptr;
   RecordingWriterPool* writers = nullptr;
+  /// How many workers there are: worker i runs its 20 ms clock i/N of a period after worker 0,
+  /// so that their ticks do not all take the cores at the same moment.
+  std::size_t workerCount = 1;
   /// Reports a recording that ended without reaching the writer pool (its sessions were gone).
   std::function<void(RecordingDone)> recordingFailed;
 };
@@ -151,6 +155,19 @@ class MediaWorker {
     Session* customer;
     telephony::MonitorMode mode;
   };
+  /// A running recording and its two sessions, which outlive it (releasing a session finishes
+  /// its recordings first).
+  struct Recording {
+    std::unique_ptr<CallRecorder> recorder;
+    Session* left;
+    Session* right;
+  };
+  /// Where an epoll event's key leads: the session in a slot, while the slot's generation is
+  /// the key's (a slot released and reused meanwhile has moved on).
+  struct SocketSlot {
+    Session* session = nullptr;
+    std::uint32_t generation = 0;
+  };
 
   // media_worker.cc: the loop and the commands.
   void run() noexcept;
@@ -178,6 +195,8 @@ class MediaWorker {
   void on(cmd::Destroy& c);
   void on(cmd::Shutdown& c);
   Session* find(SessionId id);
+  /// The session whose socket an epoll key names, or nullptr when it was released.
+  Session* sessionOfKey(std::uint64_t key) const;
   void release(Session& s);
   void unlinkPeer(Session& s);
   void removeGroupsOf(const Session& s);
@@ -194,7 +213,11 @@ class MediaWorker {
   bool bridgeOpen(const Session& from, const Session& to) const;
   bool canRelay(const Session& from, const Session& to) const;
   void relayAudio(Session& from, Session& to, const RtpView& p);
+  /// Sends one RTP packet to `s`'s remote; while a receive batch is handled (batching_), the
+  /// packet joins tx_ instead and goes out with the others for the same destination.
   void sendPacket(Session& s, const RtpHeader& h, std::span<const std::uint8_t> payload);
+  /// Sends what tx_ holds (one sendmmsg) and counts it on the session it went to.
+  void flushSends();
   void sendFrame(Session& s, std::span<const std::int16_t, kFrameSamples> frame);
   void sendReport(Session& s);
 
@@ -209,7 +232,16 @@ class MediaWorker {
   void tickOutput(Session& s);
   void stepDtmf(Session& s);
   void mixGroup(MonitorGroup& g);
-  void record(CallRecorder& r);
+  /// The sample buffers of `s`, made on first use.
+  Session::Linear& linearOf(Session& s);
+  /// What `s` heard in this tick as samples, decoded on first use in the tick.
+  std::span<const std::int16_t, kFrameSamples> linearHeard(Session& s);
+  /// What the far end of `s` said in this tick as samples, for mixes and recordings: nothing
+  /// while `s` is muted.
+  std::span<const std::int16_t, kFrameSamples> voiceOf(Session& s);
+  /// voiceOf() as received, for a recording channel.
+  CodedFrame codedVoiceOf(const Session& s) const;
+  void record(Recording& r);
   void handleDigit(Session& s, char digit, std::uint32_t durationSamples);
   void collectDigit(Session& s, char digit);
   void finishCollection(Session& s, ev::DigitsCollected::Reason reason);
@@ -226,7 +258,11 @@ class MediaWorker {
   std::vector<WorkerCommand> draining_;
 
   std::unordered_map<std::uint64_t, std::unique_ptr<Session>> sessions_;
-  std::vector<std::unique_ptr<CallRecorder>> recorders_;
+  // Epoll keys name a slot here rather than a session id: a packet finds its session with an
+  // index instead of a hash lookup (media_worker.cc, epollKey).
+  std::vector<SocketSlot> slots_;
+  std::vector<std::uint32_t> freeSlots_;
+  std::vector<Recording> recorders_;
   std::vector<MonitorGroup> groups_;
   std::uint64_t tick_ = 0;
   base::MonoTime now_{};
@@ -238,6 +274,11 @@ class MediaWorker {
   std::array<std::array<std::uint8_t, kMaxDatagram>, kBatch> rxBuf_{};
   std::array<sockaddr_storage, kBatch> rxFrom_{};
   std::array<std::uint8_t, kMaxDatagram> txBuf_{};
+  // Relayed packets of one receive batch (media_worker_rtp.cc): one bridge partner's socket,
+  // flushed at the end of the batch, before any command can run, so txTo_ stays valid.
+  SendBatch tx_;
+  Session* txTo_ = nullptr;
+  bool batching_ = false;
   std::array<std::uint8_t, kMaxDatagram> payloadBuf_{};
   std::array<std::int16_t, kFrameSamples * 3> mixIn_{};
 };

@@ -16,7 +16,6 @@
 namespace bankcc::media {
 namespace {
 
-constexpr std::uint64_t kCounterMask = (std::uint64_t{1} << 56) - 1;
 // A socket that never drains (a flood) must not starve the worker's other sessions: after
 // this many batches it waits for the next epoll round (level-triggered, so nothing is lost).
 constexpr int kMaxBatchesPerWakeup = 8;
@@ -29,9 +28,8 @@ std::uint32_t arrivalUnits(base::MonoTime t) {
 }  // namespace
 
 void MediaWorker::onReadable(std::uint64_t key) {
-  SessionId id{(std::uint64_t{index_} << 56) | ((key >> 1) & kCounterMask)};
   bool rtcp = (key & 1) != 0;
-  Session* s = find(id);
+  Session* s = sessionOfKey(key);
   if (!s) return;
   int fd = rtcp ? s->ports.rtcpFd : s->ports.rtpFd;
 
@@ -48,6 +46,8 @@ void MediaWorker::onReadable(std::uint64_t key) {
     }
     int n = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN (drained), or an ICMP error reported on the socket
+    // What this batch relays goes to one partner: sent together at its end.
+    batching_ = true;
     for (int i = 0; i < n; ++i) {
       ++counters_.datagrams;
       if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -62,6 +62,8 @@ void MediaWorker::onReadable(std::uint64_t key) {
       }
       // A command cannot run in between, so `s` stays valid for the whole batch.
     }
+    flushSends();
+    batching_ = false;
     if (static_cast<std::size_t>(n) < kBatch) return;
   }
 }
@@ -185,6 +187,14 @@ void MediaWorker::onRtcp(Session& s, std::span<const std::uint8_t> datagram,
 void MediaWorker::sendPacket(Session& s, const RtpHeader& h,
                              std::span<const std::uint8_t> payload) {
   if (!s.sends()) return;
+  if (batching_) {
+    if (!tx_.accepts(s.ports.rtpFd, s.remote)) flushSends();
+    std::size_t n = writeRtp(h, payload, tx_.slot());
+    if (n == 0) return;
+    tx_.push(s.ports.rtpFd, s.remote, n);
+    txTo_ = &s;
+    return;
+  }
   std::size_t n = writeRtp(h, payload, txBuf_);
   if (n == 0) return;
   ssize_t sent = ::sendto(s.ports.rtpFd, txBuf_.data(), n, MSG_DONTWAIT,
@@ -194,6 +204,15 @@ void MediaWorker::sendPacket(Session& s, const RtpHeader& h,
     return;
   }
   ++s.stats.packetsSent;
+}
+
+void MediaWorker::flushSends() {
+  if (tx_.empty()) return;
+  const std::size_t queued = tx_.size();
+  const std::size_t sent = tx_.flush();
+  txTo_->stats.packetsSent += sent;
+  counters_.sendErrors += queued - sent;  // dropped, as a failed sendto drops its packet
+  txTo_ = nullptr;
 }
 
 void MediaWorker::sendFrame(Session& s, std::span<const std::int16_t, kFrameSamples> frame) {

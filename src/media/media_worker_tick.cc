@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -29,14 +30,34 @@ base::Duration samplesToDuration(std::uint32_t samples) {
 
 const Frame kSilence{};
 
-/// What the far end of `s` said in this tick, for mixes and recordings: nothing while `s` is
-/// muted.
-std::span<const std::int16_t, kFrameSamples> voiceOf(const Session& s) {
-  return s.muted ? std::span<const std::int16_t, kFrameSamples>(kSilence)
-                 : std::span<const std::int16_t, kFrameSamples>(s.heard);
+}  // namespace
+
+Session::Linear& MediaWorker::linearOf(Session& s) {
+  if (!s.linear) s.linear = std::make_unique<Session::Linear>();
+  return *s.linear;
 }
 
-}  // namespace
+std::span<const std::int16_t, kFrameSamples> MediaWorker::linearHeard(Session& s) {
+  Session::Linear& l = linearOf(s);
+  if (!l.heardDecoded) {
+    if (s.heardPresent) {
+      media::decode(s.params.codec, s.heardCoded, l.heard);
+    } else {
+      l.heard.fill(0);
+    }
+    l.heardDecoded = true;
+  }
+  return l.heard;
+}
+
+std::span<const std::int16_t, kFrameSamples> MediaWorker::voiceOf(Session& s) {
+  return s.muted ? std::span<const std::int16_t, kFrameSamples>(kSilence) : linearHeard(s);
+}
+
+CodedFrame MediaWorker::codedVoiceOf(const Session& s) const {
+  if (s.muted || !s.heardPresent) return CallRecorder::silentFrame();
+  return CodedFrame{s.heardCoded, s.params.codec};
+}
 
 void MediaWorker::onTimer() {
   std::uint64_t expirations = 0;
@@ -60,22 +81,31 @@ void MediaWorker::tick() {
   ++tick_;
   ++counters_.ticks;
   now_ = ctx_.clock->monotonic();
-  // Relayed packets must not queue behind a whole tick (hundreds of recorded calls take a few
-  // milliseconds): every kSlice items, the sockets are serviced. Packets relayed meanwhile
-  // only add to jitter buffers and statistics; no session or recorder is added or removed
-  // outside commands, so the iterations below stay valid.
-  constexpr std::size_t kSlice = 8;
+  // Relayed packets must not queue behind a whole tick (hundreds of recorded calls take a
+  // millisecond or more): once kServiceEvery of work has passed, the sockets are serviced.
+  // Counted in time rather than items, since an item costs well under a microsecond when
+  // nothing is due and each servicing is a system call. This is the steady clock, not ctx_'s:
+  // it measures the work done, not media time. Packets relayed meanwhile only add to jitter
+  // buffers and statistics; no session or recorder is added or removed outside commands, so
+  // the iterations below stay valid.
+  constexpr std::size_t kClockEvery = 4;  // items between two looks at the clock
+  constexpr auto kServiceEvery = std::chrono::microseconds(50);
   std::size_t done = 0;
+  auto serviced = std::chrono::steady_clock::now();
   auto slice = [&] {
-    if (++done % kSlice == 0) serviceSocketsDuringTick();
+    if (++done % kClockEvery != 0) return;
+    const auto t = std::chrono::steady_clock::now();
+    if (t - serviced < kServiceEvery) return;
+    serviceSocketsDuringTick();
+    serviced = std::chrono::steady_clock::now();
   };
   for (auto& [id, s] : sessions_) {
     tickInput(*s);
     slice();
   }
   for (MonitorGroup& g : groups_) mixGroup(g);
-  for (auto& r : recorders_) {
-    record(*r);
+  for (Recording& r : recorders_) {
+    record(r);
     slice();
   }
   for (auto& [id, s] : sessions_) {
@@ -92,18 +122,19 @@ void MediaWorker::tickInput(Session& s) {
   } else if (!decode && s.jitter) {
     s.jitter.reset();
   }
-  s.heardPresent = false;
-  if (s.jitter) {
-    if (auto frame = s.jitter->pop()) {
-      media::decode(s.params.codec, frame->payload, s.heard);
-      s.heardPresent = true;
-    }
+  // Kept as received: decoding waits until a mix or the tone detector asks (linearHeard).
+  s.heardPresent = s.jitter && s.jitter->popInto(s.heardCoded);
+  if (!s.inGroup && !s.wantsInband()) {
+    s.linear.reset();  // no mix and no detector: nothing reads samples
+  } else if (s.linear) {
+    s.linear->heardDecoded = false;
   }
-  if (!s.heardPresent) s.heard.fill(0);
 
   if (s.wantsInband()) {
     if (!s.inband) s.inband = std::make_unique<InbandDtmfDetector>();
-    for (const auto& d : s.inband->feed(s.heard)) handleDigit(s, d.digit, d.durationSamples);
+    for (const auto& d : s.inband->feed(linearHeard(s))) {
+      handleDigit(s, d.digit, d.durationSamples);
+    }
   } else if (s.inband) {
     s.inband.reset();
   }
@@ -134,20 +165,21 @@ void MediaWorker::tickInput(Session& s) {
 void MediaWorker::mixGroup(MonitorGroup& g) {
   // A held or muted party is heard as silence; so are secret digits being keyed (their
   // in-band tones).
-  auto said = [](const Session& s) -> std::span<const std::int16_t> {
+  auto said = [this](Session& s) -> std::span<const std::int16_t> {
     return s.held || s.secretOpen() ? std::span<const std::int16_t>(kSilence) : voiceOf(s);
   };
   ThreeWayFrames in{said(*g.customer), said(*g.agent), said(*g.third)};
-  ThreeWayOut out{g.customer->mixed, g.agent->mixed, g.third->mixed};
+  ThreeWayOut out{linearOf(*g.customer).mixed, linearOf(*g.agent).mixed, linearOf(*g.third).mixed};
   mixThreeWay(g.mode, in, out);
-  g.customer->mixedReady = g.agent->mixedReady = g.third->mixedReady = true;
+  for (Session* m : {g.customer, g.agent, g.third}) m->linear->mixedReady = true;
 }
 
-void MediaWorker::record(CallRecorder& r) {
-  Session* left = find(r.left());
-  Session* right = find(r.right());
+void MediaWorker::record(Recording& recording) {
+  CallRecorder& r = *recording.recorder;
+  Session* left = recording.left;
+  Session* right = recording.right;
   // Secret digits pause the whole call's recording (both channels stay aligned in time).
-  if (r.paused || !left || !right || left->secretOpen() || right->secretOpen()) {
+  if (r.paused || left->secretOpen() || right->secretOpen()) {
     r.addSilence();
     return;
   }
@@ -163,12 +195,12 @@ void MediaWorker::record(CallRecorder& r) {
       return;
     }
   }
-  r.addFrame(voiceOf(*left), voiceOf(*right));
+  r.addCoded(codedVoiceOf(*left), codedVoiceOf(*right));
 }
 
 void MediaWorker::tickOutput(Session& s) {
-  bool mixed = s.mixedReady;
-  s.mixedReady = false;
+  bool mixed = s.linear && s.linear->mixedReady;
+  if (s.linear) s.linear->mixedReady = false;
   if (s.dtmfOut.active()) {
     stepDtmf(s);
     return;
@@ -183,7 +215,7 @@ void MediaWorker::tickOutput(Session& s) {
     if (s.music && s.music->nextFrame(frame)) sendFrame(s, frame);
     return;
   }
-  if (mixed && s.inGroup) sendFrame(s, s.mixed);
+  if (mixed && s.inGroup) sendFrame(s, s.linear->mixed);
 }
 
 void MediaWorker::stepDtmf(Session& s) {

@@ -63,6 +63,19 @@ std::string errnoText(int e) {
   return std::strerror(e);
 }
 
+/// Buffers for encrypting one chunk. One set per thread, not per file: a writer thread serves
+/// hundreds of open recordings, and buffers kept per file would hold two chunks' worth of
+/// memory (32 KB) per call for its whole life. The plain text is wiped after each use.
+struct ChunkScratch {
+  std::vector<std::uint8_t> plain;  ///< frame index + audio
+  std::vector<std::uint8_t> out;    ///< length prefix + ciphertext
+};
+
+ChunkScratch& chunkScratch() {
+  thread_local ChunkScratch scratch;
+  return scratch;
+}
+
 void putLe(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
@@ -209,18 +222,16 @@ struct RecordingFileWriter::Impl {
   off_t goodSize = 0;  ///< the file's size after the last complete chunk
   std::optional<base::Error> failed;
   bool finished = false;
-  std::vector<std::uint8_t> plain;  ///< scratch: frame index + audio
-  std::vector<std::uint8_t> out;    ///< scratch: length prefix + ciphertext
 
   ~Impl() {
     if (fd >= 0) ::close(fd);
     sodium_memzero(&state, sizeof state);
-    if (!plain.empty()) sodium_memzero(plain.data(), plain.size());
   }
 
   /// Encrypts and writes one chunk; on failure cuts the file back to its last good size and
   /// fails the writer for good (the stream state has moved on, so nothing after could be read).
   base::Status writeChunk(std::span<const std::uint8_t> audio, unsigned char tag) {
+    auto& [plain, out] = chunkScratch();
     plain.clear();
     putLe(plain, nextFrame, 8);
     plain.insert(plain.end(), audio.begin(), audio.end());

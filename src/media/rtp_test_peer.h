@@ -99,6 +99,30 @@ class RtpTestPeer {
     a.sin_port = htons(target_.load());
     ::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
+  /// Sends all `packets` with one sendmmsg: they reach the engine's socket back to back, as
+  /// after a stall of the network or of the phone.
+  void sendBurst(const std::vector<std::pair<RtpHeader, std::vector<std::uint8_t>>>& packets) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(target_.load());
+    std::vector<std::vector<std::uint8_t>> bufs;
+    for (const auto& [h, payload] : packets) {
+      bufs.emplace_back(12 + payload.size());
+      bufs.back().resize(writeRtp(h, payload, bufs.back()));
+    }
+    std::vector<iovec> iovs(bufs.size());
+    std::vector<mmsghdr> msgs(bufs.size());
+    for (std::size_t i = 0; i < bufs.size(); ++i) {
+      iovs[i] = {bufs[i].data(), bufs[i].size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &a;
+      msgs[i].msg_hdr.msg_namelen = sizeof a;
+    }
+    ::sendmmsg(fd_, msgs.data(), static_cast<unsigned>(msgs.size()), 0);
+  }
   void sendRtp(const RtpHeader& h, std::span<const std::uint8_t> payload) {
     std::vector<std::uint8_t> buf(12 + payload.size());
     std::size_t n = writeRtp(h, payload, buf);
