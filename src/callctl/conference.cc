@@ -170,11 +170,12 @@ void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
     }
     agent->callId = p.consultId;
     setState(*agent, AgentState::Reserved);
-    // The colleague's screen shows whose customer it is about.
-    emit(p.consultId, no, p.queue.empty() ? c.queue : p.queue,
+    // The colleague's screen shows whose customer it is about, and the queue they came through.
+    const std::string& queue = p.queue.empty() ? c.queue : p.queue;
+    emit(p.consultId, no, queue,
          events::CallOffered{.agentNo = no,
                              .extension = agent->extension,
-                             .queue = p.queue.empty() ? c.queue : p.queue,
+                             .queue = queue,
                              .ani = c.ani,
                              .waitMs = p.queue.empty() ? 0 : toMs(now() - p.started),
                              .tier = c.tier,
@@ -206,15 +207,7 @@ void CallControl::Impl::armConsultWait(CallRec& c, Duration d) {
 
 void CallControl::Impl::routeConsult(CallRec& c, std::string_view trigger) {
   if (!c.party || c.party->stage != Stage::Queued) return;
-  const std::string consultId = c.party->consultId;
-  acd::Explanation ex;
-  ex.trigger = trigger;
-  std::optional<acd::Match> match = acd_.routeCall(consultId, now(), &ex);
-  if (!match) {
-    rememberExplanation(consultId, std::move(ex));
-    return;
-  }
-  offer(*match, std::move(ex));
+  routeWaiting(std::string(c.party->consultId), trigger);
 }
 
 void CallControl::Impl::offerConsult(CallRec& c, const acd::Match& m,

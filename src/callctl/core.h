@@ -413,6 +413,9 @@ struct CallControl::Impl {
   /// full or closed. False when the call did not join.
   bool joinQueue(CallRec& c, const std::string& queue, int priority, SysTime arrived,
                  std::string preferredAgent = {}, SysTime preferredUntil = {});
+  /// Asks the ACD for an agent for `acdId` (a waiting call or a consult to a queue): offers
+  /// the match, or keeps the explanation of why there is none.
+  void routeWaiting(const std::string& acdId, std::string_view trigger);
   void routeCall(CallRec& c, std::string_view trigger);
   void routeAgent(AgentRec& a, std::string_view trigger);
   /// Routes every waiting call, oldest first (after organisation changes).

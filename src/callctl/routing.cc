@@ -71,16 +71,20 @@ void CallControl::Impl::forgetCall(const std::string& callId) {
   }
 }
 
-void CallControl::Impl::routeCall(CallRec& c, std::string_view trigger) {
-  if (!c.inAcd || c.phase != Phase::Queued) return;
+void CallControl::Impl::routeWaiting(const std::string& acdId, std::string_view trigger) {
   acd::Explanation ex;
   ex.trigger = trigger;
-  std::optional<acd::Match> match = acd_.routeCall(c.id, now(), &ex);
+  std::optional<acd::Match> match = acd_.routeCall(acdId, now(), &ex);
   if (!match) {
-    rememberExplanation(c.id, std::move(ex));
+    rememberExplanation(acdId, std::move(ex));
     return;
   }
   offer(*match, std::move(ex));
+}
+
+void CallControl::Impl::routeCall(CallRec& c, std::string_view trigger) {
+  if (!c.inAcd || c.phase != Phase::Queued) return;
+  routeWaiting(c.id, trigger);
 }
 
 void CallControl::Impl::routeAgent(AgentRec& a, std::string_view trigger) {
@@ -262,13 +266,11 @@ void CallControl::Impl::onAcdTimer() {
 }
 
 void CallControl::Impl::onStepDue(const acd::StepDue& due) {
-  CallRec* c = findCall(due.callId);
-  if (c == nullptr) {
-    if (CallRec* parent = findCallOfConsult(due.callId)) {
-      onConsultStepDue(*parent, due);
-      return;
-    }
+  if (CallRec* parent = findCallOfConsult(due.callId)) {
+    onConsultStepDue(*parent, due);
+    return;
   }
+  CallRec* c = findCall(due.callId);
   // The ACD holds only the core's waiting calls and consults, and the core removes them when
   // they end.
   if (c == nullptr) {

@@ -27,52 +27,14 @@ TEST(CallRecorderTest, MemoryPerRecordedCallStaysUnder64KiB) {
   RecordProperty("bytes_per_recorded_call", static_cast<int>(perCall));
 }
 
-TEST(CallRecorderTest, InterleavesChannelsIntoOneSecondChunks) {
+/// What a CallRecorder fed by `feed` wrote: the writer's report and the file read back.
+struct Recorded {
+  RecordingDone done;
+  RecordingContents contents;
+};
+Recorded record(const std::function<void(CallRecorder&)>& feed) {
   auto dir = std::filesystem::temp_directory_path() /
              ("bankcc-recorder-test-" + std::to_string(::getpid()));
-  RecordingMasterKey key;
-  key.fill(3);
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<RecordingDone> done;
-  {
-    RecordingWriterPool pool(dir, key, 1, [&](RecordingDone d) {
-      std::lock_guard lock(mu);
-      done = std::move(d);
-      cv.notify_all();
-    });
-    base::RealClock clock;
-    std::string id = base::newUuidV7(clock);
-    auto handle = pool.open(RecordingInfo{id, clock.now()});
-    CallRecorder recorder(id, SessionId{1}, SessionId{2}, pool, handle);
-    std::array<std::int16_t, kFrameSamples> left, right;
-    left.fill(1000);
-    right.fill(-1000);
-    for (int i = 0; i < 60; ++i) recorder.addFrame(left, right);  // 1.2 s
-    recorder.addSilence();
-    EXPECT_EQ(recorder.frames(), 61u * kFrameSamples);
-    recorder.finish();
-    recorder.finish();  // idempotent
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(2), [&] { return done.has_value(); }));
-  }
-  EXPECT_TRUE(done->complete);
-  EXPECT_EQ(done->frames, 61u * kFrameSamples);
-  auto contents = readRecording(done->file, key);
-  ASSERT_TRUE(contents.ok()) << contents.error().describe();
-  const auto& pcm = contents->interleaved;
-  ASSERT_EQ(pcm.size(), 2u * 61 * kFrameSamples);
-  EXPECT_NEAR(pcm[0], 1000, 40);
-  EXPECT_NEAR(pcm[1], -1000, 40);
-  EXPECT_NEAR(pcm[2 * 9000], 1000, 40);
-  EXPECT_LE(std::abs(pcm[pcm.size() - 1]), 8);
-  std::filesystem::remove_all(dir);
-}
-
-/// Records what `feed` gives a CallRecorder and reads the file back.
-RecordingContents recordWith(const std::function<void(CallRecorder&)>& feed) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("bankcc-recorder-paths-" + std::to_string(::getpid()));
   RecordingMasterKey key;
   key.fill(5);
   std::mutex mu;
@@ -93,10 +55,41 @@ RecordingContents recordWith(const std::function<void(CallRecorder&)>& feed) {
     std::unique_lock lock(mu);
     EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return done.has_value(); }));
   }
-  auto contents = readRecording(done->file, key);
+  Recorded out;
+  if (done) {
+    out.done = *done;
+    auto contents = readRecording(done->file, key);
+    EXPECT_TRUE(contents.ok()) << contents.error().describe();
+    if (contents.ok()) out.contents = std::move(contents).value();
+  }
   std::filesystem::remove_all(dir);
-  EXPECT_TRUE(contents.ok());
-  return contents.ok() ? std::move(contents).value() : RecordingContents{};
+  return out;
+}
+
+/// Records what `feed` gives a CallRecorder and reads the file back.
+RecordingContents recordWith(const std::function<void(CallRecorder&)>& feed) {
+  return record(feed).contents;
+}
+
+TEST(CallRecorderTest, InterleavesChannelsIntoOneSecondChunks) {
+  const Recorded r = record([](CallRecorder& recorder) {
+    std::array<std::int16_t, kFrameSamples> left, right;
+    left.fill(1000);
+    right.fill(-1000);
+    for (int i = 0; i < 60; ++i) recorder.addFrame(left, right);  // 1.2 s
+    recorder.addSilence();
+    EXPECT_EQ(recorder.frames(), 61u * kFrameSamples);
+    recorder.finish();
+    recorder.finish();  // idempotent (record() finishes it once more)
+  });
+  EXPECT_TRUE(r.done.complete);
+  EXPECT_EQ(r.done.frames, 61u * kFrameSamples);
+  const auto& pcm = r.contents.interleaved;
+  ASSERT_EQ(pcm.size(), 2u * 61 * kFrameSamples);
+  EXPECT_NEAR(pcm[0], 1000, 40);
+  EXPECT_NEAR(pcm[1], -1000, 40);
+  EXPECT_NEAR(pcm[2 * 9000], 1000, 40);
+  EXPECT_LE(std::abs(pcm[pcm.size() - 1]), 8);
 }
 
 using Coded = std::array<std::uint8_t, kFrameSamples>;

@@ -255,10 +255,21 @@ std::vector<prometheus::MetricFamily> StatsRuntime::metricFamilies() const {
                        "included)",
                        MetricType::Counter);
 
-  std::lock_guard lock(mu_);
-  const auto at = std::max(now, fold_.lastEventTime());
-  for (const std::string& code : queues_) {
-    const reports::QueueReport r = fold_.queueReport(code, at);
+  // The core thread folds under mu_ (onEvent): it is held for one queue's report at a time,
+  // not for the whole scrape.
+  std::vector<std::string> codes;
+  base::SysTime at{};
+  {
+    std::lock_guard lock(mu_);
+    codes.assign(queues_.begin(), queues_.end());
+    at = std::max(now, fold_.lastEventTime());
+  }
+  for (const std::string& code : codes) {
+    reports::QueueReport r;
+    {
+      std::lock_guard lock(mu_);
+      r = fold_.queueReport(code, at);
+    }
     const std::vector<prometheus::ClientMetric::Label> q{{"queue", code}};
     const reports::QueueCounters& c = r.today.counters;
     addSample(waiting, static_cast<double>(r.live.waiting), q);
@@ -285,14 +296,19 @@ std::vector<prometheus::MetricFamily> StatsRuntime::metricFamilies() const {
   for (const auto* state : {"logged_out", "not_ready", "ready", "reserved", "on_call", "wrap_up"}) {
     byState[state] = 0;  // every state shows, zero or not
   }
-  for (const std::string& agentNo : agents_) {
-    const reports::AgentLive live = fold_.agentLive(agentNo);
-    ++byState[std::string(events::agentStateName(live.state))];
-    if (live.state == events::AgentState::NotReady) ++byReason[live.reason];
+  std::uint64_t applied = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& agentNo : agents_) {
+      const reports::AgentLive live = fold_.agentLive(agentNo);
+      ++byState[std::string(events::agentStateName(live.state))];
+      if (live.state == events::AgentState::NotReady) ++byReason[live.reason];
+    }
+    applied = fold_.applied();
   }
   for (const auto& [state, n] : byState) addSample(agents, n, {{"state", state}});
   for (const auto& [reason, n] : byReason) addSample(notReady, n, {{"reason", reason}});
-  addSample(folded, static_cast<double>(fold_.applied()));
+  addSample(folded, static_cast<double>(applied));
 
   std::vector<prometheus::MetricFamily> out;
   for (auto* f : {&waiting,     &longest,     &connected,      &offered,       &answered,
