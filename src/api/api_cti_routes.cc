@@ -292,7 +292,9 @@ json agentViewJson(const callctl::AgentView& a) {
               {"reason", a.reason.empty() ? json(nullptr) : json(a.reason)},
               {"extension", a.extension.empty() ? json(nullptr) : json(a.extension)},
               {"since", formatTimestamp(a.since)},
-              {"call_id", a.callId.empty() ? json(nullptr) : json(a.callId)}};
+              {"call_id", a.callId.empty() ? json(nullptr) : json(a.callId)},
+              {"line", a.line.empty() ? json(nullptr) : json(a.line)},
+              {"persistent", a.persistent}};
 }
 
 json callViewJson(const callctl::CallView& c) {
@@ -336,14 +338,30 @@ void registerCtiRoutes(Router& router, const std::atomic<CtiService*>* cti) {
   };
 
   add("POST", "/api/v1/agents/{agent_no}/session", Permission::CtiControl,
-      commandRoute(cti, true,
-                   [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
-                     auto extension = in.string("extension", Need::Required, 32);
-                     if (!extension) return std::nullopt;
-                     return callctl::Login{call.param("agent_no"), *extension};
-                   },
-                   {"cti.login", "agent", "agent_no"}),
+      commandRoute(
+          cti, true,
+          [](Call& call, FieldReader& in) -> std::optional<callctl::Command> {
+            auto extension = in.string("extension", Need::Required, 32);
+            auto persistent = in.boolean("persistent", Need::Optional);
+            if (!extension) return std::nullopt;
+            return callctl::Login{call.param("agent_no"), *extension, persistent.value_or(false)};
+          },
+          {"cti.login", "agent", "agent_no"}),
       "Log an agent in with one of their extensions (command)");
+  add("POST", "/api/v1/agents/{agent_no}/line", Permission::CtiControl,
+      commandRoute(cti, false,
+                   [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
+                     return callctl::SetLine{call.param("agent_no"), true};
+                   },
+                   {"cti.line_connect", "agent", "agent_no"}),
+      "Connect the agent's persistent line: call their phone now (command)");
+  add("DELETE", "/api/v1/agents/{agent_no}/line", Permission::CtiControl,
+      commandRoute(cti, false,
+                   [](Call& call, FieldReader&) -> std::optional<callctl::Command> {
+                     return callctl::SetLine{call.param("agent_no"), false};
+                   },
+                   {"cti.line_disconnect", "agent", "agent_no"}),
+      "Hang up the agent's persistent line (command)");
   add("DELETE", "/api/v1/agents/{agent_no}/session", Permission::CtiControl,
       commandRoute(cti, false,
                    [](Call& call, FieldReader&) -> std::optional<callctl::Command> {

@@ -111,6 +111,28 @@ TEST_F(CtiRoutesTest, LoginReachesTheCoreWithTheActorAndTheClientsRequestId) {
   EXPECT_EQ(login->extension, "8001");
 }
 
+TEST_F(CtiRoutesTest, ALoginMayAskForAPersistentLineAndTheLineHasItsOwnCommands) {
+  EXPECT_EQ(
+      call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001","persistent":"yes"})")
+          .status,
+      422);
+  ASSERT_EQ(call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001","persistent":true})")
+                .status,
+            202);
+  ASSERT_EQ(core_.requests.size(), 1u);
+  EXPECT_TRUE(std::get<callctl::Login>(core_.requests[0].command).persistent);
+  ASSERT_EQ(call("POST", "/api/v1/agents/1001/session", R"({"extension":"8001"})").status, 202);
+  EXPECT_FALSE(std::get<callctl::Login>(core_.requests[1].command).persistent);
+
+  ASSERT_EQ(call("POST", "/api/v1/agents/1001/line").status, 202);
+  ASSERT_EQ(call("DELETE", "/api/v1/agents/1001/line").status, 202);
+  ASSERT_EQ(core_.requests.size(), 4u);
+  const auto& up = std::get<callctl::SetLine>(core_.requests[2].command);
+  EXPECT_EQ(up.agentNo, "1001");
+  EXPECT_TRUE(up.up);
+  EXPECT_FALSE(std::get<callctl::SetLine>(core_.requests[3].command).up);
+}
+
 TEST_F(CtiRoutesTest, ACommandWithoutARequestIdGetsOneFromTheServer) {
   auto r = call("DELETE", "/api/v1/agents/1001/session");
   EXPECT_EQ(r.status, 202) << r.body;

@@ -115,14 +115,27 @@ void CallControl::Impl::endWrapUp(AgentRec& a) {
 }
 
 void CallControl::Impl::onRegistration(const telephony::RegistrationChanged& e) {
+  const auto known = registered_.find(e.extension);
+  const bool wasUnregistered = known != registered_.end() && !known->second;
   registered_[e.extension] = e.registered;
-  if (e.registered) return;
   auto owner = extensionOwner_.find(e.extension);
   if (owner == extensionOwner_.end()) return;
   AgentRec* a = findAgent(owner->second);
   // extensionOwner_ holds logged-in agents only (login/logout keep it so).
   BANKCC_ASSERT(a != nullptr, "an extension's owner is a known agent");
   if (a == nullptr) return;
+  if (e.registered) {
+    // A phone back after a restart or a network loss gets its persistent line again (not on
+    // every refresh: an agent who hung the line up keeps it down).
+    if (wasUnregistered && a->persistent && !a->line && a->state != AgentState::Reserved &&
+        a->state != AgentState::OnCall) {
+      dialLine(*a);
+    }
+    return;
+  }
+  // A line between calls goes with the registration; one in a call goes when the call is done
+  // with it (detachLine).
+  if (a->line && a->line->callId.empty()) hangupLine(*a, "phone_unavailable");
   spdlog::info("agent {}: phone {} unregistered in state {}", a->setup.acd.agentNo, e.extension,
                events::agentStateName(a->state));
   if (a->state == AgentState::Ready) {
@@ -178,7 +191,8 @@ void CallControl::Impl::onDesktop(const std::string& agentNo, bool attached) {
   });
 }
 
-void CallControl::Impl::login(AgentRec& a, const std::string& extension, bool autoAnswer) {
+void CallControl::Impl::login(AgentRec& a, const std::string& extension, bool autoAnswer,
+                              bool persistent) {
   const std::string& no = a.setup.acd.agentNo;
   // The setup was validated by the ACD in setAgent(); it cannot have become invalid since.
   const base::Status st = acd_.setAgent(a.setup.acd);
@@ -189,6 +203,8 @@ void CallControl::Impl::login(AgentRec& a, const std::string& extension, bool au
   extensionOwner_[extension] = no;
   // The ACD knows the agent as unavailable until they are ready.
   setState(a, AgentState::NotReady, kReasonLoggedIn);
+  a.persistent = persistent;
+  if (persistent) dialLine(a);  // the line does not make anyone ready
 }
 
 void CallControl::Impl::logout(AgentRec& a) {
@@ -200,6 +216,8 @@ void CallControl::Impl::logout(AgentRec& a) {
   }
   cancel(a.wrapUpTimer);
   cancel(a.desktopTimer);
+  hangupLine(a, "logged_out");
+  a.persistent = false;
   extensionOwner_.erase(a.extension);
   a.nextNotReady.reset();
   setState(a, AgentState::LoggedOut);

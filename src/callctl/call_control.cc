@@ -459,6 +459,13 @@ AgentView viewOf(const AgentRec& a) {
   v.extension = a.extension;
   v.since = a.since;
   v.callId = a.callId;
+  v.persistent = a.persistent;
+  if (a.line) {
+    v.lineLeg = a.line->leg;
+    v.line = a.line->state == LineRec::State::Dialing ? "dialing"
+             : a.line->callId.empty()                 ? "connected"
+                                                      : "in_call";
+  }
   return v;
 }
 

@@ -148,6 +148,15 @@ struct Actor {
 struct Login {
   std::string agentNo;
   std::string extension;
+  /// Log in with a persistent line (常连接, decision 0027): the core calls the extension now and
+  /// keeps that connection up between calls, so that callers are put through without ringing.
+  bool persistent = false;
+};
+/// Calls the logged-in agent's phone to (re)connect their persistent line (up = true), or hangs
+/// the line up (up = false; offers then ring the phone again). Between calls only.
+struct SetLine {
+  std::string agentNo;
+  bool up = true;
 };
 struct Logout {
   std::string agentNo;
@@ -304,7 +313,7 @@ using Command = std::variant<Login, Logout, SetState, AnswerCall, HangupCall, Co
                              ExtendWrapUp, HoldCall, RetrieveCall, SendDigits, PauseCallRecording,
                              ResumeCallRecording, BlindTransfer, MonitorCall, StopMonitoring,
                              Consult, CancelConsult, CompleteTransfer, Conference, Alternate,
-                             DropParty, MuteCall, MakeCall, SetCallData, InterceptCall>;
+                             DropParty, MuteCall, MakeCall, SetCallData, InterceptCall, SetLine>;
 
 /// Why the core cannot take an organisation change (CallControl::vetQueue, ...): a machine code
 /// and a sentence naming the agent's call or the calls concerned.
@@ -348,6 +357,11 @@ struct AgentView {
   std::string extension;
   SysTime since{};     ///< in this state since
   std::string callId;  ///< reserved / on_call / wrap_up: the call
+  /// The persistent line (decision 0027): "" none, "dialing", "connected" (idle between calls)
+  /// or "in_call".
+  std::string line;
+  telephony::LegId lineLeg;  ///< while there is a line
+  bool persistent = false;   ///< logged in asking for a line
 };
 
 struct CallView {
@@ -418,6 +432,10 @@ struct CoreOptions {
   /// before a desktop make_call dials out.
   Duration outboundRingTimeout{std::chrono::seconds(45)};
   Duration agentPhoneRingTimeout{std::chrono::seconds(20)};
+  /// How long the phone may ring when the core calls it to connect a persistent line.
+  Duration lineRingTimeout{std::chrono::seconds(30)};
+  /// The number an agent's phone shows when the core calls it for the persistent line.
+  std::string lineCallerId = "bankcc";
   /// The number shown to the far party of an outbound call (the bank's hotline); empty: the
   /// agent's extension.
   std::string outboundCallerId;

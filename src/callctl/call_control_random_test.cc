@@ -128,13 +128,57 @@ class RandomRun {
   }
   /// The agent leg last originated to `extension` (the port's commands, read once each).
   LegId agentLeg(const std::string& extension) {
+    scanCommands();
+    return lastLeg_[extension];
+  }
+  void scanCommands() {
     const auto& cmds = b_.sim().commands();
     for (; commandsSeen_ < cmds.size(); ++commandsSeen_) {
       if (const auto* o = std::get_if<telephony::Originate>(&cmds[commandsSeen_])) {
         lastLeg_[o->to.number] = o->leg;
+        rung_[o->to.number].push_back(o->leg);
       }
     }
-    return lastLeg_[extension];
+  }
+  /// Persistent lines (decision 0027): a line belongs to one agent and is up; it is in a call
+  /// only while its agent is busy with one; between calls it hears nothing and is in no bridge;
+  /// an agent with a line up is never rung.
+  void checkLines(const std::vector<AgentView>& agents) {
+    scanCommands();
+    std::set<std::string> lines;
+    for (const auto& a : agents) {
+      if (a.line.empty()) continue;
+      ++seenTypes_["line:" + a.line];
+      if (!lines.insert(a.lineLeg.value).second) fail("a line of two agents");
+      if (a.state == AgentState::LoggedOut) fail("agent " + a.agentNo + " logged out with a line");
+      if (a.line == "dialing") continue;
+      const auto leg = b_.sim().leg(a.lineLeg);
+      if (!leg || leg->state != sim::LegState::Answered) {
+        fail("agent " + a.agentNo + "'s line is " + a.line + " but not up");
+        continue;
+      }
+      const bool busy = a.state == AgentState::Reserved || a.state == AgentState::OnCall;
+      if (a.line == "in_call" && !busy) {
+        fail(fmt::format("agent {}'s line is in a call while {}", a.agentNo,
+                         events::agentStateName(a.state)));
+      }
+      if (a.line == "connected") {
+        const sim::Hearing heard = b_.sim().hears(a.lineLeg);
+        if (leg->bridgedWith || leg->held || leg->muted ||
+            heard.kind != sim::Hearing::Kind::Silence) {
+          fail(fmt::format("agent {}'s idle line is not isolated: hears {}", a.agentNo,
+                           sim::toString(heard)));
+        }
+      }
+      auto& rung = rung_[a.extension];
+      std::erase_if(rung, [&](const LegId& l) {
+        const auto v = b_.sim().leg(l);
+        return !v || v->state == sim::LegState::Ended;
+      });
+      for (const LegId& l : rung) {
+        if (l != a.lineLeg) fail("agent " + a.agentNo + " with a line up is rung");
+      }
+    }
   }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
@@ -158,11 +202,11 @@ class RandomRun {
   void send(const AgentSim& a, Command command) {
     // A call id read at the start of the agent's turn may have ended since (events run while
     // commands are answered): NotFound is then the right answer.
-    const bool aboutCall = !std::holds_alternative<Login>(command) &&
-                           !std::holds_alternative<Logout>(command) &&
-                           !std::holds_alternative<SetState>(command) &&
-                           !std::holds_alternative<CompleteWrapUp>(command) &&
-                           !std::holds_alternative<ExtendWrapUp>(command);
+    const bool aboutCall =
+        !std::holds_alternative<Login>(command) && !std::holds_alternative<SetLine>(command) &&
+        !std::holds_alternative<Logout>(command) && !std::holds_alternative<SetState>(command) &&
+        !std::holds_alternative<CompleteWrapUp>(command) &&
+        !std::holds_alternative<ExtendWrapUp>(command);
     std::string callId;
     const std::size_t kind = command.index();
     std::visit(
@@ -200,9 +244,18 @@ class RandomRun {
       b_.run(0ms);
     }
     const auto view = b_.core().agent(a.no);
+    if (view->state != AgentState::LoggedOut) {
+      if (chance(0.004)) send(a, SetLine{a.no, chance(0.6)});
+      // The agent hangs the phone up between calls.
+      if (view->line == "connected" && chance(0.002)) {
+        b_.sim().farHangup(view->lineLeg);
+        b_.run(0ms);
+      }
+    }
     switch (view->state) {
       case AgentState::LoggedOut:
-        if (chance(0.1)) send(a, Login{a.no, a.ext});
+        // Half the logins ask for a persistent line (decision 0027).
+        if (chance(0.1)) send(a, Login{a.no, a.ext, chance(0.5)});
         break;
       case AgentState::NotReady:
         if (chance(0.25)) send(a, SetState{a.no, true, {}});
@@ -219,7 +272,7 @@ class RandomRun {
         if (chance(0.3)) send(a, AnswerCall{view->callId});
         break;
       case AgentState::OnCall: {
-        const LegId leg = agentLeg(a.ext);
+        const LegId leg = view->line == "in_call" ? view->lineLeg : agentLeg(a.ext);
         if (chance(0.04)) b_.sim().farHangup(leg);
         if (chance(0.004)) b_.sim().mediaTimeout(leg);
         if (chance(0.01)) send(a, SetState{a.no, chance(0.5), "after_call"});
@@ -574,6 +627,7 @@ class RandomRun {
                          events::agentStateName(a.state), it->second->callId));
       }
     }
+    checkLines(agents);
     if (!failure_.empty()) failure_ += fmt::format(" ({})", when);
     return failure_.empty();
   }
@@ -585,6 +639,7 @@ class RandomRun {
   std::size_t seen_ = 0;
   std::size_t commandsSeen_ = 0;
   std::map<std::string, LegId> lastLeg_;
+  std::map<std::string, std::vector<LegId>> rung_;  ///< legs originated to a number, not ended
   std::set<std::string> arrived_;
   std::set<std::string> open_;  ///< arrived and not ended
   std::map<std::string, int> ended_;
@@ -643,7 +698,10 @@ TEST(CallControlRandomTest, InvariantsHoldThroughoutLongSeededRuns) {
                              "call.intercepted",
                              "ended:normal/callee",
                              "ended:cancelled/agent",
-                             "consult:queue"}) {
+                             "consult:queue",
+                             "agent.line_changed",
+                             "line:in_call",
+                             "line:connected"}) {
       EXPECT_GT(run.seen().count(what) ? run.seen().at(what) : 0, 0)
           << "seed " << seed << " never saw " << what;
     }

@@ -258,8 +258,12 @@ class CoreBench {
                  } else if constexpr (std::is_same_v<T, RoutingDecided>) {
                    return fmt::format("routing.decided {} {}", p.agentNo, p.trigger);
                  } else if constexpr (std::is_same_v<T, CallOffered>) {
-                   return fmt::format("call.offered {} {}{}", p.agentNo, p.extension,
-                                      p.desktopAnswer ? " desktop" : "");
+                   return fmt::format("call.offered {} {}{}{}", p.agentNo, p.extension,
+                                      p.desktopAnswer ? " desktop" : "", p.line ? " line" : "");
+                 } else if constexpr (std::is_same_v<T, AgentLineChanged>) {
+                   std::string s = fmt::format("agent.line_changed {} {}", p.agentNo, p.state);
+                   if (!p.cause.empty()) s += "(" + p.cause + ")";
+                   return s;
                  } else if constexpr (std::is_same_v<T, CallAnswered>) {
                    return fmt::format("call.answered {} {}", p.agentNo, p.queue);
                  } else if constexpr (std::is_same_v<T, CallAgentLost>) {
@@ -328,6 +332,13 @@ class CoreBench {
             return "StopRecording";
           } else if constexpr (std::is_same_v<T, Hangup>) {
             return fmt::format("Hangup({})", leg(c.leg));
+          } else if constexpr (std::is_same_v<T, Hold>) {
+            return fmt::format("Hold({})", leg(c.leg));
+          } else if constexpr (std::is_same_v<T, Isolate>) {
+            return fmt::format("Isolate({})", leg(c.leg));
+          } else if constexpr (std::is_same_v<T, Monitor>) {
+            return fmt::format("Monitor({},{},{})", leg(c.supervisor), leg(c.agent),
+                               leg(c.customer));
           } else {
             return "other";
           }

@@ -65,6 +65,11 @@ void CallControl::Impl::addLeg(CallRec& c, const LegId& leg) {
 void CallControl::Impl::hangupLeg(CallRec& c, const LegId& leg, EndCause cause) {
   auto it = c.legs.find(leg);
   if (it == c.legs.end() || it->second) return;  // ended, or already asked
+  if (isLine(leg)) {
+    // A persistent line leaves the call and stays up for the next one (decision 0027).
+    detachLine(c, leg);
+    return;
+  }
   it->second = true;
   execute(telephony::Hangup{leg, cause});
 }
@@ -154,7 +159,10 @@ void CallControl::Impl::onLegArrived(const telephony::LegArrived& e) {
 
 void CallControl::Impl::onAnswered(const telephony::Answered& e) {
   auto it = legs_.find(e.leg);
-  if (it == legs_.end()) return;  // a leg the core no longer knows
+  if (it == legs_.end()) {
+    onIdleLineAnswered(e.leg);  // an agent's line, in no call; else a leg the core forgot
+    return;
+  }
   CallRec& c = calls_.at(it->second);
   if (c.phase == Phase::Dialing) {
     if (c.agentLeg == e.leg) {
@@ -209,6 +217,7 @@ void CallControl::Impl::connect(CallRec& c) {
        events::QueueLeft{c.queue, "answered", toMs(c.answered - c.joined)});
   setState(*a, AgentState::OnCall);
   emit(c.id, c.agentNo, c.queue, events::RecordingStarted{recording});
+  adoptLine(*a, c, agentLeg);
 }
 
 void CallControl::Impl::stopRecording(CallRec& c) {
@@ -254,6 +263,7 @@ void CallControl::Impl::onPlaybackFinished(telephony::RequestId request) {
 // ---- legs ending -------------------------------------------------------------------------------
 
 void CallControl::Impl::onLegEnded(const telephony::LegEnded& e) {
+  if (isLine(e.leg)) onLineEnded(e);  // then, in a call, the call sees its leg end as usual
   auto it = legs_.find(e.leg);
   if (it == legs_.end()) return;  // a leg the core no longer knows
   CallRec& c = calls_.at(it->second);

@@ -134,7 +134,7 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Login& c) {
         Status::Conflict, "extension_in_use",
         fmt::format("extension '{}' is in use by agent '{}'", c.extension, owner->second));
   }
-  login(*a, ext->number, ext->autoAnswer);
+  login(*a, ext->number, ext->autoAnswer, c.persistent);
   return accepted();
 }
 
@@ -206,6 +206,39 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const SetState& c
       return accepted();
   }
   return accepted();  // unreachable for a valid enum value
+}
+
+CommandReply CallControl::Impl::runCommand(const Actor& actor, const SetLine& c) {
+  AgentRec* a = findAgent(c.agentNo);
+  if (a == nullptr) return noAgent(c.agentNo);
+  if (!mayActOn(actor, *a)) return notYours(c.agentNo);
+  if (a->state == AgentState::LoggedOut) return notLoggedIn(c.agentNo);
+  // Between calls only: during one the line is the call's leg (HangupCall ends that).
+  if (a->state == AgentState::Reserved || a->state == AgentState::OnCall) {
+    return agentBusy(c.agentNo);
+  }
+  if (c.up) {
+    if (a->line) {
+      return refuse(Status::Conflict, "line_connected",
+                    fmt::format("agent '{}' has a line already ({})", c.agentNo,
+                                a->line->state == LineRec::State::Up ? "connected" : "dialing"));
+    }
+    if (phoneKnownUnregistered(*a)) {
+      return refuse(Status::Conflict, "phone_unavailable",
+                    fmt::format("phone '{}' is not registered", a->extension));
+    }
+    a->persistent = true;
+    dialLine(*a);
+    return accepted();
+  }
+  if (!a->line) {
+    return refuse(Status::Conflict, "no_line",
+                  fmt::format("agent '{}' has no persistent line", c.agentNo));
+  }
+  // Hung up on purpose: a call's leg does not become the line again until asked.
+  a->persistent = false;
+  hangupLine(*a, "agent");
+  return accepted();
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const AnswerCall& c) {

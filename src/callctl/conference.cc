@@ -140,18 +140,24 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const Consult& cm
 void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
   CallRec::PartyRec& p = *c.party;
   p.stage = Stage::Ringing;
-  p.leg = LegId{newId()};
-  p.ringTimer =
-      after(options_.consultRingTimeout + kRingGrace, [this, id = c.id, consult = p.consultId] {
-        CallRec* call = findCall(id);
-        if (call != nullptr && call->party && call->party->consultId == consult &&
-            call->party->stage == Stage::Ringing) {
-          call->party->ringTimer = {};
-          partyNotReached(*call, "no_answer", kReasonNoAnswer);
-        }
-        finishTurn();
-      });
-  addLeg(c, p.leg);
+  // A colleague's persistent line answers the consult at once (decision 0027).
+  const bool viaLine = agent != nullptr && idleLine(*agent) != nullptr;
+  if (viaLine) {
+    p.leg = attachLine(c, *agent, true);
+  } else {
+    p.leg = LegId{newId()};
+    addLeg(c, p.leg);
+    p.ringTimer =
+        after(options_.consultRingTimeout + kRingGrace, [this, id = c.id, consult = p.consultId] {
+          CallRec* call = findCall(id);
+          if (call != nullptr && call->party && call->party->consultId == consult &&
+              call->party->stage == Stage::Ringing) {
+            call->party->ringTimer = {};
+            partyNotReached(*call, "no_answer", kReasonNoAnswer);
+          }
+          finishTurn();
+        });
+  }
   telephony::Originate dial{
       .leg = p.leg,
       .to = {telephony::Destination::Kind::External, p.target},
@@ -183,12 +189,18 @@ void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
                              .customerId = {},
                              .ivrPath = {},
                              .collected = callDataJson(c.data),
-                             .desktopAnswer = false});
+                             .desktopAnswer = false,
+                             .line = viaLine});
     dial.to = {telephony::Destination::Kind::Extension, agent->extension};
+    if (!viaLine) replaceDialingLine(*agent);
     dial.callerId = c.agentNo;
     dial.autoAnswer = agent->extensionAutoAnswer && agent->setup.autoAnswer;
   }
-  execute(std::move(dial));
+  if (viaLine) {
+    onPartyAnswered(c);
+  } else {
+    execute(std::move(dial));
+  }
 }
 
 void CallControl::Impl::armConsultWait(CallRec& c, Duration d) {
@@ -293,6 +305,7 @@ void CallControl::Impl::onPartyAnswered(CallRec& c) {
   if (p.isAgent) {
     if (AgentRec* b = findAgent(p.target); b != nullptr && b->callId == p.consultId) {
       setState(*b, AgentState::OnCall);
+      adoptLine(*b, c, p.leg);
     }
   }
   RequestScope scope(*this, p.requestId);

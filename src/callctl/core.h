@@ -97,6 +97,17 @@ std::optional<CommandReply> refuseUnlisted(std::string_view number,
 std::string_view endCauseName(telephony::EndCause cause);
 std::int64_t toMs(Duration d);
 
+/// An agent's persistent line (常连接, decision 0027): a leg to their phone kept up between calls.
+/// While in a call it is one of the call's legs (CallRec::legs, legs_) like any other; between
+/// calls it belongs to no call. Its LegId stays the same for its whole life.
+struct LineRec {
+  enum class State { Dialing, Up };
+  telephony::LegId leg;
+  State state = State::Dialing;
+  std::string callId;       ///< the call it is a leg of; empty between calls
+  base::TimerId ringTimer;  ///< while Dialing
+};
+
 struct AgentRec {
   AgentSetup setup;
   events::AgentState state = events::AgentState::LoggedOut;
@@ -104,6 +115,10 @@ struct AgentRec {
   SysTime since{};
   std::string extension;  ///< logged in with; empty when logged out
   bool extensionAutoAnswer = false;
+  /// Logged in asking for a persistent line: a call's leg the agent answers becomes the line
+  /// when there is none.
+  bool persistent = false;
+  std::optional<LineRec> line;
   /// reserved / on_call: the call; wrap_up: the call that ended.
   std::string callId;
   /// A not_ready the agent asked for while busy with a call, applied after it.
@@ -292,8 +307,36 @@ struct CallControl::Impl {
   /// logged out.
   void systemNotReady(AgentRec& a, std::string_view reason);
   void onDesktop(const std::string& agentNo, bool attached);
-  void login(AgentRec& a, const std::string& extension, bool autoAnswer);
+  void login(AgentRec& a, const std::string& extension, bool autoAnswer, bool persistent);
   void logout(AgentRec& a);
+
+  // ---- line.cc: the persistent agent line (常连接, decision 0027) ----
+  /// Calls the agent's extension for their line (agent.line_changed{dialing}).
+  void dialLine(AgentRec& a);
+  /// Hangs the line up (agent.line_changed{disconnected, cause}). A line in a call is hung up
+  /// as that call's leg, so that the call sees it go.
+  void hangupLine(AgentRec& a, std::string_view cause);
+  /// The agent's line when it is up and in no call.
+  LineRec* idleLine(AgentRec& a);
+  /// The phone is about to be rung for a call: a line still dialing is given up
+  /// (agent.line_changed{disconnected, replaced}), so that the phone never has two calls from
+  /// the core; the call's leg, once answered, becomes the line (adoptLine).
+  void replaceDialingLine(AgentRec& a);
+  /// Makes the agent's idle line a leg of `c` and returns it; with `announce`, a short tone
+  /// tells the agent a caller is put through. The caller then acts as on that leg's Answered.
+  telephony::LegId attachLine(CallRec& c, AgentRec& a, bool announce);
+  /// A leg of `c` the agent `a` answered becomes their line when they asked for one and have
+  /// none (agent.line_changed{connected}).
+  void adoptLine(AgentRec& a, const CallRec& c, const telephony::LegId& leg);
+  /// Whether `leg` is an agent's line.
+  bool isLine(const telephony::LegId& leg) const { return lineLegs_.contains(leg); }
+  /// Takes the line `leg` out of `c` (instead of hanging it up): isolated, idle again.
+  void detachLine(CallRec& c, const telephony::LegId& leg);
+  /// Telephony events of a line that is in no call; false when `leg` is no such line.
+  bool onIdleLineAnswered(const telephony::LegId& leg);
+  /// Any line's end: the agent has no line any more. The call it was in (if any) then sees the
+  /// leg end as usual.
+  void onLineEnded(const telephony::LegEnded& e);
 
   // ---- calls.cc ----
   void onTelephonyEvent(telephony::Event& e);
@@ -432,7 +475,7 @@ struct CallControl::Impl {
   /// waits in its old place again. Returns the agent, still reserved (the caller decides their
   /// state), or nullptr.
   AgentRec* withdrawOffer(CallRec& c, telephony::EndCause cause);
-  void originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer);
+  void originateAgentLeg(CallRec& c, AgentRec& a, bool autoAnswer);
   /// The offer failed: the caller keeps their place, the agent goes not_ready{reason}.
   void failOffer(CallRec& c, std::string_view reason);
   void onRingTimer(const std::string& callId);
@@ -446,6 +489,7 @@ struct CallControl::Impl {
   CommandReply runCommand(const Actor& actor, const Login& c);
   CommandReply runCommand(const Actor& actor, const Logout& c);
   CommandReply runCommand(const Actor& actor, const SetState& c);
+  CommandReply runCommand(const Actor& actor, const SetLine& c);
   CommandReply runCommand(const Actor& actor, const AnswerCall& c);
   CommandReply runCommand(const Actor& actor, const HangupCall& c);
   CommandReply runCommand(const Actor& actor, const CompleteWrapUp& c);
@@ -512,8 +556,9 @@ struct CallControl::Impl {
   std::map<std::string, CallRec, std::less<>> calls_;
   std::map<std::string, std::string, std::less<>> monitoring_;  ///< supervisor -> call id
   std::map<std::string, std::string, std::less<>> consults_;    ///< consult id -> call id
-  bool draining_ = false;                         ///< drain() was called: new calls are refused
-  std::map<telephony::LegId, std::string> legs_;  ///< leg -> call, for legs not ended
+  bool draining_ = false;                             ///< drain() was called: new calls are refused
+  std::map<telephony::LegId, std::string> legs_;      ///< leg -> call, for legs not ended
+  std::map<telephony::LegId, std::string> lineLegs_;  ///< persistent line -> agent number
   struct RecordingInfo {
     std::string callId;
     std::string agentNo;

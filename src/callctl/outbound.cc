@@ -137,7 +137,16 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MakeCall& c
        events::CallOriginated{c.agentNo, a->extension, c.targetType, c.target, c.via});
   busyWithPlacedCall(*a, c.id, AgentState::Reserved);
 
+  CommandReply reply;
+  reply.callId = id;
+  if (idleLine(*a) != nullptr) {
+    // The agent's persistent line is their own leg: dial out at once (decision 0027).
+    c.agentLeg = attachLine(c, *a, false);
+    dialTarget(c);
+    return reply;
+  }
   // The agent's own phone first, showing whom it is about to call.
+  replaceDialingLine(*a);
   const LegId leg{newId()};
   addLeg(c, leg);
   c.agentLeg = leg;
@@ -157,8 +166,6 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MakeCall& c
     }
     finishTurn();
   });
-  CommandReply reply;
-  reply.callId = id;
   return reply;
 }
 
@@ -267,6 +274,7 @@ void CallControl::Impl::dialTarget(CallRec& c) {
   std::string callerId =
       options_.outboundCallerId.empty() ? a->extension : options_.outboundCallerId;
   bool autoAnswer = false;
+  bool calleeLine = false;
   if (!c.peerAgent.empty()) {
     // The colleague may have taken a queue call since make_call was accepted.
     AgentRec* callee = findAgent(c.peerAgent);
@@ -275,6 +283,7 @@ void CallControl::Impl::dialTarget(CallRec& c) {
       return;
     }
     busyWithPlacedCall(*callee, c.id, AgentState::Reserved);
+    calleeLine = idleLine(*callee) != nullptr;
     // The colleague's screen shows who calls.
     emit(c.id, c.peerAgent, {},
          events::CallOffered{.agentNo = c.peerAgent,
@@ -287,7 +296,15 @@ void CallControl::Impl::dialTarget(CallRec& c) {
                              .customerId = {},
                              .ivrPath = {},
                              .collected = {},
-                             .desktopAnswer = false});
+                             .desktopAnswer = false,
+                             .line = calleeLine});
+    if (calleeLine) {
+      // The colleague's persistent line answers at once.
+      c.customer = attachLine(c, *callee, true);
+      connectPlaced(c);
+      return;
+    }
+    replaceDialingLine(*callee);
     to = {telephony::Destination::Kind::Extension, callee->extension};
     callerId = a->extension;
     autoAnswer = callee->extensionAutoAnswer && callee->setup.autoAnswer;

@@ -173,8 +173,13 @@ void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation exp
   setState(a, AgentState::Reserved);
 
   const QueueSetup& q = queues_.at(c.queue);
-  const bool desktopAnswer = a.extensionAutoAnswer && !a.setup.autoAnswer;
-  if (desktopAnswer) {
+  // The persistent line takes the call: nothing rings, the caller is put through now.
+  const bool viaLine = idleLine(a) != nullptr;
+  const bool desktopAnswer = !viaLine && a.extensionAutoAnswer && !a.setup.autoAnswer;
+  if (viaLine) {
+    c.awaitingDesktopAnswer = false;
+    c.agentLeg = attachLine(c, a, true);
+  } else if (desktopAnswer) {
     // The phone answers by itself: it is called only when the agent answers on the desktop
     // (AnswerCall), within the ring timeout.
     c.awaitingDesktopAnswer = true;
@@ -196,11 +201,14 @@ void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation exp
                            .customerId = {},
                            .ivrPath = {},
                            .collected = callDataJson(c.data),
-                           .desktopAnswer = desktopAnswer});
+                           .desktopAnswer = desktopAnswer,
+                           .line = viaLine});
+  if (viaLine) connect(c);
 }
 
-void CallControl::Impl::originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer) {
+void CallControl::Impl::originateAgentLeg(CallRec& c, AgentRec& a, bool autoAnswer) {
   const QueueSetup& q = queues_.at(c.queue);
+  replaceDialingLine(a);
   const telephony::LegId leg{newId()};
   addLeg(c, leg);
   c.agentLeg = leg;

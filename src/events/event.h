@@ -242,6 +242,9 @@ struct CallOffered {
   /// The phone is not rung yet: it auto-answers, so it is called when the agent answers on
   /// the desktop (AnswerCall).
   bool desktopAnswer = false;
+  /// The agent's persistent line takes the call (常连接, decision 0027): nothing rings, the call
+  /// is answered in the same instant.
+  bool line = false;
 
   template <typename Self, typename F>
   static void fields(Self& self, F&& f) {
@@ -256,6 +259,7 @@ struct CallOffered {
     f("ivr_path", self.ivrPath);
     f("collected", self.collected);
     f("desktop_answer", self.desktopAnswer);
+    f("line", self.line);
   }
   bool operator==(const CallOffered&) const = default;
 };
@@ -698,6 +702,29 @@ struct CallPartyLeft {
   bool operator==(const CallPartyLeft&) const = default;
 };
 
+/// The agent's persistent line (常连接, decision 0027): the connection from the contact center to
+/// the agent's phone that stays up between calls.
+struct AgentLineChanged {
+  static constexpr std::string_view kType = "agent.line_changed";
+  std::string agentNo{};
+  std::string extension{};
+  /// "dialing" (the phone is called), "connected" (it answered, or a call's leg to it became
+  /// the line) or "disconnected".
+  std::string state{};
+  /// Why it disconnected: "hung_up" (the phone), "no_answer", "busy", "rejected", "unreachable",
+  /// "failed", "logged_out", "phone_unavailable", "agent" (asked from the desktop); else empty.
+  std::string cause{};
+
+  template <typename Self, typename F>
+  static void fields(Self& self, F&& f) {
+    f("agent_no", self.agentNo);
+    f("extension", self.extension);
+    f("state", self.state);
+    f("cause", self.cause);
+  }
+  bool operator==(const AgentLineChanged&) const = default;
+};
+
 /// Every domain event. Later issues append alternatives (ivr.*, ...).
 using Payload =
     std::variant<SystemStarted, SystemStopping, AgentStateChanged, ConfigChanged, CallArrived,
@@ -707,7 +734,7 @@ using Payload =
                  RecordingResumed, SupervisorMonitorStarted, SupervisorMonitorEnded,
                  CallConsultStarted, CallConsultAnswered, CallConsultEnded, CallConferenced,
                  CallPartyLeft, CallMuted, CallUnmuted, CallOriginated, QueueOpenChanged,
-                 CallDataSet, CallIntercepted>;
+                 CallDataSet, CallIntercepted, AgentLineChanged>;
 
 /// The stable type name of the alternative held, e.g. "system.started". Any thread.
 std::string_view typeName(const Payload& payload);

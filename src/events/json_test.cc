@@ -136,7 +136,7 @@ TEST(PayloadJsonTest, WritesSnakeCaseFields) {
                                       .priority = 10}),
             R"({"agent_no":"1001","extension":"8001","queue":"retail_zh","ani":"13800000000",)"
             R"("wait_ms":3000,"tier":"vip","priority":10,"customer_id":"","ivr_path":"",)"
-            R"("collected":"","desktop_answer":false})");
+            R"("collected":"","desktop_answer":false,"line":false})");
 }
 
 TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
@@ -175,6 +175,7 @@ TEST(PayloadJsonTest, RoundTripsEveryEventIncludingChineseText) {
       CallMuted{"1001"},
       CallUnmuted{"1001", 4'000},
       CallIntercepted{"王芳.sup", "1001", "1009"},
+      AgentLineChanged{"1001", "8001", "disconnected", "hung_up"},
   };
   for (const auto& p : payloads) {
     const std::string json = payloadToJson(p);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The engine front: MediaEngine::start() and the thread-safe methods, which bind sockets on the
-// calling thread, resolve prompts, and post typed commands to the session's worker.
+// calling thread, resolve prompts, and post typed commands to the session's worker. The table
+// of moved sessions lives here: a move and every post that follows it see the same owner.
 #include "media/engine.h"
 
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
@@ -40,8 +42,11 @@ class MediaEngineImpl final : public MediaEngine {
 
   ~MediaEngineImpl() override {
     // Workers release their sessions (SessionReleased) and close their recordings; the pool
-    // then finishes the files and reports RecordingStopped before it is destroyed.
+    // then finishes the files and reports RecordingStopped before it is destroyed. A session
+    // on its way between two workers reaches the new one after that one stopped, perhaps: it
+    // is released once all have.
     for (auto& w : workers_) w->stop();
+    for (auto& w : workers_) w->releaseStranded();
     workers_.clear();
     writers_.reset();
   }
@@ -72,6 +77,9 @@ class MediaEngineImpl final : public MediaEngine {
     ctx.writers = writers_.get();
     ctx.workerCount = n;
     ctx.recordingFailed = [this](RecordingDone done) { onRecordingDone(std::move(done)); };
+    // workers_ is complete before any move can start, and outlives every worker thread.
+    ctx.postTo = [this](std::size_t w, WorkerCommand c) { workers_[w]->post(std::move(c)); };
+    ctx.moveAbandoned = [this](SessionId s, std::size_t w) { forgetMove(s, w); };
     for (std::size_t i = 0; i < n; ++i) {
       workers_.push_back(std::make_unique<MediaWorker>(i, ctx));
       BANKCC_TRY(workers_.back()->start());
@@ -82,7 +90,9 @@ class MediaEngineImpl final : public MediaEngine {
   }
 
   base::Result<SessionCreated> createSession(std::optional<SessionId> near) override {
-    std::size_t w = near && workerOf(*near) < workers_.size() ? workerOf(*near) : leastLoaded();
+    std::size_t w = workers_.size();
+    if (near) w = workerOf(*near);
+    if (w >= workers_.size()) w = leastLoaded();
     auto ports = ports_.allocate();
     if (!ports.ok()) return std::move(ports).error();
     SessionId id{(std::uint64_t{w} << 56) | (nextId_.fetch_add(1, std::memory_order_relaxed) &
@@ -136,12 +146,11 @@ class MediaEngineImpl final : public MediaEngine {
   void stopCollect(SessionId s) override { post(s, cmd::StopCollect{s}); }
 
   void bridge(SessionId a, SessionId b) override {
-    if (workerOf(a) != workerOf(b)) {
-      // voice creates the second leg near the first; anything else is a bug there.
-      BANKCC_BUG("bridge of sessions on different media workers refused");
-      return;
-    }
-    post(a, cmd::Bridge{a, b});
+    std::lock_guard lock(movesMu_);
+    const std::size_t wa = workerOfLocked(a), wb = workerOfLocked(b);
+    if (wa >= workers_.size() || wb >= workers_.size()) return;  // not ids of this engine
+    if (wa != wb) moveLocked(b, wb, wa);
+    workers_[wa]->post(cmd::Bridge{a, b});
   }
 
   void unbridge(SessionId s) override { post(s, cmd::Unbridge{s}); }
@@ -162,20 +171,25 @@ class MediaEngineImpl final : public MediaEngine {
   void echo(SessionId s) override { post(s, cmd::Echo{s}); }
 
   void startRecording(RecordingSpec spec) override {
-    std::size_t w = workerOf(spec.left);
-    if (w != workerOf(spec.right) || w >= workers_.size()) {
-      BANKCC_BUG("recording of sessions on different media workers refused");
-      onRecordingDone(RecordingDone{spec.recordingId, {}, 0, false, "legs on different workers"});
-      return;
-    }
     {
-      std::lock_guard lock(recordingsMu_);
-      if (!recordings_.emplace(spec.recordingId, w).second) {
-        spdlog::warn("media: recording {} already started", spec.recordingId);
+      // Under the moves' lock, so that no move of a leg slips between the check and the post.
+      std::lock_guard lock(movesMu_);
+      const std::size_t w = workerOfLocked(spec.left);
+      if (w == workerOfLocked(spec.right) && w < workers_.size()) {
+        {
+          std::lock_guard recordingsLock(recordingsMu_);
+          if (!recordings_.emplace(spec.recordingId, w).second) {
+            spdlog::warn("media: recording {} already started", spec.recordingId);
+            return;
+          }
+        }
+        workers_[w]->post(cmd::StartRecording{std::move(spec)});
         return;
       }
     }
-    workers_[w]->post(cmd::StartRecording{std::move(spec)});
+    // voice records a bridged pair, which is on one worker; anything else is a bug there.
+    BANKCC_BUG("recording of sessions on different media workers refused");
+    onRecordingDone(RecordingDone{spec.recordingId, {}, 0, false, "legs on different workers"});
   }
 
   void pauseRecording(const std::string& id) override {
@@ -188,24 +202,69 @@ class MediaEngineImpl final : public MediaEngine {
 
   void monitor(SessionId third, SessionId agent, SessionId customer,
                telephony::MonitorMode mode) override {
-    if (workerOf(third) != workerOf(agent) || workerOf(agent) != workerOf(customer)) {
-      BANKCC_BUG("monitor across media workers refused (create the third leg near the agent)");
-      return;
+    {
+      std::lock_guard lock(movesMu_);
+      const std::size_t wt = workerOfLocked(third), wa = workerOfLocked(agent);
+      if (wa == workerOfLocked(customer) && wa < workers_.size() && wt < workers_.size()) {
+        if (wt != wa) moveLocked(third, wt, wa);
+        workers_[wa]->post(cmd::Monitor{third, agent, customer, mode});
+        return;
+      }
     }
-    post(third, cmd::Monitor{third, agent, customer, mode});
+    // The agent and the customer are bridged, so on one worker: anything else is a bug in voice.
+    BANKCC_BUG("monitor of a bridge across media workers refused");
   }
 
   void stopMonitor(SessionId third) override { post(third, cmd::StopMonitor{third}); }
   void sendDtmf(SessionId s, std::string digits) override {
     post(s, cmd::SendDtmf{s, std::move(digits)});
   }
-  void destroy(SessionId s) override { post(s, cmd::Destroy{s}); }
+  void destroy(SessionId s) override {
+    std::lock_guard lock(movesMu_);
+    const std::size_t w = workerOfLocked(s);
+    // The last command for `s`: later ones go to its home worker, which ignores them.
+    moved_.erase(s.value);
+    if (w < workers_.size()) workers_[w]->post(cmd::Destroy{s});
+  }
+
   std::size_t workerCount() const override { return workers_.size(); }
 
+  std::size_t workerOf(SessionId s) const override {
+    std::lock_guard lock(movesMu_);
+    return workerOfLocked(s);
+  }
+
  private:
+  // Under movesMu_ for the whole of each post: a move in between would send the command to
+  // a worker that has handed the session on already.
   void post(SessionId s, WorkerCommand c) {
-    std::size_t w = workerOf(s);
+    std::lock_guard lock(movesMu_);
+    const std::size_t w = workerOfLocked(s);
     if (w < workers_.size()) workers_[w]->post(std::move(c));
+  }
+
+  std::size_t workerOfLocked(SessionId s) const {
+    auto it = moved_.find(s.value);
+    return it != moved_.end() ? it->second : homeWorkerOf(s);
+  }
+
+  /// Moves `s` from worker `from` to `to` (media_worker.h): from here on its commands go to
+  /// `to`, which holds them back until the session arrives. Under movesMu_.
+  void moveLocked(SessionId s, std::size_t from, std::size_t to) {
+    if (to == homeWorkerOf(s)) {
+      moved_.erase(s.value);  // back home: the id says it
+    } else {
+      moved_[s.value] = to;
+    }
+    workers_[to]->post(cmd::Expect{s});
+    workers_[from]->post(cmd::Detach{s, to});
+  }
+
+  // On worker `w`'s thread: `s` was gone before its move to `w` (destroyed meanwhile).
+  void forgetMove(SessionId s, std::size_t w) {
+    std::lock_guard lock(movesMu_);
+    auto it = moved_.find(s.value);
+    if (it != moved_.end() && it->second == w) moved_.erase(it);
   }
 
   void postRecording(const std::string& id, WorkerCommand c) {
@@ -252,6 +311,10 @@ class MediaEngineImpl final : public MediaEngine {
   std::unique_ptr<RecordingWriterPool> writers_;
   std::vector<std::unique_ptr<MediaWorker>> workers_;
   std::atomic<std::uint64_t> nextId_{1};
+  // Sessions not on their home worker (homeWorkerOf): id -> worker. Entries leave with
+  // destroy(), a move home, or a move of a session that was gone already.
+  mutable std::mutex movesMu_;
+  std::unordered_map<std::uint64_t, std::size_t> moved_;
   std::mutex recordingsMu_;
   std::map<std::string, std::size_t> recordings_;  // recording id -> worker
 };

@@ -2,17 +2,21 @@
 #pragma once
 
 // The RTP media engine (ARCHITECTURE.md "Threads"): N worker threads, each an epoll loop with a
-// 20 ms media clock. A session (one leg's RTP socket and state) stays on the worker that
-// created it; a session created `near` another is placed on that one's worker, so bridges,
-// recordings and monitor mixes of one call run on one thread without locks. Workers never
-// touch files: prompts come from the PromptLibrary in memory; recorders hand chunks to the
-// RecordingWriterPool.
+// 20 ms media clock. A session (one leg's RTP socket and state) lives on one worker at a time;
+// a session created `near` another is placed on that one's current worker, so bridges,
+// recordings and monitor mixes of one call run on one thread without locks. A bridge or a
+// monitor of sessions on different workers first moves the second session (decision 0027: the
+// persistent agent line meets a customer on another worker): its id, socket, RTP numbering
+// and internal state travel with it, its links to other sessions do not (see bridge()). Workers
+// never touch files: prompts come from the PromptLibrary in memory; recorders hand chunks to
+// the RecordingWriterPool.
 //
 // Every public method is thread-safe: it posts a command to the session's worker and returns.
-// Commands for a session that no longer exists are ignored. Results come back as MediaEvents on
-// the sink, called on a worker or writer thread; the sink must not block (voice posts them to
-// the SIP thread). For one session, events are delivered in order and SessionReleased is its
-// last event.
+// Commands for a session that no longer exists are ignored; commands posted to one session are
+// carried out in the order posted, moves included. Results come back as MediaEvents on the
+// sink, called on a worker or writer thread; the sink must not block (voice posts them to the
+// SIP thread). For one session, events are delivered in order and SessionReleased is its last
+// event.
 
 #include <cstdint>
 #include <functional>
@@ -33,7 +37,8 @@
 
 namespace bankcc::media {
 
-/// Names a session. The worker index is in the top 8 bits.
+/// Names a session. The index of the worker that created it is in the top 8 bits; a session
+/// keeps its id when it moves (MediaEngine::workerOf).
 struct SessionId {
   std::uint64_t value = 0;
   friend auto operator<=>(const SessionId&, const SessionId&) = default;
@@ -160,7 +165,7 @@ class MediaEngine {
   virtual ~MediaEngine() = default;
 
   /// Binds an RTP socket (and RTCP) now, on the calling thread, and hands the session to a
-  /// worker: `near`'s worker when given and alive, else the least loaded. Unavailable when
+  /// worker: `near`'s current worker (workerOf) when given, else the least loaded. Unavailable when
   /// the port range is exhausted.
   virtual base::Result<SessionCreated> createSession(std::optional<SessionId> near) = 0;
   /// Sets or changes where and how to send (answer received, re-INVITE, hold). Until a remote
@@ -176,10 +181,14 @@ class MediaEngine {
   /// while no collection was open count as the first digits of the next open collection.
   virtual void collect(SessionId s, CollectSpec spec) = 0;
   virtual void stopCollect(SessionId s) = 0;
-  /// Both sessions must be on one worker (create the second `near` the first); otherwise the
-  /// bridge is refused with a logged BANKCC_BUG. Relays packets without decoding when the
-  /// codecs match (rewriting SSRC, sequence, timestamp and payload type per leg); transcodes
-  /// otherwise. Recording and DTMF detection still see the audio.
+  /// Bridges `a` and `b`. When they are on different workers, `b` moves to `a`'s worker first
+  /// (create the second leg `near` the first to avoid the move). A move is meant for an idle
+  /// session (no bridge, recording or monitor group): links of `b` to other sessions are cut
+  /// on the way (its old bridge ends, its monitor groups end, recordings reading it stop with
+  /// RecordingStopped) and a warning is logged; its own state (RTP numbering, playback, hold,
+  /// mute, digit collection, DTMF) travels unchanged, and so does its port. Relays packets
+  /// without decoding when the codecs match (rewriting SSRC, sequence, timestamp and payload
+  /// type per leg); transcodes otherwise. Recording and DTMF detection still see the audio.
   virtual void bridge(SessionId a, SessionId b) = 0;
   virtual void unbridge(SessionId s) = 0;
   /// `s` hears `music` looped; its bridge partner hears silence, until retrieve().
@@ -196,14 +205,17 @@ class MediaEngine {
   virtual void echo(SessionId s) = 0;
   /// Records `left` (what the customer says) and `right` (what the agent says, plus a third
   /// party in Whisper or Barge mode; a listening supervisor is silent) on the worker of
-  /// `left`; both must be on one worker. Paused recordings and every moment a secret
-  /// collection is open on either leg are written as silence on both channels, so the time
-  /// line stays intact. Ends with RecordingStopped (also when a leg is destroyed).
+  /// `left`; both must be on one worker (bridge them first), else the recording is refused
+  /// with a logged BANKCC_BUG and RecordingStopped{complete = false}. Paused recordings and every
+  /// moment a secret collection is open on either leg are written as silence on both channels, so
+  /// the time line stays intact. Ends with RecordingStopped (also when a leg is destroyed).
   virtual void startRecording(RecordingSpec spec) = 0;
   virtual void pauseRecording(const std::string& recordingId) = 0;
   virtual void resumeRecording(const std::string& recordingId) = 0;
   virtual void stopRecording(const std::string& recordingId) = 0;
-  /// Adds `third` to the bridge of `agent` and `customer` in `mode` (or switches mode).
+  /// Adds `third` to the bridge of `agent` and `customer` in `mode` (or switches mode). A
+  /// `third` on another worker moves to theirs first, as in bridge(); `agent` and `customer`
+  /// on different workers are refused with a logged BANKCC_BUG.
   virtual void monitor(SessionId third, SessionId agent, SessionId customer,
                        telephony::MonitorMode mode) = 0;
   virtual void stopMonitor(SessionId third) = 0;
@@ -212,7 +224,12 @@ class MediaEngine {
   virtual void destroy(SessionId s) = 0;
 
   virtual std::size_t workerCount() const = 0;
-  static std::size_t workerOf(SessionId s) { return static_cast<std::size_t>(s.value >> 56); }
+  /// The worker that serves `s` for commands posted from now on: the one it was last moved
+  /// to, else the one that created it. Thread-safe (a short lock: once per command, never per
+  /// packet).
+  virtual std::size_t workerOf(SessionId s) const = 0;
+  /// The worker that created `s` (the top bits of its id), wherever it is now.
+  static std::size_t homeWorkerOf(SessionId s) { return static_cast<std::size_t>(s.value >> 56); }
 };
 
 }  // namespace bankcc::media

@@ -54,13 +54,13 @@ TEST_F(MediaEngineTest, PlacesNearSessionsOnTheSameWorkerEvenAfterTheyDied) {
   ASSERT_EQ(engine_->workerCount(), 2u);
   SessionId a = newSession();
   SessionId b = newSession();
-  EXPECT_NE(MediaEngine::workerOf(a), MediaEngine::workerOf(b));  // least loaded
+  EXPECT_NE(engine_->workerOf(a), engine_->workerOf(b));  // least loaded
   SessionId c = newSession(b);
-  EXPECT_EQ(MediaEngine::workerOf(c), MediaEngine::workerOf(b));
+  EXPECT_EQ(engine_->workerOf(c), engine_->workerOf(b));
   engine_->destroy(b);
   ASSERT_TRUE(events_.waitFor<ev::SessionReleased>([&](const auto& e) { return e.session == b; }));
   SessionId d = newSession(b);
-  EXPECT_EQ(MediaEngine::workerOf(d), MediaEngine::workerOf(b));
+  EXPECT_EQ(engine_->workerOf(d), engine_->workerOf(b));
   std::set<std::uint64_t> ids{a.value, b.value, c.value, d.value};
   EXPECT_EQ(ids.size(), 4u);
 }

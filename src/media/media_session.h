@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// Per-session state of the media engine, owned by one MediaWorker and touched only on its
-// thread (no locks). Holds the pieces that have no I/O: our outgoing RTP numbering (OutStream),
-// the playlist player, the digit collection and the DTMF sender. The worker does the sockets.
+// Per-session state of the media engine, owned by one MediaWorker at a time and touched only on
+// its thread (no locks); a move hands the whole object to another worker (media_worker.h).
+// Holds the pieces that have no I/O: our outgoing RTP numbering (OutStream), the playlist
+// player, the digit collection and the DTMF sender. The worker does the sockets.
 
 #include <array>
 #include <cstdint>

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <string_view>
 
+#include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
@@ -158,18 +160,27 @@ void MediaWorker::drainCommands() {
     std::lock_guard lock(queueMu_);
     draining_.swap(queue_);
   }
-  for (auto& command : draining_) {
-    try {
-      execute(command);
-    } catch (const std::exception& e) {
-      // Only allocation can throw here; the command is lost, the worker keeps serving.
-      spdlog::error("media worker {}: command failed: {}", index_, e.what());
-    }
-  }
+  for (auto& command : draining_) runCommand(command);
   draining_.clear();
 }
 
+void MediaWorker::runCommand(WorkerCommand& command) noexcept {
+  try {
+    execute(command);
+  } catch (const std::exception& e) {
+    // Only allocation can throw here; the command is lost, the worker keeps serving.
+    spdlog::error("media worker {}: command failed: {}", index_, e.what());
+  }
+}
+
 void MediaWorker::execute(WorkerCommand& command) {
+  // A session arriving is always taken, even after Shutdown (it is released then): a move
+  // must not lose it.
+  if (auto* adopt = std::get_if<cmd::Adopt>(&command)) return on(*adopt);
+  if (!running_) return;  // after Shutdown nothing is left to command
+  // Abandon ends a wait, so it never waits itself.
+  if (auto* abandon = std::get_if<cmd::Abandon>(&command)) return on(*abandon);
+  if (mustWait(command)) return holdBack(std::move(command));
   std::visit([this](auto& c) { on(c); }, command);
 }
 
@@ -190,21 +201,34 @@ void MediaWorker::on(cmd::AddSession& c) {
                                      static_cast<std::uint16_t>(random[1]), random[2]);
   s->lastReceive = now_;
   s->nextReportTick = tick_ + 250;  // 5 s
+  registerSockets(*s);
+  sessions_.emplace(c.id.value, std::move(s));
+}
+
+void MediaWorker::registerSockets(Session& s) {
   if (freeSlots_.empty()) {
     freeSlots_.push_back(static_cast<std::uint32_t>(slots_.size()));
     slots_.emplace_back();
   }
-  s->slot = freeSlots_.back();
+  s.slot = freeSlots_.back();
   freeSlots_.pop_back();
-  SocketSlot& slot = slots_[s->slot];
-  slot.session = s.get();
+  SocketSlot& slot = slots_[s.slot];
+  slot.session = &s;
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = epollKey(s->slot, slot.generation, false);
-  ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, c.ports.rtpFd, &ev);
-  ev.data.u64 = epollKey(s->slot, slot.generation, true);
-  ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, c.ports.rtcpFd, &ev);
-  sessions_.emplace(c.id.value, std::move(s));
+  ev.data.u64 = epollKey(s.slot, slot.generation, false);
+  ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, s.ports.rtpFd, &ev);
+  ev.data.u64 = epollKey(s.slot, slot.generation, true);
+  ::epoll_ctl(epollFd_, EPOLL_CTL_ADD, s.ports.rtcpFd, &ev);
+}
+
+void MediaWorker::unregisterSockets(Session& s) {
+  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, s.ports.rtpFd, nullptr);
+  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, s.ports.rtcpFd, nullptr);
+  SocketSlot& slot = slots_[s.slot];
+  slot.session = nullptr;
+  slot.generation = (slot.generation + 1) & kKeyMask;
+  freeSlots_.push_back(s.slot);
 }
 
 Session* MediaWorker::sessionOfKey(std::uint64_t key) const {
@@ -446,6 +470,19 @@ void MediaWorker::on(cmd::Shutdown&) {
   // Releasing a session finishes the recordings of its legs, so none is left afterwards.
   while (!sessions_.empty()) release(*sessions_.begin()->second);
   BANKCC_ASSERT(recorders_.empty(), "every recording reads two sessions of this worker");
+  // Sessions still on their way here are released when they arrive (on(Adopt) after Shutdown,
+  // or releaseStranded()); what waited for them is dropped, and a recording among it ends as
+  // one whose legs are gone, so that its RecordingStopped still comes.
+  for (WorkerCommand& c : heldBack_) {
+    if (auto* start = std::get_if<cmd::StartRecording>(&c)) {
+      ctx_.recordingFailed(
+          RecordingDone{start->spec.recordingId, {}, 0, false, "the media engine stopped"});
+    }
+  }
+  heldBack_.clear();
+  heldSessions_.clear();
+  heldRecordings_.clear();
+  expected_.clear();
   running_ = false;
 }
 
@@ -453,31 +490,45 @@ void MediaWorker::release(Session& s) {
   // Answer what is pending so that every request gets its event before SessionReleased.
   if (s.collection) finishCollection(s, ev::DigitsCollected::Reason::Stopped);
   if (s.player) finishPlayback(s, true);
+  cutLinks(s);
+  unregisterSockets(s);
+  auto node = sessions_.extract(s.id.value);  // `s` is owned by `node` from here on
+  load.fetch_sub(1, std::memory_order_relaxed);
+  closeReleased(std::move(node.mapped()));
+}
+
+std::string MediaWorker::cutLinks(Session& s) {
+  std::string cut;
+  auto note = [&cut](std::string_view what) {
+    if (!cut.empty()) cut += ", ";
+    cut += what;
+  };
   for (std::size_t i = 0; i < recorders_.size();) {
     if (recorders_[i].left == &s || recorders_[i].right == &s) {
+      note("recording " + recorders_[i].recorder->id());
       finishRecorder(i);
     } else {
       ++i;
     }
   }
+  if (s.inGroup) note("monitor group");
   removeGroupsOf(s);
+  if (s.peer) note(fmt::format("bridge with session {:#x}", s.peer->id.value));
   unlinkPeer(s);
-  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, s.ports.rtpFd, nullptr);
-  ::epoll_ctl(epollFd_, EPOLL_CTL_DEL, s.ports.rtcpFd, nullptr);
-  ::close(s.ports.rtpFd);
-  ::close(s.ports.rtcpFd);
-  SocketSlot& slot = slots_[s.slot];
-  slot.session = nullptr;
-  slot.generation = (slot.generation + 1) & kKeyMask;
-  freeSlots_.push_back(s.slot);
-  ctx_.ports->release(s.ports.port);
+  return cut;
+}
 
-  ev::SessionReleased released{s.id, s.stats};
-  released.stats.packetsReceived = s.rx.received();
-  released.stats.packetsLost = s.rx.lost();
-  released.stats.jitterMs = s.rx.jitterMs();
-  sessions_.erase(s.id.value);  // `s` is gone from here on
-  load.fetch_sub(1, std::memory_order_relaxed);
+void MediaWorker::closeReleased(std::unique_ptr<Session> s) {
+  if (s->collection) finishCollection(*s, ev::DigitsCollected::Reason::Stopped);
+  if (s->player) finishPlayback(*s, true);
+  ::close(s->ports.rtpFd);
+  ::close(s->ports.rtcpFd);
+  ctx_.ports->release(s->ports.port);
+  ev::SessionReleased released{s->id, s->stats};
+  released.stats.packetsReceived = s->rx.received();
+  released.stats.packetsLost = s->rx.lost();
+  released.stats.jitterMs = s->rx.jitterMs();
+  s.reset();
   emit(std::move(released));
 }
 

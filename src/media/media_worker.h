@@ -5,6 +5,15 @@
 // its command queue and a timerfd for the 20 ms media clock (ARCHITECTURE.md "Threads"). All
 // sessions, bridges, recordings and monitor groups of a call live on one worker, so none of
 // their state is locked. The only lock is the command queue's, taken once per command.
+//
+// A session moves between workers by messages alone (media_worker_move.cc, decision 0027): the
+// engine records the new owner and posts Expect to it and Detach to the old one, under one lock,
+// so that every later command for the session goes to the new worker. The old worker handles
+// Detach in order with the commands before it: it cuts the session's links to other sessions,
+// takes its sockets out of its epoll set and hands the Session object over in Adopt. The new
+// worker holds back every command naming the session from Expect until Adopt (and every later
+// command naming a session that a held-back command names), then registers the sockets and
+// replays them in order. A Detach for a session that is gone answers Abandon instead.
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -18,6 +27,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -32,21 +42,8 @@
 
 namespace bankcc::media {
 
-/// What all workers share; owned by the engine, which outlives its workers.
-struct WorkerContext {
-  const MediaConfig* config = nullptr;
-  const base::Clock* clock = nullptr;
-  const MediaEventSink* sink = nullptr;
-  RtpPortPool* ports = nullptr;
-  RecordingWriterPool* writers = nullptr;
-  /// How many workers there are: worker i runs its 20 ms clock i/N of a period after worker 0,
-  /// so that their ticks do not all take the cores at the same moment.
-  std::size_t workerCount = 1;
-  /// Reports a recording that ended without reaching the writer pool (its sessions were gone).
-  std::function<void(RecordingDone)> recordingFailed;
-};
-
-/// Commands posted to a worker by the engine front. Prompts are already resolved.
+/// Commands posted to a worker by the engine front (and, during a move, by another worker).
+/// Prompts are already resolved.
 namespace cmd {
 struct AddSession {
   SessionId id;
@@ -116,12 +113,51 @@ struct Destroy {
   SessionId s;
 };
 struct Shutdown {};
+// A move (media_worker_move.cc): Expect and Detach from the engine, Adopt or Abandon from the
+// old worker to the new one.
+/// To the new worker: `s` is on its way; hold back the commands naming it until it arrives.
+struct Expect {
+  SessionId s;
+};
+/// To the old worker: hand `s` to worker `to`.
+struct Detach {
+  SessionId s;
+  std::size_t to = 0;
+};
+/// To the new worker: the session, with its sockets out of the old worker's epoll set and no
+/// links to other sessions.
+struct Adopt {
+  std::unique_ptr<Session> session;
+};
+/// To the new worker: `s` was gone when its Detach ran; it will not come.
+struct Abandon {
+  SessionId s;
+};
 }  // namespace cmd
 using WorkerCommand =
     std::variant<cmd::AddSession, cmd::Configure, cmd::Play, cmd::StopPlay, cmd::Collect,
                  cmd::StopCollect, cmd::Bridge, cmd::Unbridge, cmd::Hold, cmd::Retrieve, cmd::Mute,
                  cmd::Echo, cmd::StartRecording, cmd::PauseRecording, cmd::StopRecording,
-                 cmd::Monitor, cmd::StopMonitor, cmd::SendDtmf, cmd::Destroy, cmd::Shutdown>;
+                 cmd::Monitor, cmd::StopMonitor, cmd::SendDtmf, cmd::Destroy, cmd::Shutdown,
+                 cmd::Expect, cmd::Detach, cmd::Adopt, cmd::Abandon>;
+
+/// What all workers share; owned by the engine, which outlives its workers.
+struct WorkerContext {
+  const MediaConfig* config = nullptr;
+  const base::Clock* clock = nullptr;
+  const MediaEventSink* sink = nullptr;
+  RtpPortPool* ports = nullptr;
+  RecordingWriterPool* writers = nullptr;
+  /// How many workers there are: worker i runs its 20 ms clock i/N of a period after worker 0,
+  /// so that their ticks do not all take the cores at the same moment.
+  std::size_t workerCount = 1;
+  /// Reports a recording that ended without reaching the writer pool (its sessions were gone).
+  std::function<void(RecordingDone)> recordingFailed;
+  /// Posts to worker `index` (a move's Adopt or Abandon). Valid until every worker stopped.
+  std::function<void(std::size_t index, WorkerCommand)> postTo;
+  /// A session expected by worker `index` is gone: the engine forgets where it moved it.
+  std::function<void(SessionId, std::size_t index)> moveAbandoned;
+};
 
 /// Counters of one worker (exported as metrics later).
 struct WorkerCounters {
@@ -143,9 +179,13 @@ class MediaWorker {
   void post(WorkerCommand command);
   /// Posts Shutdown (release every session) and joins the thread.
   void stop();
+  /// Releases (SessionReleased) the sessions that were handed to this worker after it stopped,
+  /// by a worker that stopped later. Call after every worker of the engine has stopped.
+  void releaseStranded();
 
   std::size_t index() const { return index_; }
-  /// Sessions placed on this worker (counted at creation on the creating thread).
+  /// Sessions placed on this worker (counted at creation on the creating thread; a move takes
+  /// one from the old worker when it leaves and gives it to the new one when it arrives).
   std::atomic<std::size_t> load{0};
 
  private:
@@ -173,6 +213,8 @@ class MediaWorker {
   void run() noexcept;
   void loop();
   void drainCommands();
+  /// Runs one command (or holds it back, media_worker_move.cc); an exception loses only it.
+  void runCommand(WorkerCommand& command) noexcept;
   void execute(WorkerCommand& command);
   void on(cmd::AddSession& c);
   void on(cmd::Configure& c);
@@ -197,7 +239,17 @@ class MediaWorker {
   Session* find(SessionId id);
   /// The session whose socket an epoll key names, or nullptr when it was released.
   Session* sessionOfKey(std::uint64_t key) const;
+  /// Gives `s` a socket slot and adds its sockets to the epoll set.
+  void registerSockets(Session& s);
+  /// Takes `s`'s sockets out of the epoll set and frees its slot (stale events find nothing).
+  void unregisterSockets(Session& s);
   void release(Session& s);
+  /// Ends `s`'s links to other sessions: recordings reading it, its monitor groups, its bridge.
+  /// Returns what was cut, for a log line (empty when nothing was).
+  std::string cutLinks(Session& s);
+  /// The end of every session: answers what is pending, closes the sockets, returns the port
+  /// and reports SessionReleased. `s` is in no worker's epoll set or map any more.
+  void closeReleased(std::unique_ptr<Session> s);
   void unlinkPeer(Session& s);
   void removeGroupsOf(const Session& s);
   void finishRecorder(std::size_t i);
@@ -247,6 +299,18 @@ class MediaWorker {
   void finishCollection(Session& s, ev::DigitsCollected::Reason reason);
   void finishPlayback(Session& s, bool interrupted);
 
+  // media_worker_move.cc: moving a session to another worker (the header comment).
+  void on(cmd::Expect& c);
+  void on(cmd::Detach& c);
+  void on(cmd::Adopt& c);
+  void on(cmd::Abandon& c);
+  /// Whether `command` must wait: it names a session on its way here, or a session or a
+  /// recording that a command held back already names (that one runs first).
+  bool mustWait(const WorkerCommand& command) const;
+  void holdBack(WorkerCommand command);
+  /// Runs the held-back commands again, in order; some may wait again for another session.
+  void replayHeldBack();
+
   const std::size_t index_;
   WorkerContext ctx_;
   int epollFd_ = -1, wakeFd_ = -1, timerFd_ = -1;
@@ -264,6 +328,11 @@ class MediaWorker {
   std::vector<std::uint32_t> freeSlots_;
   std::vector<Recording> recorders_;
   std::vector<MonitorGroup> groups_;
+  // Moves (media_worker_move.cc). All empty but for the moment a session is on its way here.
+  std::unordered_set<std::uint64_t> expected_;      // Expect seen, Adopt not yet
+  std::vector<WorkerCommand> heldBack_;             // commands waiting for them, in order
+  std::unordered_set<std::uint64_t> heldSessions_;  // sessions named by heldBack_
+  std::vector<std::string> heldRecordings_;         // recordings named by heldBack_
   std::uint64_t tick_ = 0;
   base::MonoTime now_{};
   WorkerCounters counters_;

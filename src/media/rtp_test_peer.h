@@ -370,7 +370,7 @@ class MediaEngineFixture : public ::testing::Test {
   /// an unconnected session of that worker (so no peer receives anything) completes after them.
   void sync(SessionId s) {
     static std::atomic<std::uint64_t> token{1'000'000};
-    std::size_t w = MediaEngine::workerOf(s);
+    std::size_t w = engine_->workerOf(s);
     if (!syncSessions_.count(w)) syncSessions_[w] = engine_->createSession(s)->id;
     std::uint64_t t = token++;
     engine_->play(

@@ -518,6 +518,26 @@ void SimTelephony::onCommand(telephony::SendDtmf& c) {
   }
 }
 
+void SimTelephony::onCommand(telephony::Isolate& c) {
+  Leg* leg = liveLeg(c.leg, "Isolate", 0);
+  if (leg == nullptr) return;
+  if (leg->view.bridgedWith) {
+    if (auto partner = legs_.find(*leg->view.bridgedWith); partner != legs_.end()) {
+      partner->second.view.bridgedWith.reset();
+    }
+    leg->view.bridgedWith.reset();
+  }
+  // Every mix the leg is in: as the third party, or as either side of the monitored bridge.
+  std::erase_if(monitors_, [&](const auto& m) {
+    return m.first == c.leg || m.second.agent == c.leg || m.second.customer == c.leg;
+  });
+  leg->view.held = false;
+  leg->holdMusic.clear();
+  leg->view.muted = false;
+  if (leg->play) stopPlay(*leg, true);
+  if (leg->collect) finishCollect(*leg, telephony::DigitsCollected::Reason::Stopped);
+}
+
 void SimTelephony::onCommand(telephony::Hangup& c) {
   Leg* leg = liveLeg(c.leg, "Hangup", 0);
   if (leg == nullptr) return;

@@ -315,6 +315,7 @@ class SimTelephony final : public telephony::TelephonyPort {
   void onCommand(telephony::Monitor& c);
   void onCommand(telephony::StopMonitor& c);
   void onCommand(telephony::SendDtmf& c);
+  void onCommand(telephony::Isolate& c);
   void onCommand(telephony::Hangup& c);
 
   /// The live (not ended) leg `id`, or nullptr after recording a refusal (and a CommandFailed

@@ -155,6 +155,14 @@ struct SendDtmf {
   std::string digits;
 };
 
+/// Takes an answered leg out of everything that joins it to other legs or plays to it: its
+/// bridge, any monitor or conference mix, hold, mute, playback and digit collection. The leg
+/// stays up and hears silence. For a persistent agent line (常连接, decision 0027) between calls;
+/// recordings that name the leg are the core's to stop first. Idempotent.
+struct Isolate {
+  LegId leg;
+};
+
 /// Ends the leg (BYE after answer, CANCEL while ringing out, a final response before answer).
 struct Hangup {
   LegId leg;
@@ -164,6 +172,6 @@ struct Hangup {
 using Command =
     std::variant<Answer, Reject, StartEarlyMedia, Play, StopPlay, CollectDigits, StopCollect,
                  Originate, Bridge, Unbridge, Hold, Retrieve, Mute, StartRecording, PauseRecording,
-                 ResumeRecording, StopRecording, Monitor, StopMonitor, SendDtmf, Hangup>;
+                 ResumeRecording, StopRecording, Monitor, StopMonitor, SendDtmf, Isolate, Hangup>;
 
 }  // namespace bankcc::telephony

@@ -105,13 +105,8 @@ void VoiceEngine::run(telephony::Command& command) {
           Leg* a = findLeg(c.a);
           Leg* b = findLeg(c.b);
           if (a == nullptr || b == nullptr) return;
-          if (media::MediaEngine::workerOf(a->session) !=
-              media::MediaEngine::workerOf(b->session)) {
-            // The core must originate the second leg `near` the first (port contract).
-            spdlog::error("voice: cannot bridge legs {} and {} on different media workers",
-                          a->id.value, b->id.value);
-            return;
-          }
+          // Legs on different media workers are fine: the engine moves `b` to `a`'s worker
+          // (decision 0027, the persistent agent line).
           media_->bridge(a->session, b->session);
         } else if constexpr (std::is_same_v<T, telephony::Unbridge>) {
           if (Leg* a = findLeg(c.a)) media_->unbridge(a->session);
@@ -143,6 +138,17 @@ void VoiceEngine::run(telephony::Command& command) {
           media_->monitor(third->session, agent->session, customer->session, c.mode);
         } else if constexpr (std::is_same_v<T, telephony::StopMonitor>) {
           if (Leg* leg = findLeg(c.supervisor)) media_->stopMonitor(leg->session);
+        } else if constexpr (std::is_same_v<T, telephony::Isolate>) {
+          if (Leg* leg = findLeg(c.leg)) {
+            // All on the session's worker, in this order: the bridge (and with it any monitor
+            // mix it carries), a mix the leg is the third party of, then its own state.
+            media_->unbridge(leg->session);
+            media_->stopMonitor(leg->session);
+            media_->retrieve(leg->session);
+            media_->mute(leg->session, false);
+            media_->stopPlay(leg->session);
+            media_->stopCollect(leg->session);
+          }
         } else if constexpr (std::is_same_v<T, telephony::SendDtmf>) {
           if (Leg* leg = findLeg(c.leg)) media_->sendDtmf(leg->session, c.digits);
         } else {

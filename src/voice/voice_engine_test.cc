@@ -89,6 +89,7 @@ class FakeMedia final : public media::MediaEngine {
   void sendDtmf(media::SessionId, std::string) override {}
   void destroy(media::SessionId s) override { destroyed.push_back(s.value); }
   std::size_t workerCount() const override { return 2; }
+  std::size_t workerOf(media::SessionId s) const override { return homeWorkerOf(s); }
 
   bool exhausted = false;
   std::uint64_t next = 0;
@@ -250,8 +251,8 @@ TEST_F(VoiceEngineTest, OriginatePlacesTheNewLegOnTheWorkerOfTheLegNearIt) {
   voice_.execute(o);
   sip_.drain();
   ASSERT_EQ(media_.live.size(), 2u);
-  EXPECT_EQ(media::MediaEngine::workerOf(media::SessionId{media_.live[0]}),
-            media::MediaEngine::workerOf(media::SessionId{media_.live[1]}));
+  EXPECT_EQ(media_.workerOf(media::SessionId{media_.live[0]}),
+            media_.workerOf(media::SessionId{media_.live[1]}));
   ASSERT_EQ(sip_.invites.size(), 1u);
   EXPECT_EQ(sip_.invites[0].target, sip::OutgoingCall::Target::Extension);
   EXPECT_TRUE(sip_.invites[0].autoAnswer);

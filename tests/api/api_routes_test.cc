@@ -353,6 +353,12 @@ class RoutesTest : public ApiTest {
     if (key == "DELETE /api/v1/agents/{agent_no}/session") {
       return command("/api/v1/agents/1001/session", "");
     }
+    if (key == "POST /api/v1/agents/{agent_no}/line") {
+      return command("/api/v1/agents/1001/line", "{}");
+    }
+    if (key == "DELETE /api/v1/agents/{agent_no}/line") {
+      return command("/api/v1/agents/1001/line", "");
+    }
     if (key == "PUT /api/v1/agents/{agent_no}/state") {
       return command("/api/v1/agents/1001/state", R"({"state":"not_ready","reason":"break"})");
     }

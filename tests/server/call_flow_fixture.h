@@ -115,7 +115,8 @@ class CallFlowTest : public ::testing::Test {
     const std::string suffix = starts_ == 1 ? "" : "-" + std::to_string(starts_);
     auto cfg = writeFile(dir_.path() / ("bankcc" + suffix + ".toml"),
                          "[sip.trunks.local]\npeers = [\"127.0.0.1/32\"]\n" + trunkOutbound() +
-                             "[media]\nrtp_port_min = 36000\nrtp_port_max = 36999\n" + extraConfig);
+                             "[media]\nrtp_port_min = 36000\nrtp_port_max = 36999\n" +
+                             mediaConfig_ + extraConfig);
     server_ = std::make_unique<Process>(
         std::vector<std::string>{bankccBinary().string(), "serve", "--config", cfg.string(),
                                  "--data-dir", data_, "--master-key", key_, "--http", "127.0.0.1:0",
@@ -335,6 +336,7 @@ class CallFlowTest : public ::testing::Test {
 
   testing::TempDir dir_{"call-flow"};
   std::string trunkOutbound_;  ///< port of the number side; empty: the trunk has no outbound
+  std::string mediaConfig_;    ///< more lines of the [media] section (e.g. "workers = 2\n")
   std::string data_;
   std::string key_;
   std::unique_ptr<Process> server_;

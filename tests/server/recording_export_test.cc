@@ -9,6 +9,7 @@
 #include "base/ids.h"
 #include "media/g711.h"
 #include "media/recording_file.h"
+#include "server/wav_reader.h"
 #include "support/process.h"
 #include "support/sqlite_util.h"
 #include "support/test_env.h"
@@ -18,8 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::bankccBinary;
+using testing::readWav;
 using testing::runCommand;
 using testing::sqliteCount;
+using testing::Wav;
 
 /// A data directory, a master key created by `bankcc admin init-keys` at the path the
 /// configuration names, and a way to write recordings under that key.
@@ -101,49 +104,6 @@ class ExportFixture {
   fs::path config_;
   media::RecordingMasterKey key_{};
 };
-
-struct Wav {
-  int format = 0, channels = 0, rate = 0, bits = 0;
-  std::vector<std::int16_t> samples;
-};
-
-std::uint32_t le(const std::vector<std::uint8_t>& b, std::size_t at, int bytes) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint32_t{b.at(at + i)} << (8 * i);
-  return v;
-}
-
-/// Parses a canonical RIFF/WAVE file (fmt, then data) without our own decoder.
-Wav readWav(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  const std::vector<std::uint8_t> b{std::istreambuf_iterator<char>(in),
-                                    std::istreambuf_iterator<char>()};
-  Wav w;
-  EXPECT_GE(b.size(), 44u);
-  if (b.size() < 44) return w;
-  EXPECT_EQ(std::string(b.begin(), b.begin() + 4), "RIFF");
-  EXPECT_EQ(std::string(b.begin() + 8, b.begin() + 12), "WAVE");
-  EXPECT_EQ(le(b, 4, 4), b.size() - 8);
-  std::size_t at = 12;
-  while (at + 8 <= b.size()) {
-    const std::string id(b.begin() + static_cast<std::ptrdiff_t>(at),
-                         b.begin() + static_cast<std::ptrdiff_t>(at + 4));
-    const std::uint32_t size = le(b, at + 4, 4);
-    if (id == "fmt ") {
-      w.format = static_cast<int>(le(b, at + 8, 2));
-      w.channels = static_cast<int>(le(b, at + 10, 2));
-      w.rate = static_cast<int>(le(b, at + 12, 4));
-      w.bits = static_cast<int>(le(b, at + 22, 2));
-    } else if (id == "data") {
-      EXPECT_EQ(at + 8 + size, b.size());
-      for (std::size_t i = at + 8; i + 1 < at + 8 + size; i += 2) {
-        w.samples.push_back(static_cast<std::int16_t>(le(b, i, 2)));
-      }
-    }
-    at += 8 + size + (size & 1);
-  }
-  return w;
-}
 
 std::int16_t alaw(int v) {
   return media::alawToLinear(media::linearToAlaw(static_cast<std::int16_t>(v)));
