@@ -165,8 +165,6 @@ TEST_F(ConsultQueueTest, CancelWhileQueuedTakesTheCustomerBack) {
   connectedCall();
   expectAccepted(b.send(agentActor("1001"), Consult{callId, Consult::Target::Queue, "cards"}));
   b.takeEvents();
-  expectRefused(b.send(agentActor("1001"), CompleteTransfer{callId}), Status::Conflict,
-                "no_consult");
   expectRefused(b.send(agentActor("1001"), Alternate{callId}), Status::Conflict, "no_consult");
   expectAccepted(b.send(agentActor("1001"), CancelConsult{callId}));
   EXPECT_EQ(b.takeEvents(), (Lines{"C1 call.consult_ended cancelled",
@@ -216,6 +214,27 @@ TEST_F(ConsultQueueTest, Refusals) {
   ASSERT_TRUE(b.core().setQueue(closed).ok());
   expectRefused(b.send(a, Consult{callId, Consult::Target::Queue, "cards"}), Status::Conflict,
                 "queue_closed");
+}
+
+TEST_F(ConsultQueueTest, TransferWhileQueuedHandsTheCustomerToTheQueue) {
+  connectedCall();
+  expectAccepted(b.send(agentActor("1001"), Consult{callId, Consult::Target::Queue, "cards"}));
+  b.takeEvents();
+  expectAccepted(b.send(agentActor("1001"), CompleteTransfer{callId}));
+  const Lines events = b.takeEvents();
+  for (const char* line :
+       {"C1 call.consult_ended transferred", "C1 call.transferred semi_attended queue cards",
+        "C1 agent 1001 on_call->wrap_up"}) {
+    EXPECT_NE(std::find(events.begin(), events.end(), line), events.end()) << line;
+  }
+  // The customer (not the consult) waits in cards now, with their own arrival and priority.
+  EXPECT_TRUE(waitsInCards());
+  EXPECT_EQ(b.core().calls().front().partyStage, "");
+  EXPECT_EQ(hears(caller), "prompt:moh");  // the queue's music
+  b.ready("1002");
+  b.run(3s);
+  EXPECT_EQ(b.core().calls().front().agentNo, "1002");
+  EXPECT_EQ(b.stateOf("1002"), AgentState::OnCall);
 }
 
 }  // namespace

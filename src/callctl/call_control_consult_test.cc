@@ -265,8 +265,6 @@ TEST_F(ConsultTest, AColleagueWhoDoesNotAnswerIsMadeNotReady) {
   never.kind = sim::PhoneBehaviour::Kind::NeverAnswer;
   connectedCall(never);
   expectAccepted(b.send(agentActor("1001"), Consult{callId, Consult::Target::Agent, "1002"}));
-  expectRefused(b.send(agentActor("1001"), CompleteTransfer{callId}), Status::Conflict,
-                "no_consult");
   b.run(21s);  // the consult rings for 20 s
   EXPECT_EQ(b.stateOf("1002"), AgentState::NotReady);
   EXPECT_EQ(b.reasonOf("1002"), "no_answer");
@@ -344,6 +342,63 @@ TEST_F(ConsultTest, Refusals) {
   const CommandReply forced = b.send(supervisorOf("team_a"), CancelConsult{callId});
   expectAccepted(forced);
   EXPECT_TRUE(forced.intervention);
+}
+
+// Semi-attended transfer (decision 0029): transfer while the consult still rings.
+
+TEST_F(ConsultTest, TransferWhileTheColleagueRingsOffersThemTheCallerWhoKeepsTheirPlace) {
+  connectedCall(neverAnswers());
+  expectAccepted(b.send(agentActor("1001"), Consult{callId, Consult::Target::Agent, "1002"}));
+  const LegId consultLeg = b.agentLeg("8002");
+  b.run(5s);
+  b.takeEvents();
+  expectAccepted(b.send(agentActor("1001"), CompleteTransfer{callId}));
+  EXPECT_EQ(b.takeEvents(), (Lines{
+                                "C1 call.consult_ended transferred",
+                                "C2 call.ended transferred by=agent",
+                                "C2 agent 1002 reserved->ready",
+                                "C1 call.transferred semi_attended agent 1002",
+                                "C1 call.retrieved",
+                                "C1 agent 1001 on_call->wrap_up",
+                                "C1 queue.joined retail prio=0 pos=1",
+                                "C1 routing.decided 1002 transferred",
+                                "C1 agent 1002 ready->reserved",
+                                "C1 call.offered 1002 8002",
+                                "C1 recording.stopped",
+                            }));
+  // The consult's ringing stopped; the colleague's phone rings again for the customer, who
+  // hears the queue's music meanwhile and keeps their place should 1002 not answer.
+  EXPECT_EQ(b.sim().leg(consultLeg)->state, sim::LegState::Ended);
+  EXPECT_EQ(b.sim().leg(agent)->state, sim::LegState::Ended);
+  const LegId offered = b.agentLeg("8002");
+  EXPECT_NE(offered, consultLeg);
+  EXPECT_EQ(hears(caller), "prompt:moh");  // the queue's music
+  b.sim().farAnswer(offered);
+  b.run(0ms);
+  EXPECT_EQ(hears(caller), "parties:" + offered.value);
+  EXPECT_EQ(b.stateOf("1002"), AgentState::OnCall);
+  EXPECT_EQ(b.core().calls().front().agentNo, "1002");
+}
+
+TEST_F(ConsultTest, TransferWhileANumberRingsDialsItForTheCaller) {
+  connectedCall();
+  expectAccepted(
+      b.send(agentActor("1001"), Consult{callId, Consult::Target::Number, "4008200588"}));
+  const LegId consultLeg = b.agentLeg("4008200588");
+  b.run(1s);
+  b.takeEvents();
+  expectAccepted(b.send(agentActor("1001"), CompleteTransfer{callId}));
+  const Lines events = b.takeEvents();
+  EXPECT_NE(std::find(events.begin(), events.end(),
+                      "C1 call.transferred semi_attended number 4008200588"),
+            events.end());
+  EXPECT_EQ(b.sim().leg(consultLeg)->state, sim::LegState::Ended);
+  EXPECT_EQ(b.stateOf("1001"), AgentState::WrapUp);
+  const LegId dialled = b.agentLeg("4008200588");
+  EXPECT_NE(dialled, consultLeg);
+  EXPECT_EQ(hears(caller), "tone:Ringback");
+  b.run(3s);  // the number answers after 3 s
+  EXPECT_EQ(hears(caller), "parties:" + dialled.value);
 }
 
 }  // namespace

@@ -498,12 +498,52 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const CancelConsu
 }
 
 CommandReply CallControl::Impl::runCommand(const Actor& actor, const CompleteTransfer& cmd) {
-  // The party must be on the line: a transfer while it still rings is not offered (decision
-  // 0018); cancel, or wait for the answer.
-  auto found =
-      callWithParty(actor, cmd.callId, {Stage::Consulting, Stage::Conferenced}, noConsult());
+  auto found = callWithParty(actor, cmd.callId,
+                             {Stage::Queued, Stage::Ringing, Stage::Consulting, Stage::Conferenced},
+                             noConsult());
   if (auto* refused = std::get_if<CommandReply>(&found)) return *refused;
-  transferToParty(*std::get<CallRec*>(found), false);
+  CallRec& c = *std::get<CallRec*>(found);
+  if (c.party->stage == Stage::Queued || c.party->stage == Stage::Ringing) {
+    return transferOnRing(c);
+  }
+  transferToParty(c, false);
+  return {};
+}
+
+CommandReply CallControl::Impl::transferOnRing(CallRec& c) {
+  using Target = BlindTransfer::Target;
+  const CallRec::PartyRec& p = *c.party;
+  // A consult to a queue (waiting, or ringing the colleague the ACD chose) hands the caller to
+  // that queue; one to a colleague or a number to them, as a blind transfer would.
+  const Target target = !p.queue.empty() ? Target::Queue
+                        : p.isAgent      ? Target::Agent
+                                         : Target::Number;
+  const std::string to = !p.queue.empty() ? p.queue : p.target;
+  if (target == Target::Agent) {
+    // What refuseTransferAgent checks, but the colleague's readiness: they are reserved for
+    // the consult now and are freed below.
+    if (c.queue.empty()) {
+      return refuse(Status::Conflict, "no_queue",
+                    "a call that waited in no queue cannot wait for the colleague: wait for "
+                    "the answer, or cancel the consult");
+    }
+    if (auto open = queueOpen_.find(c.queue); open == queueOpen_.end() || !open->second) {
+      return refuse(Status::Conflict, "queue_closed",
+                    fmt::format("queue '{}' is closed: wait for the answer", c.queue));
+    }
+  }
+  // The colleague, freed from the consult, is offered this caller next (a directed offer, as
+  // for a blind transfer to them), not another caller in between. Freed from a consult to a
+  // queue, they are routed at once as usual: the queue's oldest caller comes first.
+  AgentRec* colleague = target == Target::Agent ? findAgent(p.target) : nullptr;
+  holdRouting_ = colleague != nullptr;
+  endConsult(c, "transferred", "agent");
+  holdRouting_ = false;
+  blindTransfer(c, target, to, "semi_attended");
+  // Freed but not given the caller after all (the queue was full): routed now.
+  if (colleague != nullptr && colleague->state == AgentState::Ready) {
+    routeAgent(*colleague, "agent_available");
+  }
   return {};
 }
 

@@ -249,38 +249,44 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const BlindTransf
   if (cmd.targetType == Target::Agent) {
     if (auto refused = refuseTransferAgent(c, cmd.target)) return *refused;
   }
+  blindTransfer(c, cmd.targetType, cmd.target, "blind");
+  return {};
+}
+
+void CallControl::Impl::blindTransfer(CallRec& c, BlindTransfer::Target target,
+                                      const std::string& to, std::string_view mode) {
+  using Target = BlindTransfer::Target;
   AgentRec* a = findAgent(c.agentNo);
   BANKCC_RELEASE_ASSERT(a != nullptr && a->state == AgentState::OnCall && a->callId == c.id,
                         "a connected call's agent is on it");
   const std::string agentNo = c.agentNo;
   const Duration talk = now() - c.answered;
-  const char* targetType = cmd.targetType == Target::Queue   ? "queue"
-                           : cmd.targetType == Target::Agent ? "agent"
-                                                             : "number";
+  const char* targetType = target == Target::Queue   ? "queue"
+                           : target == Target::Agent ? "agent"
+                                                     : "number";
   emit(c.id, agentNo, c.queue,
-       events::CallTransferred{agentNo, "blind", targetType, cmd.target, toMs(talk)});
+       events::CallTransferred{agentNo, std::string(mode), targetType, to, toMs(talk)});
   releaseAgentFromCall(c, *a);
-  switch (cmd.targetType) {
+  switch (target) {
     case Target::Queue: {
       // The caller keeps their arrival time and priority: they have waited once already.
       const std::string callId = c.id;
-      if (joinQueue(c, cmd.target, c.priority, c.arrived)) {
+      if (joinQueue(c, to, c.priority, c.arrived)) {
         playMusic(c);
         if (CallRec* again = findCall(callId)) routeCall(*again, "transferred");
       }
       break;
     }
     case Target::Agent:
-      transferToAgent(c, agentNo, cmd.target);
+      transferToAgent(c, agentNo, to);
       break;
     case Target::Number:
       c.phase = Phase::Fallback;
-      c.transferredTo = cmd.target;
-      c.fallbackDestination = cmd.target;
+      c.transferredTo = to;
+      c.fallbackDestination = to;
       dialFallback(c);
       break;
   }
-  return {};
 }
 
 // ---- supervisor monitoring

@@ -384,6 +384,11 @@ struct CallControl::Impl {
   /// The agent leaves a connected call that goes on without them (blind transfer): monitor
   /// ended, hold retrieved, recording stopped, agent leg hung up, agent to wrap-up.
   void releaseAgentFromCall(CallRec& c, AgentRec& a);
+  /// The agent hands the connected call `c` to a queue, a named colleague or a number and
+  /// leaves it (call.transferred{mode}): the caller waits in the queue, is offered to the
+  /// colleague while keeping their place, or hears the number ring. Checks are the caller's.
+  void blindTransfer(CallRec& c, BlindTransfer::Target target, const std::string& to,
+                     std::string_view mode);
   CallRec* findCallOfAgent(std::string_view agentNo);
   /// A number a transfer or consult may dial (CoreOptions::transferNumbers), or the refusal.
   std::optional<CommandReply> refuseNumber(std::string_view number) const;
@@ -407,6 +412,9 @@ struct CallControl::Impl {
   /// The agent leaves and the party keeps the customer (call.transferred{attended}).
   /// `agentLegGone`: the agent's leg has ended already (they hung up their phone).
   void transferToParty(CallRec& c, bool agentLegGone);
+  /// A transfer while the consult still rings or waits in a queue (semi-attended, decision
+  /// 0029): the consult ends and the call goes where a blind transfer to the same target goes.
+  CommandReply transferOnRing(CallRec& c);
   /// The party comes off hold (alternate had put them there): call.retrieved on the consult.
   void retrieveParty(CallRec& c, CallRec::PartyRec& p, SysTime t);
   /// The connected call `callId` the actor may act on with a party at one of `stages`, else the
@@ -556,7 +564,10 @@ struct CallControl::Impl {
   std::map<std::string, CallRec, std::less<>> calls_;
   std::map<std::string, std::string, std::less<>> monitoring_;  ///< supervisor -> call id
   std::map<std::string, std::string, std::less<>> consults_;    ///< consult id -> call id
-  bool draining_ = false;                             ///< drain() was called: new calls are refused
+  bool draining_ = false;  ///< drain() was called: new calls are refused
+  /// While set, an agent becoming ready is not routed (transferOnRing: the colleague freed
+  /// from the consult is offered the customer next, not another caller in between).
+  bool holdRouting_ = false;
   std::map<telephony::LegId, std::string> legs_;      ///< leg -> call, for legs not ended
   std::map<telephony::LegId, std::string> lineLegs_;  ///< persistent line -> agent number
   struct RecordingInfo {

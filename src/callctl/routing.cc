@@ -88,6 +88,7 @@ void CallControl::Impl::routeCall(CallRec& c, std::string_view trigger) {
 }
 
 void CallControl::Impl::routeAgent(AgentRec& a, std::string_view trigger) {
+  if (holdRouting_) return;
   if (a.state != AgentState::Ready) return;
   acd::Explanation ex;
   ex.trigger = trigger;
@@ -173,8 +174,10 @@ void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation exp
   setState(a, AgentState::Reserved);
 
   const QueueSetup& q = queues_.at(c.queue);
-  // The persistent line takes the call: nothing rings, the caller is put through now.
+  // The persistent line takes the call: nothing rings, the caller is put through now. A line
+  // still dialing gives way to the offer (even one the desktop answers later).
   const bool viaLine = idleLine(a) != nullptr;
+  if (!viaLine) replaceDialingLine(a);
   const bool desktopAnswer = !viaLine && a.extensionAutoAnswer && !a.setup.autoAnswer;
   if (viaLine) {
     c.awaitingDesktopAnswer = false;
