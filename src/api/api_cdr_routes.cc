@@ -8,6 +8,11 @@
 // `to`; a range must be positive and at most 31 days, so that one request never scans months.
 // Other CDR filters: agent (answered or placed the call), queue, caller, direction (inbound,
 // outbound, internal; decision 0020).
+//
+// Who sees which rows (decision 0028): qa, auditors and admins everything; a supervisor only the
+// calls an agent of their teams answered or placed and only their agents' intervals, filtered in
+// the query so that limits and cursors hold. Filters narrow that set: an agent outside the teams
+// gives an empty list (not 403), a CDR outside them is 404 like one that does not exist.
 
 #include "api/api_cdr_routes.h"
 
@@ -17,6 +22,7 @@
 #include <charconv>
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -89,6 +95,15 @@ json intervalJson(const reports::AgentStateInterval& i) {
               {"duration_ms", i.durationMs},
               {"call_id", textOrNull(i.callId)},
               {"end_cause", textOrNull(i.endCause)}};
+}
+
+/// What `p` may read (decision 0028). Roles that read every row are named; any other holder of
+/// cdrs.read (today: supervisor) reads only their teams', so a role added later starts narrow.
+reports::TeamScope readScope(const Principal& p) {
+  for (std::string_view role : {"admin", "auditor", "qa"}) {
+    if (p.hasRole(role)) return std::nullopt;
+  }
+  return p.supervisedTeams;
 }
 
 /// Collects the problems of one query string, so that one 422 names them all.
@@ -198,6 +213,7 @@ Response listCdrsRoute(Call& call) {
   }
   query.limit = f.limit();
   query.cursor = f.cursor();
+  query.teams = readScope(call.principal());
   if (!f.ok()) return f.response();
   auto page = reports::listCdrs(call.db(), query);
   if (!page.ok()) return errorFrom(page.error());
@@ -209,8 +225,9 @@ Response listCdrsRoute(Call& call) {
 Response getCdrRoute(Call& call) {
   const std::string& callId = call.param("call_id");
   if (callId.empty() || callId.size() > 64) return errorResponse(404, "not_found", "no such CDR");
-  auto found = reports::findCdr(call.db(), callId);
+  auto found = reports::findCdr(call.db(), callId, readScope(call.principal()));
   if (!found.ok()) return errorFrom(found.error());
+  // Outside the caller's teams: the same answer as no CDR, so that it does not show one exists.
   if (!*found) {
     return errorResponse(404, "not_found",
                          "no CDR for this call (a call in progress or in wrap-up has none yet)");
@@ -227,6 +244,7 @@ Response listIntervalsRoute(Call& call) {
   query.agent = f.code("agent");
   query.limit = f.limit();
   query.cursor = f.cursor();
+  query.teams = readScope(call.principal());
   if (!f.ok()) return f.response();
   auto page = reports::listAgentStateIntervals(call.db(), query);
   if (!page.ok()) return errorFrom(page.error());

@@ -8,7 +8,8 @@
 
 namespace bankcc::api {
 
-/// Adds the CDR routes (permission cdrs.read).
+/// Adds the CDR routes (permission cdrs.read; supervisors read only their teams' rows, decision
+/// 0028).
 void registerCdrRoutes(Router& router);
 
 }  // namespace bankcc::api

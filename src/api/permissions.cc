@@ -41,7 +41,9 @@ constexpr std::array<PermissionInfo, kPermissionCount> kPermissions{{
      "intercept a ringing call (supervisors: their teams; every use is audited)."},
     {Permission::StatsRead, "stats.read",
      "Read queue and agent statistics (live, today, 15-minute intervals)."},
-    {Permission::CdrsRead, "cdrs.read", "Read call detail records and agent state intervals."},
+    {Permission::CdrsRead, "cdrs.read",
+     "Read call detail records and agent state intervals (supervisors: only the calls and "
+     "intervals of agents in the teams they supervise; qa, auditors and administrators: all)."},
 }};
 
 constexpr bool inDeclarationOrder() {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CDR projector and its queries on a real SQLite file and on PostgreSQL (the ctest fixture's
 // server): crash safety (a projector dropped between batches, a transaction that fails before
-// its commit) compared with one uninterrupted fold, and the filters and paging of the queries.
+// its commit) compared with one uninterrupted fold, and the filters, paging and team scope
+// (decision 0028) of the queries.
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,9 @@
 #include "reports/cdr_query.h"
 #include "reports/cdr_test_events.h"
 #include "reports/placed_call_test_events.h"
+#include "store/org_agents.h"
+#include "store/org_teams.h"
+#include "store/org_users.h"
 #include "store/store_test_support.h"
 
 namespace bankcc::reports {
@@ -352,6 +357,141 @@ TEST_P(CdrProjectorTest, PlacedCallsKeepTheirDirectionAndAreFoundByTheAgentWhoPl
   // B's: answered from a queue, the colleague on the internal call, the consulted agent.
   EXPECT_EQ(ids({.agent = kAgentB}), (V{"p-ck", "p-in", "p-int"}));
   EXPECT_EQ(ids({.agent = kAgentB, .direction = "internal"}), (V{"p-ck", "p-int"}));
+}
+
+TEST_P(CdrProjectorTest, ATeamScopeKeepsTheCallsAndIntervalsOfTheTeamsAgentsAsTheyAreNow) {
+  using testing::AgentState;
+  using testing::kAgentA;
+  using testing::kAgentB;
+  // team_a: 1001 (A); team_b: 1002 (B); team_c: nobody; 1004 in no team.
+  for (const char* code : {"team_a", "team_b", "team_c"}) {
+    store::Team team;
+    team.code = code;
+    team.name = "组";
+    ASSERT_TRUE(isOk(store::createTeam(session(), clock_, team)));
+  }
+  auto addAgent = [&](const std::string& agentNo, const std::string& team) {
+    store::User user;
+    user.username = "u" + agentNo;
+    user.displayName = "座席";
+    user.roles = {"agent"};
+    ASSERT_TRUE(isOk(store::createUser(session(), clock_, user)));
+    store::Agent agent;
+    agent.agentNo = agentNo;
+    agent.name = "座席";
+    agent.languages = {"zh"};
+    agent.teamCode = team;
+    agent.username = user.username;
+    ASSERT_TRUE(isOk(store::createAgent(session(), clock_, agent)));
+  };
+  ASSERT_NO_FATAL_FAILURE(addAgent(kAgentA, "team_a"));
+  ASSERT_NO_FATAL_FAILURE(addAgent(kAgentB, "team_b"));
+  ASSERT_NO_FATAL_FAILURE(addAgent("1004", ""));
+
+  testing::Events ev;
+  ev.started(0)
+      .state(0, kAgentA, AgentState::NotReady, AgentState::Ready)
+      .state(0, kAgentB, AgentState::NotReady, AgentState::Ready);
+  testing::answeredCallWithHold(ev, "c-a", kAgentA, 10);
+  testing::answeredCallWithHold(ev, "c-b", kAgentB, 200);
+  ev.add(300, "c-ab", {}, events::CallArrived{"02155550000", "95555", "t"})
+      .add(300, "c-ab", {}, events::QueueJoined{"retail_zh", 0, 1})
+      .add(310, "c-ab", {}, events::QueueLeft{"retail_zh", "abandoned", 10000})
+      .add(310, "c-ab", {}, events::CallEnded{"normal", "caller", 10000});
+  testing::outboundUnanswered(ev, "p-missed", 400, "no_answer");  // placed by A
+  testing::attendedTransferToAgent(ev, "p-x", "k-x", 500);        // A, then B; consult k-x
+  testing::answeredCallWithHold(ev, "c-d", "1004", 800);
+  insertEvents(session(), ev.all());
+  auto projector = CdrProjector::open(session());
+  ASSERT_TRUE(isOk(projector));
+  ASSERT_TRUE(isOk(projector->catchUp(session(), clock_)));
+
+  using V = std::vector<std::string>;
+  // Every page of the query, `limit` at a time: the scope must hold across cursors.
+  auto ids = [&](CdrQuery q, int limit = 2) {
+    q.from = kFrom;
+    q.to = kTo;
+    q.limit = limit;
+    V out;
+    for (int pages = 0; pages < 20; ++pages) {
+      auto page = listCdrs(session(), q);
+      EXPECT_TRUE(isOk(page));
+      if (!page.ok()) break;
+      for (const auto& c : page->items) out.push_back(c.callId);
+      if (!page->nextCursor) break;
+      q.cursor = *page->nextCursor;
+    }
+    return out;
+  };
+  EXPECT_EQ(ids({}), (V{"c-d", "k-x", "p-x", "p-missed", "c-ab", "c-b", "c-a"}));
+  // Answered (c-a, p-x), placed and unanswered (p-missed), a consult A started (k-x); not the
+  // call abandoned in the queue.
+  EXPECT_EQ(ids({.teams = V{"team_a"}}), (V{"k-x", "p-x", "p-missed", "c-a"}));
+  EXPECT_EQ(ids({.teams = V{"team_a"}}, 1), (V{"k-x", "p-x", "p-missed", "c-a"}));
+  // B answered the consult and took the customer by the transfer.
+  EXPECT_EQ(ids({.teams = V{"team_b"}}), (V{"k-x", "p-x", "c-b"}));
+  EXPECT_EQ(ids({.teams = V{"team_a", "team_b"}}), (V{"k-x", "p-x", "p-missed", "c-b", "c-a"}));
+  EXPECT_EQ(ids({.teams = V{}}), V{});
+  EXPECT_EQ(ids({.teams = V{"team_c"}}), V{});
+  EXPECT_EQ(ids({.teams = V{"no_such_team"}}), V{});
+  // Filters narrow the scope: an agent outside the teams finds only calls the teams share.
+  EXPECT_EQ(ids({.agent = kAgentA, .teams = V{"team_a"}}), (V{"k-x", "p-x", "p-missed", "c-a"}));
+  EXPECT_EQ(ids({.agent = "1004", .teams = V{"team_a"}}), V{});
+  EXPECT_EQ(ids({.agent = kAgentB, .teams = V{"team_a"}}), (V{"k-x", "p-x"}));
+  EXPECT_EQ(ids({.direction = "outbound", .teams = V{"team_a"}}), V{"p-missed"});
+  EXPECT_EQ(ids({.queue = "retail_zh", .teams = V{"team_b"}}), (V{"p-x", "c-b"}));
+  // A bad cursor is an error whatever the scope.
+  EXPECT_FALSE(
+      listCdrs(session(), CdrQuery{.from = kFrom, .to = kTo, .cursor = "zz", .teams = V{}}).ok());
+
+  auto found = [&](const std::string& callId, const TeamScope& teams) {
+    auto c = findCdr(session(), callId, teams);
+    EXPECT_TRUE(isOk(c));
+    return c.ok() && c->has_value();
+  };
+  EXPECT_TRUE(found("c-b", std::nullopt));
+  EXPECT_TRUE(found("c-b", V{"team_b"}));
+  EXPECT_FALSE(found("c-b", V{"team_a"}));
+  EXPECT_TRUE(found("p-missed", V{"team_a"}));
+  EXPECT_FALSE(found("c-ab", V{"team_a", "team_b"}));
+  EXPECT_FALSE(found("c-a", V{}));
+
+  auto agentsOfIntervals = [&](IntervalQuery q) {
+    q.from = kFrom;
+    q.to = kTo;
+    q.limit = 2;
+    std::set<std::string> agents;
+    std::size_t n = 0;
+    for (int pages = 0; pages < 50; ++pages) {
+      auto page = listAgentStateIntervals(session(), q);
+      EXPECT_TRUE(isOk(page));
+      if (!page.ok()) break;
+      for (const auto& i : page->items) agents.insert(i.agentNo);
+      n += page->items.size();
+      if (!page->nextCursor) break;
+      q.cursor = *page->nextCursor;
+    }
+    return std::pair{agents, n};
+  };
+  using S = std::set<std::string>;
+  EXPECT_EQ(agentsOfIntervals({}).first, (S{kAgentA, kAgentB, "1004"}));
+  const auto [bAgents, bCount] = agentsOfIntervals({.teams = V{"team_b"}});
+  EXPECT_EQ(bAgents, S{kAgentB});
+  EXPECT_EQ(bCount, agentsOfIntervals({.agent = kAgentB}).second);
+  EXPECT_EQ(agentsOfIntervals({.agent = kAgentA, .teams = V{"team_b"}}).second, 0u);
+  EXPECT_EQ(agentsOfIntervals({.teams = V{}}).second, 0u);
+  EXPECT_EQ(agentsOfIntervals({.teams = V{"team_a", "team_b"}}).first, (S{kAgentA, kAgentB}));
+
+  // The team as it is now: B moves to team_a, and B's history moves with them.
+  auto b = store::getAgent(session(), kAgentB);
+  ASSERT_TRUE(isOk(b));
+  b->teamCode = "team_a";
+  ASSERT_TRUE(isOk(store::updateAgent(session(), clock_, *b)));
+  EXPECT_EQ(ids({.teams = V{"team_a"}}), (V{"k-x", "p-x", "p-missed", "c-b", "c-a"}));
+  EXPECT_EQ(ids({.teams = V{"team_b"}}), V{});
+  EXPECT_TRUE(found("c-b", V{"team_a"}));
+  EXPECT_EQ(agentsOfIntervals({.teams = V{"team_b"}}).second, 0u);
+  EXPECT_EQ(agentsOfIntervals({.teams = V{"team_a"}}).first, (S{kAgentA, kAgentB}));
 }
 
 BANKCC_STORE_BACKENDS(CdrProjectorTest);

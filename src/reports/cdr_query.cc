@@ -188,6 +188,45 @@ void loadSegments(soci::session& s, Cdr& c) {
   }
 }
 
+// --- team scope (decision 0028): the agents whose team (agents.team_id, as it is now) is one of
+// the scope's team codes. Each use of the list binds its own names (":<prefix><i>"): one value
+// per name, as everywhere in this file.
+
+std::string teamPlaceholders(std::string_view prefix, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += fmt::format("{}:{}{}", i ? ", " : "", prefix, i);
+  return out;
+}
+
+/// A subquery: the agent numbers of the `n` teams bound by bindTeams(`prefix`).
+std::string teamAgents(std::string_view prefix, std::size_t n) {
+  return fmt::format(
+      "SELECT a.agent_no FROM agents a JOIN teams t ON t.id = a.team_id WHERE t.code IN ({})",
+      teamPlaceholders(prefix, n));
+}
+
+/// The condition on a row of `cdrs` (as CdrQuery::agent): an agent of the `n` teams placed the
+/// call or answered it (an agent segment). Bound by bindTeams("team_o") and bindTeams("team_s").
+std::string cdrInTeams(std::size_t n) {
+  return fmt::format(
+      " AND (origin_agent IN ({}) OR EXISTS (SELECT 1 FROM cdr_segments s JOIN agents a ON "
+      "a.agent_no = s.agent_no JOIN teams t ON t.id = a.team_id WHERE s.call_id = cdrs.call_id "
+      "AND s.kind = 'agent' AND t.code IN ({})))",
+      teamAgents("team_o", n), teamPlaceholders("team_s", n));
+}
+
+void bindTeams(soci::details::prepare_temp_type& p, std::string_view prefix,
+               const std::vector<std::string>& teams) {
+  for (std::size_t i = 0; i < teams.size(); ++i) {
+    p, soci::use(teams[i], fmt::format("{}{}", prefix, i));
+  }
+}
+
+/// True when `scope` admits nothing: the query need not run.
+bool scopeIsEmpty(const TeamScope& scope) {
+  return scope && scope->empty();
+}
+
 }  // namespace
 
 base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& query) {
@@ -195,6 +234,8 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
   if (!limit.ok()) return std::move(limit).error();
   auto cursor = decodeCursor("cdr", query.cursor);
   if (!cursor.ok()) return std::move(cursor).error();
+  // After the checks: a bad cursor is an error whatever the scope.
+  if (scopeIsEmpty(query.teams)) return store::Page<Cdr>{};
 
   // Only fixed fragments are appended; every value is bound.
   std::string sql = fmt::format(
@@ -220,6 +261,7 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
         "s.agent_no = :agent AND s.call_id = cdrs.call_id AND s.kind = 'agent'))";
   }
   if (!query.direction.empty()) sql += " AND direction = :direction";
+  if (query.teams) sql += cdrInTeams(query.teams->size());
   if (!query.queue.empty()) {
     sql +=
         " AND EXISTS (SELECT 1 FROM cdr_segments s WHERE s.queue = :queue AND "
@@ -242,6 +284,10 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
       p, soci::use(query.agent, "agent_origin"), soci::use(query.agent, "agent");
     }
     if (!query.direction.empty()) p, soci::use(query.direction, "direction");
+    if (query.teams) {
+      bindTeams(p, "team_o", *query.teams);
+      bindTeams(p, "team_s", *query.teams);
+    }
     if (!query.queue.empty()) p, soci::use(query.queue, "queue");
     p, soci::use(fetch, "limit");
     std::vector<Cdr> items = readCdrs(p);
@@ -256,12 +302,18 @@ base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& 
   });
 }
 
-base::Result<std::optional<Cdr>> findCdr(soci::session& session, const std::string& callId) {
+base::Result<std::optional<Cdr>> findCdr(soci::session& session, const std::string& callId,
+                                         const TeamScope& teams) {
+  if (scopeIsEmpty(teams)) return std::optional<Cdr>{};
+  std::string sql = fmt::format("SELECT {} FROM cdrs WHERE call_id = :id", kCdrColumns);
+  if (teams) sql += cdrInTeams(teams->size());
   return store::detail::guarded(
       session, "reading a CDR", [&]() -> base::Result<std::optional<Cdr>> {
-        soci::details::prepare_temp_type p =
-            (session.prepare << fmt::format("SELECT {} FROM cdrs WHERE call_id = :id", kCdrColumns),
-             soci::use(callId, "id"));
+        soci::details::prepare_temp_type p = (session.prepare << sql, soci::use(callId, "id"));
+        if (teams) {
+          bindTeams(p, "team_o", *teams);
+          bindTeams(p, "team_s", *teams);
+        }
         auto rows = readCdrs(p);
         if (rows.empty()) return std::optional<Cdr>{};
         loadSegments(session, rows.front());
@@ -292,11 +344,14 @@ base::Result<store::Page<AgentStateInterval>> listAgentStateIntervals(soci::sess
       return base::err(base::Errc::BadRequest, "cursor: not a cursor of this list");
     }
   }
+  if (scopeIsEmpty(query.teams)) return store::Page<AgentStateInterval>{};
   std::string sql =
       "SELECT agent_no, start_seq, state, reason, started_at, ended_at, duration_ms, call_id, "
       "end_cause, end_seq FROM agent_state_intervals WHERE started_at >= :from AND "
       "started_at < :to";
   if (!query.agent.empty()) sql += " AND agent_no = :agent";
+  if (query.teams)
+    sql += fmt::format(" AND agent_no IN ({})", teamAgents("team", query.teams->size()));
   if (*cursor) {
     sql +=
         " AND (started_at > :c_at1 OR (started_at = :c_at2 AND (agent_no > :c_agent1 OR "
@@ -313,6 +368,7 @@ base::Result<store::Page<AgentStateInterval>> listAgentStateIntervals(soci::sess
         soci::details::prepare_temp_type p = (session.prepare << sql);
         p, soci::use(from, "from"), soci::use(to, "to");
         if (!query.agent.empty()) p, soci::use(query.agent, "agent");
+        if (query.teams) bindTeams(p, "team", *query.teams);
         if (*cursor) {
           p, soci::use(cAt, "c_at1"), soci::use(cAt, "c_at2"), soci::use(cAgent, "c_agent1"),
               soci::use(cAgent, "c_agent2"), soci::use(cSeq, "c_seq");

@@ -3,6 +3,8 @@
 
 // Reading the CDR projection's tables (migrations 0007 and 0008; written by cdr_projector.h):
 // the CDR search behind GET /api/v1/cdrs, one CDR by call id, and agent state intervals.
+// Each read may be limited to teams (TeamScope, decision 0028): the filter is part of the SQL,
+// so that limits and cursors count only what the caller may see.
 //
 // Threads: plain functions on the caller's session (the caller's thread owns it).
 // Errors: ValidationFailed "limit: …" (outside 1..500), BadRequest (a cursor that is not ours
@@ -11,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -22,6 +25,13 @@ class session;
 }
 
 namespace bankcc::reports {
+
+/// The teams whose calls and agents a read may return (decision 0028): nullopt = every row; a
+/// list of team codes = only rows of agents whose team (agents.team as it is now, not at call
+/// time) is one of them; an empty list = nothing. A call belongs to the agents who answered it
+/// (any agent segment) or placed it (origin agent), as for CdrQuery::agent; a call nobody
+/// answered or placed (abandoned in a queue) belongs to no team.
+using TeamScope = std::optional<std::vector<std::string>>;
 
 struct CdrQuery {
   base::SysTime from{};  ///< arrived_at >= from
@@ -35,6 +45,7 @@ struct CdrQuery {
   std::string direction{};    ///< "inbound", "outbound" or "internal"; "" = any
   int limit = store::kDefaultPageLimit;
   std::string cursor{};  ///< "" or a Page::nextCursor of the same query
+  TeamScope teams{};     ///< see TeamScope; combines with the filters above (AND)
 };
 
 /// CDRs matching `query`, newest first (arrived_at, then call id, descending), each with its
@@ -42,8 +53,9 @@ struct CdrQuery {
 base::Result<store::Page<Cdr>> listCdrs(soci::session& session, const CdrQuery& query);
 
 /// The CDR of `callId` with its segments; nullopt when there is none (yet: a call in progress
-/// has no CDR).
-base::Result<std::optional<Cdr>> findCdr(soci::session& session, const std::string& callId);
+/// has no CDR) or when it lies outside `teams`.
+base::Result<std::optional<Cdr>> findCdr(soci::session& session, const std::string& callId,
+                                         const TeamScope& teams = std::nullopt);
 
 struct IntervalQuery {
   base::SysTime from{};  ///< started_at >= from
@@ -51,6 +63,7 @@ struct IntervalQuery {
   std::string agent{};   ///< "" = every agent
   int limit = store::kDefaultPageLimit;
   std::string cursor{};
+  TeamScope teams{};  ///< only intervals of agents of these teams; see TeamScope
 };
 
 /// Agent state intervals matching `query`, in time order (started_at, agent, start seq).

@@ -3,10 +3,11 @@
 // events written into the server's event log (while it is stopped, as a previous run would have
 // left them) come back as CDRs once the server's projector folded them; bad filters are 4xx with
 // the error shape, never 500. Who may read them is in the route-by-role matrix
-// (api_routes_test.cc).
+// (api_routes_test.cc); which rows a supervisor sees (their teams', decision 0028) is here.
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,28 +42,37 @@ std::string insertEvent(double seconds, const std::string& callId, const std::st
          " FROM events;";
 }
 
-/// One answered call with a hold and a wrap-up, as the core emits it.
-std::string answeredCall(const std::string& call) {
+/// One answered call with a hold and a wrap-up, as the core emits it, by `agent` (seed agents:
+/// 1001-1006 are in team retail_1, 1007-1012 in retail_2), starting `t` seconds after kT0.
+std::string answeredCall(const std::string& call, const std::string& agent = "1001", double t = 0) {
   std::string sql;
-  auto add = [&](double t, const std::string& agent, events::Payload p) {
-    sql += insertEvent(t, call, agent, p);
+  auto add = [&](double at, const std::string& by, events::Payload p) {
+    sql += insertEvent(t + at, call, by, p);
   };
-  auto state = [&](double t, AgentState from, AgentState to) {
-    add(t, "1001", events::AgentStateChanged{"1001", from, to, ""});
+  auto state = [&](double at, AgentState from, AgentState to) {
+    add(at, agent, events::AgentStateChanged{agent, from, to, ""});
   };
   add(0, "", events::CallArrived{"13800138000", "95555", "trunk1"});
   add(0, "", events::QueueJoined{"retail_zh", 0, 1});
   state(2, AgentState::Ready, AgentState::Reserved);
-  add(2, "1001", events::CallOffered{.agentNo = "1001", .queue = "retail_zh", .tier = "vip"});
-  add(5, "1001", events::CallAnswered{"1001", "retail_zh", 5000});
+  add(2, agent, events::CallOffered{.agentNo = agent, .queue = "retail_zh", .tier = "vip"});
+  add(5, agent, events::CallAnswered{agent, "retail_zh", 5000});
   add(5, "", events::QueueLeft{"retail_zh", "answered", 5000});
   state(5, AgentState::Reserved, AgentState::OnCall);
-  add(20, "1001", events::CallHeld{"1001"});
-  add(30, "1001", events::CallRetrieved{"1001", 10000});
-  add(60, "1001", events::CallEnded{"normal", "caller", 60000});
+  add(20, agent, events::CallHeld{agent});
+  add(30, agent, events::CallRetrieved{agent, 10000});
+  add(60, agent, events::CallEnded{"normal", "caller", 60000});
   state(60, AgentState::OnCall, AgentState::WrapUp);
   state(75, AgentState::WrapUp, AgentState::Ready);
   return sql;
+}
+
+/// A caller who hangs up in the queue: no agent took part.
+std::string abandonedCall(const std::string& call, double t) {
+  return insertEvent(t, call, "", events::CallArrived{"13700137000", "95555", "trunk1"}) +
+         insertEvent(t, call, "", events::QueueJoined{"retail_zh", 0, 1}) +
+         insertEvent(t + 10, call, "", events::QueueLeft{"retail_zh", "abandoned", 10000}) +
+         insertEvent(t + 10, call, "", events::CallEnded{"normal", "caller", 10000});
 }
 
 /// A call 1001 placed to a number from the desktop that nobody answered, then one to colleague
@@ -105,8 +115,8 @@ TEST_P(CdrTest, EndedCallsAreListedWithTheirSegmentsAndFilters) {
   ASSERT_EQ(server->execSql(answeredCall(kCallId)), "");
   ASSERT_TRUE(server->restart()) << server->log();
   HttpClient client(server->http());
-  auto sup = mustLogin(client, server->user("supervisor"));
-  const auto auth = bearer(sup.token);
+  auto qa = mustLogin(client, server->user("qa"));  // reads every CDR (decision 0028)
+  const auto auth = bearer(qa.token);
 
   json items;
   ASSERT_TRUE(eventually([&] {
@@ -184,8 +194,8 @@ TEST_P(CdrTest, PlacedCallsCarryTheirDirectionAndTheAgentWhoPlacedThem) {
   ASSERT_EQ(server->execSql(answeredCall(kCallId) + placedCalls(missed, internal, 100)), "");
   ASSERT_TRUE(server->restart()) << server->log();
   HttpClient client(server->http());
-  auto sup = mustLogin(client, server->user("supervisor"));
-  const auto auth = bearer(sup.token);
+  auto qa = mustLogin(client, server->user("qa"));  // reads every CDR (decision 0028)
+  const auto auth = bearer(qa.token);
 
   auto list = [&](const std::string& filter) {
     auto r = client.get("/api/v1/cdrs?" + kRange + filter, auth);
@@ -283,6 +293,93 @@ TEST_P(CdrTest, BadFiltersAreClientErrorsNamingTheField) {
   auto badInterval = client.get("/api/v1/agent-state-intervals?from=x&limit=-1", auth);
   EXPECT_TRUE(isError(badInterval, 422, "validation_failed")) << badInterval.body;
   EXPECT_EQ(errorFields(badInterval), (std::vector<std::string>{"from", "limit"}));
+}
+
+TEST_P(CdrTest, SupervisorsReadOnlyTheCallsAndIntervalsOfTheirTeams) {
+  auto server = startServer();
+  if (!server) return;
+  ASSERT_TRUE(server->stop().has_value());
+  // 1001 is in retail_1, 1007 in retail_2 (the seed); t_supervisor supervises retail_1, and
+  // t_sup_none is a supervisor of no team.
+  const std::string inB = "01a21847-0000-7000-8000-00000000cd11";
+  const std::string abandoned = "01a21847-0000-7000-8000-00000000cd12";
+  ASSERT_EQ(server->execSql(answeredCall(kCallId, "1001") + answeredCall(inB, "1007", 100) +
+                            abandonedCall(abandoned, 200) +
+                            "INSERT INTO team_supervisors (team_id, user_id) SELECT t.id, u.id "
+                            "FROM teams t, users u WHERE t.code = 'retail_1' AND "
+                            "u.username = 't_supervisor';"),
+            "");
+  const RoleUser none{"supervisor", "t_sup_none", "Secret-sup-none-5512"};
+  auto [code, out] = server->admin({"create-user", "--username", none.username, "--role",
+                                    "supervisor", "--display-name", "No team", "--password-stdin"},
+                                   none.password + "\n");
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_TRUE(server->restart()) << server->log();
+  HttpClient client(server->http());
+  const auto sup = bearer(mustLogin(client, server->user("supervisor")).token);
+  const auto qa = bearer(mustLogin(client, server->user("qa")).token);
+  const auto auditor = bearer(mustLogin(client, server->user("auditor")).token);
+  const auto admin = bearer(mustLogin(client, server->user("admin")).token);
+  const auto noTeam = bearer(mustLogin(client, none).token);
+
+  using V = std::vector<std::string>;
+  auto ids = [&](const HeaderList& auth, const std::string& path) {
+    auto r = client.get(path, auth);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    const json body = bodyOf(r);  // the loop below must not range over a temporary's member
+    V out;
+    for (const auto& c : body["items"]) out.push_back(c["call_id"].get<std::string>());
+    return out;
+  };
+  const std::string cdrs = "/api/v1/cdrs?" + kRange;
+  V all;
+  ASSERT_TRUE(eventually([&] {
+    all = ids(qa, cdrs);
+    return all.size() == 3;
+  })) << ::testing::PrintToString(all)
+      << "\n"
+      << server->log();
+  EXPECT_EQ(all, (V{abandoned, inB, kCallId}));
+  // qa scores any call, auditors and admins read all.
+  EXPECT_EQ(ids(auditor, cdrs), all);
+  EXPECT_EQ(ids(admin, cdrs), all);
+  EXPECT_EQ(ids(qa, cdrs + "&agent=1007"), V{inB});
+
+  // The supervisor of retail_1: 1001's call, not 1007's, not the one nobody took.
+  EXPECT_EQ(ids(sup, cdrs), V{kCallId});
+  EXPECT_EQ(ids(sup, cdrs + "&agent=1001"), V{kCallId});
+  EXPECT_EQ(ids(sup, cdrs + "&agent=1007"), V{});  // outside the teams: empty, not 403
+  EXPECT_EQ(ids(sup, cdrs + "&limit=1"), V{kCallId});
+  EXPECT_EQ(client.get("/api/v1/cdrs/" + kCallId, sup).status, 200);
+  // Another team's CDR is as absent as one that never was.
+  auto hidden = client.get("/api/v1/cdrs/" + inB, sup);
+  EXPECT_TRUE(isError(hidden, 404, "not_found")) << hidden.body;
+  auto missing = client.get("/api/v1/cdrs/01a21847-0000-7000-8000-00000000cdff", sup);
+  EXPECT_EQ(bodyOf(hidden)["error"]["message"], bodyOf(missing)["error"]["message"]);
+  EXPECT_TRUE(isError(client.get("/api/v1/cdrs/" + abandoned, sup), 404, "not_found"));
+  EXPECT_EQ(client.get("/api/v1/cdrs/" + inB, qa).status, 200);
+  EXPECT_EQ(client.get("/api/v1/cdrs/" + inB, auditor).status, 200);
+
+  // A supervisor of no team sees nothing, and is not refused.
+  EXPECT_EQ(ids(noTeam, cdrs), V{});
+  EXPECT_TRUE(isError(client.get("/api/v1/cdrs/" + kCallId, noTeam), 404, "not_found"));
+
+  // Agent state intervals: only the agents of the supervisor's teams.
+  auto intervalAgents = [&](const HeaderList& auth, const std::string& filter) {
+    auto r = client.get("/api/v1/agent-state-intervals?" + kRange + filter, auth);
+    EXPECT_EQ(r.status, 200) << filter << ": " << r.body;
+    const json body = bodyOf(r);
+    std::set<std::string> agents;
+    for (const auto& i : body["items"]) agents.insert(i["agent_no"].get<std::string>());
+    return agents;
+  };
+  using S = std::set<std::string>;
+  EXPECT_EQ(intervalAgents(qa, ""), (S{"1001", "1007"}));
+  EXPECT_EQ(intervalAgents(auditor, "&agent=1007"), S{"1007"});
+  EXPECT_EQ(intervalAgents(sup, ""), S{"1001"});
+  EXPECT_EQ(intervalAgents(sup, "&agent=1001"), S{"1001"});
+  EXPECT_EQ(intervalAgents(sup, "&agent=1007"), S{});
+  EXPECT_EQ(intervalAgents(noTeam, ""), S{});
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CdrTest, ::testing::Values(Backend::Sqlite, Backend::Postgres),

@@ -203,7 +203,8 @@ class ConsultFlowTest : public CallFlowTest {
 
     // The call's CDR, once 1002's wrap-up (3 s) is over and the projection caught up: both
     // agents, one transfer, the consult; and the consult's own row names its parent.
-    const auto cdr = waitForCdr(supClient, sup, callId, 200);
+    // Read as the administrator: sup1 supervises no team, so sees no CDR (decision 0028).
+    const auto cdr = waitForCdr(client, admin, callId, 200);
     ASSERT_EQ(cdr.status, 200) << cdr.body;
     const auto record = json::parse(cdr.body);
     EXPECT_EQ(record["outcome"], "answered") << cdr.body;
@@ -232,12 +233,12 @@ class ConsultFlowTest : public CallFlowTest {
 
     testing::HttpResponse consultCdr;
     for (int i = 0; i < 100; ++i) {
-      consultCdr = supClient.get("/api/v1/cdrs/" + consultId, sup);
+      consultCdr = client.get("/api/v1/cdrs/" + consultId, admin);
       if (consultCdr.status == 200) break;
       std::this_thread::sleep_for(100ms);
     }
     ASSERT_EQ(consultCdr.status, 200) << consultCdr.body;
-    auto listed = supClient.get("/api/v1/cdrs", sup);
+    auto listed = client.get("/api/v1/cdrs", admin);
     ASSERT_EQ(listed.status, 200) << listed.body;
     const auto items = json::parse(listed.body)["items"];
     const json* consultRow = nullptr;
