@@ -59,6 +59,13 @@ class MediaMoveTest : public testing::MediaEngineFixture {
     ASSERT_EQ(engine_->workerOf(anchor_[1]), 1u);
   }
   SessionId sessionOn(std::size_t worker) { return newSession(anchor_[worker]); }
+  /// A session on `worker` whose far end is `peer`, streaming a `hz` tone.
+  SessionId phoneOn(std::size_t worker, RtpTestPeer& peer, double hz) {
+    const SessionId s = sessionOn(worker);
+    connect(s, peer);
+    peer.startStream(sine(hz, 8000));
+    return s;
+  }
   /// Waits until every command posted so far has run, moves included: a worker handing a
   /// session on has posted its Adopt before its own sync completes, and the new worker's sync
   /// comes after that Adopt and the commands it releases. Two rounds cover a move back.
@@ -83,13 +90,9 @@ class MediaMoveTest : public testing::MediaEngineFixture {
 
 TEST_F(MediaMoveTest, ABridgeAcrossWorkersRelaysBothWays) {
   startWithAnchors();
-  SessionId a = sessionOn(0);
-  SessionId b = sessionOn(1);
   RtpTestPeer pa, pb;
-  connect(a, pa);
-  connect(b, pb);
-  pa.startStream(sine(600, 8000));
-  pb.startStream(sine(1400, 8000));
+  SessionId a = phoneOn(0, pa, 600);
+  SessionId b = phoneOn(1, pb, 1400);
 
   engine_->bridge(a, b);
   EXPECT_EQ(engine_->workerOf(b), 0u);
@@ -153,13 +156,9 @@ TEST_F(MediaMoveTest, TheMovedSessionsNumberingIsContinuousAcrossTheMove) {
 
 TEST_F(MediaMoveTest, CommandsPostedDuringTheMoveRunInOrderOnTheNewWorker) {
   startWithAnchors();
-  SessionId a = sessionOn(0);
-  SessionId b = sessionOn(1);
   RtpTestPeer pa, pb;
-  connect(a, pa);
-  connect(b, pb);
-  pa.startStream(sine(600, 8000));
-  pb.startStream(sine(1400, 8000));
+  SessionId a = phoneOn(0, pa, 600);
+  SessionId b = phoneOn(1, pb, 1400);
 
   // Posted at once, while the session is on its way: had the stop overtaken the play, or gone
   // to the old worker, the endless tone would keep the bridge from ever reaching pb.
@@ -191,15 +190,11 @@ TEST_F(MediaMoveTest, CommandsPostedDuringTheMoveRunInOrderOnTheNewWorker) {
 
 TEST_F(MediaMoveTest, ALineServesACallOnEachWorkerAndItsSecondCallIsRecorded) {
   startWithAnchors();
-  SessionId line = sessionOn(0);
   RtpTestPeer pl, p1, p2;
-  connect(line, pl);
-  pl.startStream(sine(1400, 8000));
+  SessionId line = phoneOn(0, pl, 1400);
 
   // First call: the customer is on worker 1, the line moves there.
-  SessionId c1 = sessionOn(1);
-  connect(c1, p1);
-  p1.startStream(sine(600, 8000));
+  SessionId c1 = phoneOn(1, p1, 600);
   engine_->bridge(c1, line);
   EXPECT_EQ(engine_->workerOf(line), 1u);
   EXPECT_GT(toneShare(hear(pl), 600), 0.5);
@@ -209,9 +204,7 @@ TEST_F(MediaMoveTest, ALineServesACallOnEachWorkerAndItsSecondCallIsRecorded) {
   ASSERT_TRUE(events_.waitFor<ev::SessionReleased>([&](const auto& e) { return e.session == c1; }));
 
   // Second call: the customer is on worker 0, the line moves home.
-  SessionId c2 = sessionOn(0);
-  connect(c2, p2);
-  p2.startStream(sine(500, 8000));
+  SessionId c2 = phoneOn(0, p2, 500);
   engine_->bridge(c2, line);
   EXPECT_EQ(engine_->workerOf(line), 0u);
   std::string id = base::newUuidV7(clock_);
@@ -243,17 +236,11 @@ TEST_F(MediaMoveTest, ALineServesACallOnEachWorkerAndItsSecondCallIsRecorded) {
 
 TEST_F(MediaMoveTest, ASupervisorOnAnotherWorkerHearsTheMix) {
   startWithAnchors();
-  SessionId customer = sessionOn(0);
-  SessionId agent = sessionOn(0);
-  SessionId supervisor = sessionOn(1);
   RtpTestPeer pc, pa, ps;
-  connect(customer, pc);
-  connect(agent, pa);
-  connect(supervisor, ps);
+  SessionId customer = phoneOn(0, pc, 500);
+  SessionId agent = phoneOn(0, pa, 1000);
+  SessionId supervisor = phoneOn(1, ps, 1700);
   engine_->bridge(customer, agent);
-  pc.startStream(sine(500, 8000));
-  pa.startStream(sine(1000, 8000));
-  ps.startStream(sine(1700, 8000));
 
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Listen);
   EXPECT_EQ(engine_->workerOf(supervisor), 0u);
@@ -274,16 +261,10 @@ TEST_F(MediaMoveTest, ASupervisorOnAnotherWorkerHearsTheMix) {
 
 TEST_F(MediaMoveTest, MovingABridgedSessionCutsItsBridgeAndRecording) {
   startWithAnchors();
-  SessionId x = sessionOn(1);
-  SessionId b = sessionOn(1);
-  SessionId a = sessionOn(0);
   RtpTestPeer px, pb, pa;
-  connect(x, px);
-  connect(b, pb);
-  connect(a, pa);
-  px.startStream(sine(700, 8000));
-  pb.startStream(sine(1400, 8000));
-  pa.startStream(sine(600, 8000));
+  SessionId x = phoneOn(1, px, 700);
+  SessionId b = phoneOn(1, pb, 1400);
+  SessionId a = phoneOn(0, pa, 600);
   engine_->bridge(x, b);
   std::string id = base::newUuidV7(clock_);
   engine_->startRecording(RecordingSpec{id, x, b});
@@ -300,10 +281,8 @@ TEST_F(MediaMoveTest, MovingABridgedSessionCutsItsBridgeAndRecording) {
   EXPECT_EQ(px.count(), 0u) << "the old partner still hears the moved session";
 
   // The old partner is whole: it can be bridged again on its own worker.
-  SessionId y = sessionOn(1);
   RtpTestPeer py;
-  connect(y, py);
-  py.startStream(sine(900, 8000));
+  SessionId y = phoneOn(1, py, 900);
   engine_->bridge(x, y);
   EXPECT_GT(toneShare(hear(px), 900), 0.5);
 }
@@ -401,13 +380,9 @@ TEST_F(MediaMoveTest, StoppingTheEngineDuringMovesReleasesEverySessionOnce) {
 
 TEST_F(MediaMoveTest, AMoveWhileBothPhonesStreamLosesAtMostAHandfulOfPackets) {
   startWithAnchors();
-  SessionId a = sessionOn(0);
-  SessionId b = sessionOn(1);
   RtpTestPeer pa, pb;
-  connect(a, pa);
-  connect(b, pb);
-  pa.startStream(sine(600, 8000));
-  pb.startStream(sine(1400, 8000));
+  SessionId a = phoneOn(0, pa, 600);
+  SessionId b = phoneOn(1, pb, 1400);
   sync(a);
   sync(b);  // both streams run into their sessions
   syncAll();
