@@ -21,9 +21,6 @@ using testing::RtpTestPeer;
 using testing::sine;
 using testing::toneShare;
 
-constexpr double kPresent = 0.15;
-constexpr double kAbsent = 0.05;
-
 class MediaCallTest : public testing::MediaEngineFixture {
  protected:
   /// One channel (0 left, 1 right) of interleaved stereo, frames [from, to).
@@ -49,12 +46,6 @@ class MediaCallTest : public testing::MediaEngineFixture {
       }
     }
     return {bestEnd - best, bestEnd};
-  }
-  /// What `peer` hears from now on: `n` packets, skipping the first few (mix settling).
-  static std::vector<std::int16_t> hear(RtpTestPeer& peer, std::size_t n = 20) {
-    peer.clear();
-    EXPECT_TRUE(peer.waitCount(n + 4));
-    return peer.audio(G711::Alaw, 8, 4);
   }
 };
 
@@ -355,18 +346,12 @@ TEST_F(MediaCallTest, MonitorModesDecideWhoHearsWhom) {
 
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Listen);
   sync(supervisor);
-  auto s = hear(ps), a = hear(pa), c = hear(pc);
-  EXPECT_GT(toneShare(s, 500), kPresent);
-  EXPECT_GT(toneShare(s, 1000), kPresent);
-  EXPECT_GT(toneShare(a, 500), 0.5);
-  EXPECT_LT(toneShare(a, 1700), kAbsent);
-  EXPECT_GT(toneShare(c, 1000), 0.5);
-  EXPECT_LT(toneShare(c, 1700), kAbsent);
+  expectListening(ps, pa, pc, 500, 1000, 1700);
 
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Whisper);
   sync(supervisor);
-  a = hear(pa);
-  c = hear(pc);
+  auto a = hear(pa);
+  auto c = hear(pc);
   EXPECT_GT(toneShare(a, 500), kPresent);
   EXPECT_GT(toneShare(a, 1700), kPresent);
   EXPECT_LT(toneShare(c, 1700), kAbsent);
@@ -374,7 +359,7 @@ TEST_F(MediaCallTest, MonitorModesDecideWhoHearsWhom) {
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Barge);
   sync(supervisor);
   c = hear(pc);
-  s = hear(ps);
+  auto s = hear(ps);
   EXPECT_GT(toneShare(c, 1000), kPresent);
   EXPECT_GT(toneShare(c, 1700), kPresent);
   EXPECT_GT(toneShare(s, 500), kPresent);

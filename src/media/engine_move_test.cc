@@ -23,9 +23,6 @@ using testing::RtpTestPeer;
 using testing::sine;
 using testing::toneShare;
 
-constexpr double kPresent = 0.15;
-constexpr double kAbsent = 0.05;
-
 /// Sequence numbers missing between the packets received, in order (0 for a whole stream).
 std::size_t missing(const std::vector<RtpTestPeer::Packet>& packets) {
   std::size_t gaps = 0;
@@ -74,12 +71,6 @@ class MediaMoveTest : public testing::MediaEngineFixture {
       sync(anchor_[0]);
       sync(anchor_[1]);
     }
-  }
-  /// What `peer` hears from now on: `n` packets, skipping the first few (mix settling).
-  static std::vector<std::int16_t> hear(RtpTestPeer& peer, std::size_t n = 20) {
-    peer.clear();
-    EXPECT_TRUE(peer.waitCount(n + 4, 5000ms));
-    return peer.audio(G711::Alaw, 8, 4);
   }
   std::size_t released(SessionId s) {
     return events_.count<ev::SessionReleased>([s](const auto& e) { return e.session == s; });
@@ -245,18 +236,11 @@ TEST_F(MediaMoveTest, ASupervisorOnAnotherWorkerHearsTheMix) {
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Listen);
   EXPECT_EQ(engine_->workerOf(supervisor), 0u);
   syncAll();
-  auto s = hear(ps), a = hear(pa), c = hear(pc);
-  EXPECT_GT(toneShare(s, 500), kPresent);
-  EXPECT_GT(toneShare(s, 1000), kPresent);
-  EXPECT_GT(toneShare(a, 500), 0.5);
-  EXPECT_LT(toneShare(a, 1700), kAbsent);
-  EXPECT_GT(toneShare(c, 1000), 0.5);
-  EXPECT_LT(toneShare(c, 1700), kAbsent);
+  expectListening(ps, pa, pc, 500, 1000, 1700);
 
   engine_->monitor(supervisor, agent, customer, telephony::MonitorMode::Barge);
   sync(supervisor);
-  c = hear(pc);
-  EXPECT_GT(toneShare(c, 1700), kPresent);
+  EXPECT_GT(toneShare(hear(pc), 1700), kPresent);
 }
 
 TEST_F(MediaMoveTest, MovingABridgedSessionCutsItsBridgeAndRecording) {

@@ -353,6 +353,28 @@ class MediaEngineFixture : public ::testing::Test {
     return r->id;
   }
   std::uint16_t portOf(SessionId s) { return ports_[s.value]; }
+  /// A tone is heard in a mix when it has at least kPresent of the energy, and is absent
+  /// below kAbsent.
+  static constexpr double kPresent = 0.15;
+  static constexpr double kAbsent = 0.05;
+  /// What `peer` hears from now on: `n` packets, skipping the first few (mix settling).
+  static std::vector<std::int16_t> hear(RtpTestPeer& peer, std::size_t n = 20) {
+    peer.clear();
+    EXPECT_TRUE(peer.waitCount(n + 4, std::chrono::milliseconds(5000)));
+    return peer.audio(G711::Alaw, 8, 4);
+  }
+  /// A supervisor listens to a bridge: they hear the customer's `customerHz` and the agent's
+  /// `agentHz`; customer and agent hear each other and not the supervisor's `supervisorHz`.
+  static void expectListening(RtpTestPeer& supervisor, RtpTestPeer& agent, RtpTestPeer& customer,
+                              double customerHz, double agentHz, double supervisorHz) {
+    const auto s = hear(supervisor), a = hear(agent), c = hear(customer);
+    EXPECT_GT(toneShare(s, customerHz), kPresent);
+    EXPECT_GT(toneShare(s, agentHz), kPresent);
+    EXPECT_GT(toneShare(a, customerHz), 0.5);
+    EXPECT_LT(toneShare(a, supervisorHz), kAbsent);
+    EXPECT_GT(toneShare(c, agentHz), 0.5);
+    EXPECT_LT(toneShare(c, supervisorHz), kAbsent);
+  }
   /// Points the session at the peer and the peer at the session.
   void connect(SessionId s, RtpTestPeer& peer, G711 codec = G711::Alaw, std::uint8_t pt = 8,
                int telephoneEventPt = 101, bool rtcpMux = false) {
