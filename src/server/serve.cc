@@ -352,6 +352,8 @@ int runServe(const ServeOptions& options) {
     coreOptions.outboundNumbers = settings.outboundNumbers;
     coreOptions.outboundCallerId = settings.outboundCallerId;
     coreOptions.outboundWrapUp = settings.outboundWrapUp;
+    coreOptions.lineRingTimeout = settings.lineRingTimeout;
+    coreOptions.lineCallerId = settings.lineCallerId;
     core = std::make_unique<CoreRuntime>(
         clock, telephony->voice(), [&sink](events::Event e) { sink.publishEvent(std::move(e)); },
         std::move(coreOptions));

@@ -121,6 +121,15 @@ base::Result<Settings> loadSettings(const Overrides& overrides) {
         sec.getDuration("outbound_wrap_up", 15s, 0s, 30min));
     s.desktopGrace = std::chrono::duration_cast<std::chrono::seconds>(
         sec.getDuration("desktop_grace", 60s, 1s, 1h));
+    s.lineRingTimeout = std::chrono::duration_cast<std::chrono::seconds>(
+        sec.getDuration("line_ring_timeout", 30s, 5s, 2min));
+    s.lineCallerId = sec.getString("line_caller_id", "bankcc");
+    // The user part of the From header the agent's phone shows: a short token, no SIP syntax.
+    if (s.lineCallerId.empty() || s.lineCallerId.size() > 32 ||
+        s.lineCallerId.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                         "0123456789+-_.") != std::string::npos) {
+      sec.addError("line_caller_id", "1 to 32 letters, digits or + - _ .");
+    }
     collect(sec.finish());
   }
   {

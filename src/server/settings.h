@@ -58,6 +58,10 @@ struct Settings {
   std::chrono::seconds outboundWrapUp{15};
   /// How long an agent may be without a desktop before not_ready{desktop_lost}.
   std::chrono::seconds desktopGrace{60};
+  /// The persistent agent line (decision 0027): how long the phone may ring when the server
+  /// calls it, and the caller id it shows.
+  std::chrono::seconds lineRingTimeout{30};
+  std::string lineCallerId = "bankcc";
   // [keys]
   std::filesystem::path masterKeyFile;
   bool requireExistingKey = false;  ///< production: refuse to start without a key

@@ -243,6 +243,14 @@ TEST(AdminTest, CheckConfigPrintsEffectiveSettingsWithoutPasswords) {
   EXPECT_EQ(bad, 2) << badOut;
   EXPECT_NE(badOut.find("bankcc.toml:2:"), std::string::npos) << badOut;
   EXPECT_NE(badOut.find("center.time_zone"), std::string::npos) << badOut;
+
+  // The persistent line's settings: a caller id with SIP syntax in it, a ring time out of range.
+  std::ofstream(cfg) << "[center]\nline_caller_id = \"x@evil;tag=1\"\nline_ring_timeout = \"1s\"\n";
+  auto [badLine, badLineOut] =
+      runCommand({bankccBinary().string(), "admin", "check-config", "--config", cfg.string()});
+  EXPECT_EQ(badLine, 2) << badLineOut;
+  EXPECT_NE(badLineOut.find("center.line_caller_id"), std::string::npos) << badLineOut;
+  EXPECT_NE(badLineOut.find("center.line_ring_timeout"), std::string::npos) << badLineOut;
 }
 
 }  // namespace
