@@ -141,9 +141,11 @@ void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
   CallRec::PartyRec& p = *c.party;
   p.stage = Stage::Ringing;
   // A colleague's persistent line answers the consult at once (decision 0027).
-  const bool viaLine = agent != nullptr && idleLine(*agent) != nullptr;
+  const std::optional<LegId> line =
+      agent != nullptr ? takeLine(c, *agent, true) : std::optional<LegId>();
+  const bool viaLine = line.has_value();
   if (viaLine) {
-    p.leg = attachLine(c, *agent, true);
+    p.leg = *line;
   } else {
     p.leg = LegId{newId()};
     addLeg(c, p.leg);
@@ -192,7 +194,6 @@ void CallControl::Impl::ringParty(CallRec& c, AgentRec* agent) {
                              .desktopAnswer = false,
                              .line = viaLine});
     dial.to = {telephony::Destination::Kind::Extension, agent->extension};
-    if (!viaLine) replaceDialingLine(*agent);
     dial.callerId = c.agentNo;
     dial.autoAnswer = agent->extensionAutoAnswer && agent->setup.autoAnswer;
   }
@@ -519,18 +520,9 @@ CommandReply CallControl::Impl::transferOnRing(CallRec& c) {
                         : p.isAgent      ? Target::Agent
                                          : Target::Number;
   const std::string to = !p.queue.empty() ? p.queue : p.target;
+  // Not refuseTransferAgent: the colleague is reserved for the consult now, freed below.
   if (target == Target::Agent) {
-    // What refuseTransferAgent checks, but the colleague's readiness: they are reserved for
-    // the consult now and are freed below.
-    if (c.queue.empty()) {
-      return refuse(Status::Conflict, "no_queue",
-                    "a call that waited in no queue cannot wait for the colleague: wait for "
-                    "the answer, or cancel the consult");
-    }
-    if (auto open = queueOpen_.find(c.queue); open == queueOpen_.end() || !open->second) {
-      return refuse(Status::Conflict, "queue_closed",
-                    fmt::format("queue '{}' is closed: wait for the answer", c.queue));
-    }
+    if (auto refused = refuseNoPlaceToWait(c)) return *refused;
   }
   // The colleague, freed from the consult, is offered this caller next (a directed offer, as
   // for a blind transfer to them), not another caller in between. Freed from a consult to a

@@ -316,15 +316,13 @@ struct CallControl::Impl {
   /// Hangs the line up (agent.line_changed{disconnected, cause}). A line in a call is hung up
   /// as that call's leg, so that the call sees it go.
   void hangupLine(AgentRec& a, std::string_view cause);
-  /// The agent's line when it is up and in no call.
-  LineRec* idleLine(AgentRec& a);
-  /// The phone is about to be rung for a call: a line still dialing is given up
+  /// The one way to reach an agent for a call `c`. Their line when it is up and in no call: it
+  /// becomes a leg of `c` and is returned (with `announce`, a short tone tells the agent a
+  /// caller is put through); the caller then acts as on that leg's Answered. Otherwise nullopt,
+  /// and the caller rings the phone: a line still dialing is given up first
   /// (agent.line_changed{disconnected, replaced}), so that the phone never has two calls from
   /// the core; the call's leg, once answered, becomes the line (adoptLine).
-  void replaceDialingLine(AgentRec& a);
-  /// Makes the agent's idle line a leg of `c` and returns it; with `announce`, a short tone
-  /// tells the agent a caller is put through. The caller then acts as on that leg's Answered.
-  telephony::LegId attachLine(CallRec& c, AgentRec& a, bool announce);
+  std::optional<telephony::LegId> takeLine(CallRec& c, AgentRec& a, bool announce);
   /// A leg of `c` the agent `a` answered becomes their line when they asked for one and have
   /// none (agent.line_changed{connected}).
   void adoptLine(AgentRec& a, const CallRec& c, const telephony::LegId& leg);
@@ -483,7 +481,8 @@ struct CallControl::Impl {
   /// waits in its old place again. Returns the agent, still reserved (the caller decides their
   /// state), or nullptr.
   AgentRec* withdrawOffer(CallRec& c, telephony::EndCause cause);
-  void originateAgentLeg(CallRec& c, AgentRec& a, bool autoAnswer);
+  /// Rings the agent's phone for `c` (startOffer has taken or given up their line).
+  void originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer);
   /// The offer failed: the caller keeps their place, the agent goes not_ready{reason}.
   void failOffer(CallRec& c, std::string_view reason);
   void onRingTimer(const std::string& callId);
@@ -517,6 +516,9 @@ struct CallControl::Impl {
   /// The refusal of `target` as an agent a connected call may be blind-transferred to, else
   /// nullopt.
   std::optional<CommandReply> refuseTransferAgent(const CallRec& c, std::string_view target);
+  /// The refusal of handing `c` to a colleague while it waits in its queue (a blind or
+  /// semi-attended transfer to an agent): no queue to keep the caller's place, or it is closed.
+  std::optional<CommandReply> refuseNoPlaceToWait(const CallRec& c) const;
   /// The agent left the call (released): the customer waits in the call's queue and the
   /// colleague `target` is offered the call.
   void transferToAgent(CallRec& c, const std::string& from, const std::string& target);

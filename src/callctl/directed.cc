@@ -67,18 +67,26 @@ std::optional<CommandReply> CallControl::Impl::refuseTransferAgent(const CallRec
     return refuse(Status::Conflict, "transfer_self",
                   "an agent cannot transfer a call to themselves");
   }
-  if (c.queue.empty()) {
-    // A call an agent placed never waited anywhere: it has no place to keep.
-    return refuse(Status::Conflict, "no_queue",
-                  "a call that waited in no queue goes to a queue, a number, or a consult");
-  }
-  if (auto open = queueOpen_.find(c.queue); open == queueOpen_.end() || !open->second) {
-    return refuse(Status::Conflict, "queue_closed",
-                  fmt::format("queue '{}' is closed: consult the colleague instead", c.queue));
-  }
+  if (auto refused = refuseNoPlaceToWait(c)) return refused;
   if (b->state != AgentState::Ready) {
     return refuse(Status::Conflict, "agent_not_ready",
                   fmt::format("agent '{}' is not ready", target));
+  }
+  return std::nullopt;
+}
+
+std::optional<CommandReply> CallControl::Impl::refuseNoPlaceToWait(const CallRec& c) const {
+  if (c.queue.empty()) {
+    // A call an agent placed never waited anywhere: it has no place to keep.
+    return refuse(Status::Conflict, "no_queue",
+                  "a call that waited in no queue cannot wait for a colleague: send it to a "
+                  "queue or a number, or consult");
+  }
+  if (auto open = queueOpen_.find(c.queue); open == queueOpen_.end() || !open->second) {
+    return refuse(Status::Conflict, "queue_closed",
+                  fmt::format("queue '{}' is closed: the caller cannot wait there for a colleague; "
+                              "consult them instead",
+                              c.queue));
   }
   return std::nullopt;
 }

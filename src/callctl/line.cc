@@ -66,18 +66,18 @@ void CallControl::Impl::hangupLine(AgentRec& a, std::string_view cause) {
   emit({}, no, {}, events::AgentLineChanged{no, a.extension, "disconnected", std::string(cause)});
 }
 
-LineRec* CallControl::Impl::idleLine(AgentRec& a) {
-  if (!a.line || a.line->state != LineRec::State::Up || !a.line->callId.empty()) return nullptr;
-  return &*a.line;
-}
-
-void CallControl::Impl::replaceDialingLine(AgentRec& a) {
-  if (a.line && a.line->state == LineRec::State::Dialing) hangupLine(a, "replaced");
-}
-
-LegId CallControl::Impl::attachLine(CallRec& c, AgentRec& a, bool announce) {
-  BANKCC_RELEASE_ASSERT(idleLine(a) != nullptr, "only an idle line joins a call");
+std::optional<LegId> CallControl::Impl::takeLine(CallRec& c, AgentRec& a, bool announce) {
+  if (!a.line) return std::nullopt;
+  if (a.line->state == LineRec::State::Dialing) {
+    hangupLine(a, "replaced");
+    return std::nullopt;
+  }
   LineRec& line = *a.line;
+  if (!line.callId.empty()) {
+    // Only a free agent is reached for a call, and a free agent's line is in none.
+    BANKCC_BUG("an agent reached for a call has their line in another");
+    return std::nullopt;
+  }
   line.callId = c.id;
   addLeg(c, line.leg);
   if (announce) {

@@ -139,14 +139,13 @@ CommandReply CallControl::Impl::runCommand(const Actor& actor, const MakeCall& c
 
   CommandReply reply;
   reply.callId = id;
-  if (idleLine(*a) != nullptr) {
+  if (const std::optional<LegId> line = takeLine(c, *a, false)) {
     // The agent's persistent line is their own leg: dial out at once (decision 0027).
-    c.agentLeg = attachLine(c, *a, false);
+    c.agentLeg = line;
     dialTarget(c);
     return reply;
   }
   // The agent's own phone first, showing whom it is about to call.
-  replaceDialingLine(*a);
   const LegId leg{newId()};
   addLeg(c, leg);
   c.agentLeg = leg;
@@ -274,7 +273,6 @@ void CallControl::Impl::dialTarget(CallRec& c) {
   std::string callerId =
       options_.outboundCallerId.empty() ? a->extension : options_.outboundCallerId;
   bool autoAnswer = false;
-  bool calleeLine = false;
   if (!c.peerAgent.empty()) {
     // The colleague may have taken a queue call since make_call was accepted.
     AgentRec* callee = findAgent(c.peerAgent);
@@ -283,7 +281,7 @@ void CallControl::Impl::dialTarget(CallRec& c) {
       return;
     }
     busyWithPlacedCall(*callee, c.id, AgentState::Reserved);
-    calleeLine = idleLine(*callee) != nullptr;
+    const std::optional<LegId> line = takeLine(c, *callee, true);
     // The colleague's screen shows who calls.
     emit(c.id, c.peerAgent, {},
          events::CallOffered{.agentNo = c.peerAgent,
@@ -297,14 +295,13 @@ void CallControl::Impl::dialTarget(CallRec& c) {
                              .ivrPath = {},
                              .collected = {},
                              .desktopAnswer = false,
-                             .line = calleeLine});
-    if (calleeLine) {
+                             .line = line.has_value()});
+    if (line) {
       // The colleague's persistent line answers at once.
-      c.customer = attachLine(c, *callee, true);
+      c.customer = *line;
       connectPlaced(c);
       return;
     }
-    replaceDialingLine(*callee);
     to = {telephony::Destination::Kind::Extension, callee->extension};
     callerId = a->extension;
     autoAnswer = callee->extensionAutoAnswer && callee->setup.autoAnswer;

@@ -176,12 +176,12 @@ void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation exp
   const QueueSetup& q = queues_.at(c.queue);
   // The persistent line takes the call: nothing rings, the caller is put through now. A line
   // still dialing gives way to the offer (even one the desktop answers later).
-  const bool viaLine = idleLine(a) != nullptr;
-  if (!viaLine) replaceDialingLine(a);
+  const std::optional<telephony::LegId> line = takeLine(c, a, true);
+  const bool viaLine = line.has_value();
   const bool desktopAnswer = !viaLine && a.extensionAutoAnswer && !a.setup.autoAnswer;
   if (viaLine) {
     c.awaitingDesktopAnswer = false;
-    c.agentLeg = attachLine(c, a, true);
+    c.agentLeg = line;
   } else if (desktopAnswer) {
     // The phone answers by itself: it is called only when the agent answers on the desktop
     // (AnswerCall), within the ring timeout.
@@ -209,9 +209,8 @@ void CallControl::Impl::startOffer(CallRec& c, AgentRec& a, acd::Explanation exp
   if (viaLine) connect(c);
 }
 
-void CallControl::Impl::originateAgentLeg(CallRec& c, AgentRec& a, bool autoAnswer) {
+void CallControl::Impl::originateAgentLeg(CallRec& c, const AgentRec& a, bool autoAnswer) {
   const QueueSetup& q = queues_.at(c.queue);
-  replaceDialingLine(a);
   const telephony::LegId leg{newId()};
   addLeg(c, leg);
   c.agentLeg = leg;

@@ -487,9 +487,6 @@ void MediaWorker::on(cmd::Shutdown&) {
 }
 
 void MediaWorker::release(Session& s) {
-  // Answer what is pending so that every request gets its event before SessionReleased.
-  if (s.collection) finishCollection(s, ev::DigitsCollected::Reason::Stopped);
-  if (s.player) finishPlayback(s, true);
   cutLinks(s);
   unregisterSockets(s);
   auto node = sessions_.extract(s.id.value);  // `s` is owned by `node` from here on
@@ -519,6 +516,7 @@ std::string MediaWorker::cutLinks(Session& s) {
 }
 
 void MediaWorker::closeReleased(std::unique_ptr<Session> s) {
+  // Answer what is pending so that every request gets its event before SessionReleased.
   if (s->collection) finishCollection(*s, ev::DigitsCollected::Reason::Stopped);
   if (s->player) finishPlayback(*s, true);
   ::close(s->ports.rtpFd);

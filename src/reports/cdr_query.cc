@@ -209,10 +209,9 @@ std::string teamAgents(std::string_view prefix, std::size_t n) {
 /// call or answered it (an agent segment). Bound by bindTeams("team_o") and bindTeams("team_s").
 std::string cdrInTeams(std::size_t n) {
   return fmt::format(
-      " AND (origin_agent IN ({}) OR EXISTS (SELECT 1 FROM cdr_segments s JOIN agents a ON "
-      "a.agent_no = s.agent_no JOIN teams t ON t.id = a.team_id WHERE s.call_id = cdrs.call_id "
-      "AND s.kind = 'agent' AND t.code IN ({})))",
-      teamAgents("team_o", n), teamPlaceholders("team_s", n));
+      " AND (origin_agent IN ({}) OR EXISTS (SELECT 1 FROM cdr_segments s WHERE s.call_id = "
+      "cdrs.call_id AND s.kind = 'agent' AND s.agent_no IN ({})))",
+      teamAgents("team_o", n), teamAgents("team_s", n));
 }
 
 void bindTeams(soci::details::prepare_temp_type& p, std::string_view prefix,
